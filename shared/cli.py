@@ -1,0 +1,135 @@
+"""The ``forum`` command: migrate, seed, recount, serve, bench.
+
+Each subcommand is a thin front to a function that lives with the code it drives, so this file only
+parses arguments. Settings flags (``--database-url`` ...) are accepted by every subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from shared.config import ConfigError, Settings, load_settings
+
+FLAVOURS = ("tornado", "wsgi-container", "gunicorn", "uwsgi", "flask-dev")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``forum serve`` was asked for; every launcher reads this one shape."""
+
+    flavour: str
+    host: str = "127.0.0.1"
+    port: int = 8888
+    processes: int = 1
+    workers: int = 0                # gunicorn workers; 0 = the config's default
+    worker_class: str = "sync"      # gunicorn: sync | gthread | gevent
+    threads: int = 1
+    nginx: bool = False
+    no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
+    executor_threads: int = 16
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (flags win over FORUM_* environment variables)")
+    group.add_argument("--config", help="optional settings file")
+    group.add_argument("--database-url", dest="database_url")
+    group.add_argument("--secret")
+    group.add_argument("--env")
+    group.add_argument("--redis-url", dest="redis_url")
+    group.add_argument("--media-dir", dest="media_dir")
+    group.add_argument("--pool-size", dest="pool_size", type=int)
+    group.add_argument("--log-level", dest="log_level")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    keys = ("config", "database_url", "secret", "env", "redis_url", "media_dir", "pool_size", "log_level")
+    return load_settings({k: getattr(args, k, None) for k in keys})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="forum", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="create or upgrade the schema (idempotent)")
+    _add_settings_flags(p)
+
+    p = sub.add_parser("seed", help="demo data, or bulk data for load tests")
+    p.add_argument("--demo", action="store_true", help="a small demo forum (user demo / demo-password)")
+    for name in ("users", "groups", "posts", "comments"):
+        p.add_argument(f"--{name}", type=int, default=0)
+    p.add_argument("--questions", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    _add_settings_flags(p)
+
+    p = sub.add_parser("recount", help="rebuild every stored counter from the rows it counts")
+    _add_settings_flags(p)
+
+    p = sub.add_parser("serve", help="serve the forum")
+    p.add_argument("flavour", choices=FLAVOURS)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--worker-class", dest="worker_class", default="sync", choices=("sync", "gthread", "gevent"))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--nginx", action="store_true", help="behind a real nginx on loopback")
+    p.add_argument("--no-executor", dest="no_executor", action="store_true",
+                   help="wsgi-container only: run Flask on the event loop (a teaching baseline)")
+    p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16)
+    _add_settings_flags(p)
+
+    p = sub.add_parser("bench", help="the side-by-side comparison under locust")
+    p.add_argument("bench_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"forum: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "bench":
+        from loadtests.bench import main as bench_main
+
+        return bench_main(args.bench_args)
+    settings = _settings(args)
+    if args.command == "migrate":
+        from shared.storage.migrate import migrate_command
+
+        return migrate_command(settings)
+    if args.command == "seed":
+        from shared.seed import seed_command
+
+        return seed_command(settings, args)
+    if args.command == "recount":
+        from shared.recount import recount_command
+
+        return recount_command(settings)
+    options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
+    return serve(settings, options)
+
+
+def serve(settings: Settings, options: ServeOptions) -> int:
+    """Start one flavour (optionally behind nginx) and block until it stops."""
+    launcher: Any
+    if options.nginx:
+        from shared.nginx import serve_behind_nginx as launcher
+    elif options.flavour == "tornado":
+        from async_app.server import serve as launcher
+    else:
+        from wsgi_app.serve import serve as launcher
+    return int(launcher(settings, options) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Settings, read once at start-up: command-line flags win over the environment, which wins over a file.
+
+Every setting has an environment variable ``FORUM_<NAME>`` and a flag ``--<name>`` (dashes for
+underscores). The optional file (``FORUM_CONFIG`` or ``--config``) is ``KEY = value`` lines, the
+format ``tornado.options.parse_config_file`` reads too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("forum.config")
+
+DEFAULT_DATABASE_URL = "sqlite:///var/forum.sqlite3"
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """A setting that stops start-up; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret: str = ""                      # HMAC key for tokens and signed cookies
+    env: str = "development"              # 'production' refuses to start without FORUM_SECRET
+    redis_url: str = ""                   # rate limits and notification fan-out across processes
+    media_dir: str = "var/media"          # uploads live here, outside the code tree
+    media_url: str = "/media/"
+    link_preview_allow: str = ""          # host:port list the link preview may reach despite the SSRF guard
+    pool_size: int = 10                   # connections per process
+    pool_timeout: float = 2.0             # seconds to wait for a free connection, then 503
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    write_timeout: float = 10.0
+    pool_recycle: int = 280               # seconds; capped below the server's wait_timeout at start
+    sqlite_busy_timeout: float = 5.0
+    token_ttl: int = 86400                # seconds an access token lives
+    max_json_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 2 * 1024 * 1024
+    grace_period: float = 10.0            # seconds in-flight requests may take after SIGTERM
+    trusted_proxies: str = "127.0.0.1,::1"  # X-Real-IP / X-Forwarded-For honoured only from these
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secret_bytes(self) -> bytes:
+        return self.secret.encode()
+
+
+_NAMES = {f.name for f in fields(Settings) if f.name != "extra"}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = type(getattr(Settings, name))
+    if kind is bool:
+        return str(raw).lower() in ("1", "true", "yes", "on")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: cannot read {raw!r} as {kind.__name__}") from exc
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``name = value`` lines (Python literals or bare words); ``#`` starts a comment."""
+    values: dict[str, Any] = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=" not in line:
+            raise ConfigError(f"{path}:{number}: expected 'name = value'")
+        key, value = (part.strip() for part in line.split("=", 1))
+        values[key.lower()] = value.strip("'\"")
+    return values
+
+
+def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Merge file < environment < flags, then check what production needs."""
+    environ = dict(os.environ if environ is None else environ)
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    merged: dict[str, Any] = {}
+    config_file = flags.pop("config", None) or environ.get("FORUM_CONFIG")
+    if config_file:
+        merged.update(read_config_file(config_file))
+    for name in _NAMES:
+        if f"FORUM_{name.upper()}" in environ:
+            merged[name] = environ[f"FORUM_{name.upper()}"]
+    merged.update(flags)
+    unknown = set(merged) - _NAMES
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    settings = Settings(**{k: _coerce(k, v) for k, v in merged.items()})
+    return _with_secret(settings)
+
+
+def _with_secret(settings: Settings) -> Settings:
+    """Production needs a real key; development makes one and keeps it in var/."""
+    if settings.secret:
+        if len(settings.secret_bytes) < MIN_SECRET_BYTES:
+            raise ConfigError(f"FORUM_SECRET must be at least {MIN_SECRET_BYTES} bytes of random data")
+        return settings
+    if settings.production:
+        raise ConfigError("FORUM_SECRET is required when FORUM_ENV=production")
+    key_file = Path("var/secret.key")
+    if key_file.exists():
+        secret = key_file.read_text().strip()
+    else:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        key_file.write_text(secret)
+        key_file.chmod(0o600)
+        log.warning("FORUM_SECRET is not set: made a development key in %s", key_file)
+    return Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, "secret": secret})

@@ -1,0 +1,122 @@
+"""The two runners: drive one operation inside one transaction, blocking or as a coroutine.
+
+Both loops are the same; only the waiting differs. The runner owns the transaction, so no
+operation can forget to commit, and a failure half-way through leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+from shared.errors import ForumError
+from shared.storage.effects import READ_ONLY, Compute, Op, Query
+
+T = TypeVar("T")
+
+
+class SyncTransaction(Protocol):
+    def perform(self, query: Query) -> Any: ...
+
+
+class AsyncTransaction(Protocol):
+    async def perform(self, query: Query) -> Any: ...
+
+
+class SyncDatabase(Protocol):
+    """A blocking pool (PyMySQL, sqlite3): ``transaction()`` borrows a connection, commits or rolls back."""
+
+    dialect: str
+
+    def transaction(self, read_only: bool = False) -> AbstractContextManager[SyncTransaction]: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncDatabase(Protocol):
+    """A coroutine pool (aiomysql, aiosqlite), the same shape as :class:`SyncDatabase`."""
+
+    dialect: str
+
+    def transaction(self, read_only: bool = False) -> AbstractAsyncContextManager[AsyncTransaction]: ...
+
+    async def close(self) -> None: ...
+
+
+def run_sync(db: SyncDatabase, op: Op[T]) -> T:
+    """Run ``op`` to completion in one transaction on a blocking driver."""
+    try:
+        effect = next(op)
+    except StopIteration as done:
+        return done.value
+    with db.transaction(read_only=effect is READ_ONLY) as tx:
+        while True:
+            try:
+                try:
+                    if isinstance(effect, Query):
+                        result = tx.perform(effect)
+                    elif isinstance(effect, Compute):
+                        result = effect.fn(*effect.args)
+                    else:
+                        result = None
+                except ForumError as err:  # a mapped driver error: the operation may handle it
+                    effect = op.throw(err)
+                else:
+                    effect = op.send(result)
+            except StopIteration as done:
+                return done.value
+
+
+async def run_async(db: AsyncDatabase, op: Op[T]) -> T:
+    """Run ``op`` to completion in one transaction on a coroutine driver; CPU work goes to an executor."""
+    try:
+        effect = next(op)
+    except StopIteration as done:
+        return done.value
+    loop = asyncio.get_running_loop()
+    async with db.transaction(read_only=effect is READ_ONLY) as tx:
+        while True:
+            try:
+                try:
+                    if isinstance(effect, Query):
+                        result = await tx.perform(effect)
+                    elif isinstance(effect, Compute):
+                        result = await loop.run_in_executor(None, effect.fn, *effect.args)
+                    else:
+                        result = None
+                except ForumError as err:
+                    effect = op.throw(err)
+                else:
+                    effect = op.send(result)
+            except StopIteration as done:
+                return done.value
+
+
+def run_canned(op: Op[T], results: Iterator[Any] | list[Any]) -> tuple[T, list[Query]]:
+    """Run ``op`` against canned results, with no database: for plan tests.
+
+    Returns the operation's value and the queries it yielded, in order. A canned result that is an
+    exception is thrown into the operation, as a runner does with a mapped driver error.
+    """
+    answers = iter(results)
+    seen: list[Query] = []
+    result: Any = None
+    try:
+        effect = op.send(None)
+        while True:
+            if isinstance(effect, Compute):
+                effect = op.send(effect.fn(*effect.args))
+                continue
+            if not isinstance(effect, Query):
+                effect = op.send(None)
+                continue
+            seen.append(effect)
+            result = next(answers)
+            effect = op.throw(result) if isinstance(result, BaseException) else op.send(result)
+    except StopIteration as done:
+        return done.value, seen
+
+
+__all__ = ["AsyncDatabase", "AsyncIterator", "SyncDatabase", "run_async", "run_canned", "run_sync"]
