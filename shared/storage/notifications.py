@@ -1,0 +1,138 @@
+"""Notifications: made inside the transaction of the event that causes them, read by their recipient.
+
+``notify`` is not an endpoint but a step other operations take with ``yield from``, so a comment and
+the notification it causes are written together or not at all:
+
+    comment_id = yield Query("INSERT INTO comments ...", (...), "lastrowid")
+    yield from notify(post_author_id, "comment", viewer_id, "post", post_id, content)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from shared.auth import Viewer
+from shared.clock import db_time, iso
+from shared.markdown import mentions
+from shared.pagination import page, parse_page
+from shared.shapes import user_columns, user_summary
+from shared.storage.effects import Op, Query, read_only
+from shared.validation import MAX_ID, Body, parse, query_flag
+
+KINDS = frozenset({"comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"})
+EXCERPT_CHARS = 200
+MAX_IDS = 100
+
+
+def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, target_id: int,
+           excerpt: str) -> Op[int | None]:
+    """Tell ``user_id`` that ``actor_id`` did ``kind`` to a target; nobody is told about their own acts.
+
+    Returns the new notification's id, or None when it was skipped.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if user_id == actor_id:
+        return None
+    new_id: int = yield Query(
+        "INSERT INTO notifications (user_id, kind, actor_id, target_type, target_id, excerpt, is_read, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, 0, %s)",
+        (user_id, kind, actor_id, target_type, target_id, excerpt.strip()[:EXCERPT_CHARS], db_time()),
+        "lastrowid",
+    )
+    return new_id
+
+
+def notify_mentions(text: str, actor_id: int, target_type: str, target_id: int, excerpt: str,
+                    exclude: set[int]) -> Op[None]:
+    """Notify every existing user ``@mentioned`` in ``text`` (one SELECT for all of them).
+
+    ``exclude`` names users the event already notified (the post's author told of a comment is not
+    told again that they were mentioned in it).
+    """
+    names = mentions(text)
+    if not names:
+        return
+    placeholders = ", ".join(["%s"] * len(names))
+    rows = yield Query(f"SELECT id FROM users WHERE username IN ({placeholders})", tuple(names))  # noqa: S608
+    for row in rows:
+        if row["id"] not in exclude:
+            yield from notify(row["id"], "mention", actor_id, target_type, target_id, excerpt)
+
+
+def shape_notification(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "actor": user_summary(row, "actor_"),
+        "target": {"type": row["target_type"], "id": row["target_id"]},
+        "excerpt": row["excerpt"],
+        "read": bool(row["is_read"]),
+        "created_at": iso(row["created_at"]),
+    }
+
+
+# Identifiers from constants only; every value is a bound parameter.
+_SELECT = (
+    "SELECT n.id, n.kind, n.target_type, n.target_id, n.excerpt, n.is_read, n.created_at, "  # noqa: S608
+    + user_columns("a", "actor_")
+    + " FROM notifications n LEFT JOIN users a ON a.id = n.actor_id WHERE n.user_id = %s"
+)
+
+
+@read_only
+def get_notification(viewer: Viewer, notification_id: int) -> Op[dict[str, Any] | None]:
+    """One of the caller's notifications, in its public shape (what the WebSocket pushes)."""
+    row = yield Query(_SELECT + " AND n.id = %s", (viewer.require(), notification_id), "row")
+    return shape_notification(row) if row else None
+
+
+@read_only
+def list_notifications(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """The caller's notifications, newest first; ``?unread=true`` for the unread ones only."""
+    user_id = viewer.require()
+    request = parse_page(query)
+    sql, params = _SELECT, [user_id]
+    if query_flag(query, "unread"):
+        sql += " AND n.is_read = 0"
+    if request.after:
+        sql += " AND n.id < %s"
+        params.append(int(request.after[0]))
+    rows = yield Query(sql + " ORDER BY n.id DESC LIMIT %s", (*params, request.fetch))
+    return page(rows, request, lambda r: [r["id"]], shape_notification)
+
+
+@read_only
+def unread_count(viewer: Viewer) -> Op[dict[str, int]]:
+    count = yield Query("SELECT COUNT(*) FROM notifications WHERE user_id = %s AND is_read = 0",
+                        (viewer.require(),), "value")
+    return {"count": int(count or 0)}
+
+
+class MarkRead(Body):
+    ids: Annotated[list[Annotated[int, Field(gt=0, le=MAX_ID)]], Field(max_length=MAX_IDS)] | None = None
+    all: bool | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> MarkRead:
+        if (self.ids is None) == (self.all is None) or self.all is False:
+            raise ValueError("send either {ids: [...]} or {all: true}")
+        return self
+
+
+def mark_read(viewer: Viewer, body: Any) -> Op[None]:
+    """Mark some (``{ids: [...]}``, at most 100) or all (``{all: true}``) of the caller's own as read.
+
+    Ids that are not the caller's are ignored, so nobody can learn which ids exist.
+    """
+    user_id = viewer.require()
+    data = parse(MarkRead, body)
+    sql = "UPDATE notifications SET is_read = 1 WHERE user_id = %s AND is_read = 0"
+    if data.ids is not None:
+        if not data.ids:
+            return
+        sql += " AND id IN (" + ", ".join(["%s"] * len(data.ids)) + ")"
+    yield Query(sql, (user_id, *(data.ids or ())), "rowcount")
