@@ -21,6 +21,7 @@ from shared.errors import ForumError, Invalid, PayloadTooLarge, UnsupportedMedia
 
 ACCEPTED = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 MEDIA_URL = "/media/"
+MAX_PIXELS = 40_000_000   # 40 megapixels decode to 160 MB of RGBA: the most one upload may cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class ProcessedImage:
     height: int
 
 
-def process_image(data: bytes, max_bytes: int, max_pixels: int = 40_000_000, *,
+def process_image(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS,
                   field: str = "image") -> ProcessedImage:
     """Check, decode and re-encode an uploaded image (JPEG stays JPEG; PNG, GIF and WebP become PNG).
 

@@ -1,0 +1,162 @@
+"""Accounts: register, log in, the caller's own profile and password, public profiles, avatars.
+
+Password hashing and image work are yielded as ``Compute`` effects, so the Tornado app runs them in
+an executor and never on its event loop.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
+from shared.clock import db_time
+from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.shapes import user_private, user_public
+from shared.storage.effects import Compute, Op, Query, read_only
+from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
+from shared.validation import Body, parse
+
+MAX_AVATAR_BYTES = 2 * 1024 * 1024
+USER_COLUMNS = "id, username, email, nickname, bio, avatar_url, created_at"
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,32}$")]
+Email = Annotated[EmailStr, Field(max_length=254)]
+# Passwords are taken exactly as typed: no trimming, any Unicode, no composition rules.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=8, max_length=128)]
+AnyPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=128)]
+
+
+class Register(Body):
+    username: Username
+    email: Email
+    password: Password
+
+
+class Login(Body):
+    login: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    password: AnyPassword
+
+
+class UpdateMe(Body):
+    nickname: Annotated[str, StringConstraints(max_length=64)] | None = None
+    bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class ChangePassword(Body):
+    old_password: AnyPassword
+    new_password: Password
+
+
+def _normalise(password: str) -> str:
+    """NFKC, so the same password typed on two keyboards (composed or not) is the same password."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def _refuse_common(field: str, password: str) -> None:
+    if is_common_password(password):
+        raise Invalid.one(field, "is one of the most common passwords; choose another")
+
+
+def _user_row(user_id: int) -> Op[dict[str, Any]]:
+    row = yield Query(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s", (user_id,), "row")  # noqa: S608
+    if row is None:
+        raise NotFound("user")
+    return row
+
+
+def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
+    """A new account (201 User); a username or email already taken, in any case, is a 409."""
+    data = parse(Register, body)
+    _refuse_common("password", data.password)
+    taken = yield Query("SELECT username, email FROM users WHERE username = %s OR email = %s",
+                        (data.username, data.email))
+    if taken:
+        what = "username" if any(r["username"].lower() == data.username.lower() for r in taken) else "email"
+        raise Conflict(f"That {what} is already taken.")
+    password_hash = yield Compute(hash_password, (_normalise(data.password),))
+    created_at = db_time()
+    user_id = yield Query(
+        "INSERT INTO users (username, email, password_hash, token_version, nickname, bio, created_at)"
+        " VALUES (%s, %s, %s, 0, '', '', %s)",
+        (data.username, data.email, password_hash, created_at), "lastrowid")   # a race still ends in 409
+    return user_public({"id": user_id, "username": data.username, "nickname": "", "bio": "",
+                        "avatar_url": None, "created_at": created_at})
+
+
+def login(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
+    """A token for a username or email and password; every failure is the same 401, in the same time."""
+    data = parse(Login, body)
+    password = _normalise(data.password)
+    row = yield Query(f"SELECT {USER_COLUMNS}, password_hash, token_version FROM users"  # noqa: S608
+                      " WHERE username = %s OR email = %s", (data.login, data.login), "row")
+    ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
+    if row is None or not ok:
+        raise Unauthorized("Wrong login or password.")
+    if needs_rehash:   # the cost parameters went up since this hash was made
+        new_hash = yield Compute(hash_password, (password,))
+        yield Query("UPDATE users SET password_hash = %s WHERE id = %s", (new_hash, row["id"]), "rowcount")
+    token, expires_in = issue_token(row["id"], row["token_version"])
+    return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "user": user_public(row)}
+
+
+@read_only
+def get_me(viewer: Viewer) -> Op[dict[str, Any]]:
+    return user_private((yield from _user_row(viewer.require())))
+
+
+def update_me(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
+    """Change nickname and/or bio; fields left out stay as they are."""
+    user_id = viewer.require()
+    data = parse(UpdateMe, body)
+    changes = data.model_dump(exclude_none=True)     # keys are UpdateMe's field names only
+    if changes:
+        assignments = ", ".join(f"{name} = %s" for name in changes)
+        yield Query(f"UPDATE users SET {assignments} WHERE id = %s",  # noqa: S608
+                    (*changes.values(), user_id), "rowcount")
+    return user_private((yield from _user_row(user_id)))
+
+
+def change_password(viewer: Viewer, body: Any) -> Op[None]:
+    """Set a new password; a wrong old password is a 422 on ``old_password`` (the caller stays signed in).
+
+    Bumping ``token_version`` makes every token issued before now a 401, this caller's included.
+    """
+    user_id = viewer.require()
+    data = parse(ChangePassword, body)
+    _refuse_common("new_password", data.new_password)
+    current = yield Query("SELECT password_hash FROM users WHERE id = %s", (user_id,), "value")
+    if current is None:
+        raise NotFound("user")
+    ok, _ = yield Compute(verify_password, (current, _normalise(data.old_password)))
+    if not ok:
+        raise Invalid.one("old_password", "is not your current password")
+    new_hash = yield Compute(hash_password, (_normalise(data.new_password),))
+    yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",
+                (new_hash, user_id), "rowcount")
+
+
+@read_only
+def get_user(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
+    return user_public((yield from _user_row(user_id)))
+
+
+def record_upload(user_id: int, purpose: str, url: str, img: ProcessedImage) -> Op[None]:
+    """Remember who uploaded which file (for audits and clean-up); groups' covers use it too."""
+    yield Query(
+        "INSERT INTO uploads (user_id, purpose, filename, content_type, byte_size, width, height, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (user_id, purpose, url.rsplit("/", 1)[-1], img.content_type, len(img.data), img.width, img.height,
+         db_time()), "lastrowid")
+
+
+def set_avatar(viewer: Viewer, data: bytes, media_dir: str) -> Op[dict[str, Any]]:
+    """Replace the caller's avatar with an uploaded image (checked and re-encoded) → User with email."""
+    user_id = viewer.require()
+    img = yield Compute(process_image, (data, MAX_AVATAR_BYTES, MAX_PIXELS, "avatar"))
+    url = yield Compute(save_image, (img, media_dir))
+    yield Query("UPDATE users SET avatar_url = %s WHERE id = %s", (url, user_id), "rowcount")
+    yield from record_upload(user_id, "avatar", url, img)
+    return user_private((yield from _user_row(user_id)))
