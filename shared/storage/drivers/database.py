@@ -1,0 +1,196 @@
+"""One transaction on a pooled connection, blocking or as a coroutine; the runners drive these.
+
+``transaction()`` borrows a connection, begins, yields an object whose ``perform(query)`` runs one
+:class:`~shared.storage.effects.Query`, commits when the block ends, rolls back on any exception and
+returns the connection to the pool, or closes it when it can no longer be trusted: lost, timed out,
+or left in the middle of a cancelled query (RELIABILITY 7). Both drivers of a kind speak DB-API, so
+the only per-database knowledge is the :class:`~shared.storage.drivers.common.Dialect`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from shared.storage.drivers.common import Dialect, shape, wants_rows
+from shared.storage.drivers.pools import AsyncPool, SyncPool
+from shared.storage.effects import Query
+
+
+def _params(query: Query) -> Any:
+    return [tuple(p) for p in query.params] if query.many else tuple(query.params)
+
+
+class BlockingTransaction:
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self.conn, self.dialect, self.broken = conn, dialect, False
+
+    def perform(self, query: Query) -> Any:
+        cursor = self.conn.cursor()
+        try:
+            sql = self.dialect.sql(query.sql)
+            if query.many:
+                cursor.executemany(sql, _params(query))
+            else:
+                cursor.execute(sql, _params(query))
+            rows = cursor.fetchall() if wants_rows(query) else ()
+            return shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+        except Exception as exc:
+            raise self._mapped(exc) from exc
+        finally:
+            cursor.close()
+
+    def _mapped(self, exc: Exception) -> Exception:
+        err, broken = self.dialect.classify(exc)
+        self.broken = self.broken or broken
+        return err or exc
+
+
+class BlockingDatabase:
+    """A blocking pool (PyMySQL, sqlite3), shared by the threads of one process."""
+
+    def __init__(self, dialect: Dialect, pool: SyncPool[Any]) -> None:
+        self.dialect_rules = dialect
+        self.dialect = dialect.name
+        self.pool = pool
+
+    size = property(lambda self: self.pool.size)
+    in_use = property(lambda self: self.pool.in_use)
+    waiting = property(lambda self: self.pool.waiting)
+
+    @contextmanager
+    def transaction(self, read_only: bool = False) -> Iterator[BlockingTransaction]:
+        tx = self._begin(read_only)
+        try:
+            yield tx
+        except BaseException:
+            self._end(tx, commit=False)
+            raise
+        self._end(tx, commit=True)
+
+    def _begin(self, read_only: bool) -> BlockingTransaction:
+        """Begin on a pooled connection; one that died while idle (a restarted server) is replaced once."""
+        for attempt in (1, 2):
+            tx = BlockingTransaction(self.pool.acquire(), self.dialect_rules)
+            try:
+                tx.perform(Query(self.dialect_rules.begin(read_only), returns="rowcount"))
+                return tx
+            except Exception:
+                self.pool.release(tx.conn, broken=tx.broken)
+                if not tx.broken or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _end(self, tx: BlockingTransaction, commit: bool) -> None:
+        try:
+            if commit:
+                tx.conn.commit()
+            elif not tx.broken:
+                tx.conn.rollback()
+        except Exception as exc:
+            tx.broken = True
+            if commit:
+                self.pool.release(tx.conn, broken=True)
+                raise tx._mapped(exc) from exc
+        self.pool.release(tx.conn, broken=tx.broken)
+
+    def ping(self) -> None:
+        """For /readyz: one round trip, or Unavailable."""
+        with self.transaction(read_only=True) as tx:
+            tx.perform(Query("SELECT 1", returns="value"))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class CoroutineTransaction:
+    def __init__(self, conn: Any, dialect: Dialect, read_timeout: float) -> None:
+        self.conn, self.dialect, self.read_timeout, self.broken = conn, dialect, read_timeout, False
+
+    async def perform(self, query: Query) -> Any:
+        try:
+            # aiomysql has no read timeout of its own: bound every round trip here, and a connection
+            # left mid-query by the timeout (or by a cancelled request) is closed, never reused.
+            async with asyncio.timeout(self.read_timeout):
+                cursor = await self.conn.cursor()
+                try:
+                    sql = self.dialect.sql(query.sql)
+                    if query.many:
+                        await cursor.executemany(sql, _params(query))
+                    else:
+                        await cursor.execute(sql, _params(query))
+                    rows = await cursor.fetchall() if wants_rows(query) else ()
+                    return shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+                finally:
+                    await cursor.close()
+        except asyncio.CancelledError:
+            self.broken = True
+            raise
+        except Exception as exc:
+            err, broken = self.dialect.classify(exc)
+            self.broken = self.broken or broken
+            raise (err or exc) from exc
+
+    async def finish(self, commit: bool) -> None:
+        async with asyncio.timeout(self.read_timeout):
+            if commit:
+                await self.conn.commit()
+            elif not self.broken:
+                await self.conn.rollback()
+
+
+class CoroutineDatabase:
+    """A coroutine pool (aiomysql, aiosqlite), one per process, made after any fork."""
+
+    def __init__(self, dialect: Dialect, pool: AsyncPool[Any], read_timeout: float) -> None:
+        self.dialect_rules = dialect
+        self.dialect = dialect.name
+        self.pool = pool
+        self.read_timeout = read_timeout
+
+    size = property(lambda self: self.pool.size)
+    in_use = property(lambda self: self.pool.in_use)
+    waiting = property(lambda self: self.pool.waiting)
+
+    @asynccontextmanager
+    async def transaction(self, read_only: bool = False) -> AsyncIterator[CoroutineTransaction]:
+        tx = await self._begin(read_only)
+        try:
+            yield tx
+        except BaseException:
+            await self._end(tx, commit=False)
+            raise
+        await self._end(tx, commit=True)
+
+    async def _begin(self, read_only: bool) -> CoroutineTransaction:
+        for attempt in (1, 2):
+            tx = CoroutineTransaction(await self.pool.acquire(), self.dialect_rules, self.read_timeout)
+            try:
+                await tx.perform(Query(self.dialect_rules.begin(read_only), returns="rowcount"))
+                return tx
+            except BaseException as exc:
+                await self.pool.release(tx.conn, broken=tx.broken)
+                if not tx.broken or attempt == 2 or not isinstance(exc, Exception):
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _end(self, tx: CoroutineTransaction, commit: bool) -> None:
+        try:
+            await tx.finish(commit)
+        except BaseException as exc:
+            tx.broken = True
+            if commit:
+                await self.pool.release(tx.conn, broken=True)
+                err, _ = tx.dialect.classify(exc) if isinstance(exc, Exception) else (None, True)
+                raise (err or exc) from exc
+        await self.pool.release(tx.conn, broken=tx.broken)
+
+    async def ping(self) -> None:
+        async with self.transaction(read_only=True) as tx:
+            await tx.perform(Query("SELECT 1", returns="value"))
+
+    async def close(self) -> None:
+        await self.pool.close()
+

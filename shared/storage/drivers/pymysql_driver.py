@@ -1,0 +1,55 @@
+"""MySQL/MariaDB for the Flask app: PyMySQL connections in a thread-safe pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pymysql
+
+from shared.config import Settings
+from shared.storage.drivers.common import (
+    MYSQL,
+    DatabaseUrl,
+    mysql_connect_args,
+    mysql_missing_database,
+    recycle_after,
+)
+from shared.storage.drivers.database import BlockingDatabase
+from shared.storage.drivers.pools import SyncPool
+
+
+def open_pymysql(settings: Settings, url: DatabaseUrl) -> BlockingDatabase:
+    """Check the server once (and read its ``wait_timeout``), then make the pool, still empty."""
+    args = mysql_connect_args(url, settings)
+    args["database"] = args.pop("db")
+    # PyMySQL bounds every read and write itself (a hung server: RELIABILITY 5)
+    args.update(read_timeout=settings.read_timeout, write_timeout=settings.write_timeout)
+
+    def connect() -> pymysql.connections.Connection[Any]:
+        try:
+            return pymysql.connect(**args)
+        except pymysql.err.MySQLError as exc:
+            missing = mysql_missing_database(exc, url)
+            if missing:
+                raise missing from exc
+            err, _ = MYSQL.classify(exc)
+            raise (err or exc) from exc
+
+    first = connect()
+    try:
+        with first.cursor() as cursor:
+            cursor.execute("SELECT @@SESSION.wait_timeout")
+            (wait_timeout,) = cursor.fetchone() or (None,)
+    finally:
+        close(first)
+    pool = SyncPool(connect, close, size=settings.pool_size, timeout=settings.pool_timeout,
+                    max_idle=recycle_after(settings, wait_timeout))
+    return BlockingDatabase(MYSQL, pool)
+
+
+def close(conn: pymysql.connections.Connection[Any]) -> None:
+    """Say goodbye (COM_QUIT, so the server counts no aborted client); a dead socket is just dropped."""
+    try:
+        conn.close()
+    except Exception:  # noqa: S110 - already closed or lost: nothing left to release
+        pass
