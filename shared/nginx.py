@@ -1,0 +1,324 @@
+"""``forum serve FLAVOUR --nginx``: the flavour behind a real nginx on loopback, started and stopped with it.
+
+Production puts nginx in front of the app: nginx buffers slow clients, serves static files and
+uploads, refuses oversized bodies and tells the app the real client address. This launcher runs
+exactly that arrangement on one machine, with the configuration a server would use
+(``deploy/nginx/``), so what you try here is what you deploy:
+
+1. render the templates into a private prefix ``var/nginx-<port>/`` (config, logs, pid, temp
+   files; nothing outside it is written and no root-owned path is touched);
+2. start the app on internal loopback ports (Tornado: one single-process server per
+   ``--processes``, all behind one nginx ``upstream``; gunicorn and wsgi-container: one port;
+   uWSGI: a unix socket);
+3. start ``nginx -p PREFIX -c conf/nginx.conf -g 'daemon off;'`` in the foreground, wait until
+   ``/healthz`` answers through it, and print one ready line;
+4. on SIGTERM or SIGINT: stop nginx gracefully (SIGQUIT: in-flight requests finish), then the app
+   (SIGTERM: its own grace period), and exit 0.
+
+The app processes write to our stderr, so stdout carries only the ready line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from shared.cli import ServeOptions
+from shared.config import Settings
+
+log = logging.getLogger("forum.nginx")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = REPO_ROOT / "deploy" / "nginx"
+START_TIMEOUT = 60.0          # seconds for the app and nginx to answer /healthz
+# Where nginx may live when it is not on PATH (Debian puts it in /usr/sbin, off a user's PATH).
+EXTRA_NGINX_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/bin")
+# Files every nginx ships next to its own nginx.conf; the private prefix gets a copy of each.
+STOCK_FILES = ("mime.types", "uwsgi_params")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where everything listens: decided once, then rendered into the config and the commands."""
+
+    flavour: str
+    prefix: Path             # nginx's -p: conf/, logs/, tmp/, run/ live under it
+    listen: str              # host:port nginx listens on (the public address)
+    app_ports: tuple[int, ...] = ()  # internal HTTP ports (empty for uWSGI)
+    socket: Path | None = None       # uWSGI's unix socket
+    ws_port: int = 0                 # the WebSocket upstream for the WSGI flavours (placeholder)
+
+    @property
+    def uses_uwsgi_protocol(self) -> bool:
+        return self.socket is not None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now (the kernel picks it; another process could take it first)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def make_plan(options: ServeOptions, prefix: Path) -> Plan:
+    """Pick the internal ports (or socket) for a flavour."""
+    listen = f"{options.host}:{options.port}"
+    if options.flavour == "tornado":
+        # One single-process Tornado per --processes: nginx balances between them, which is
+        # how Tornado is deployed on multi-core machines (rather than fork_processes behind a port).
+        ports = tuple(free_port() for _ in range(max(1, options.processes)))
+        return Plan("tornado", prefix, listen, app_ports=ports)
+    if options.flavour == "uwsgi":
+        return Plan("uwsgi", prefix, listen, socket=prefix / "run" / "uwsgi.sock", ws_port=free_port())
+    if options.flavour in ("gunicorn", "wsgi-container"):
+        ws_port = free_port() if options.flavour == "gunicorn" else 0
+        return Plan(options.flavour, prefix, listen, app_ports=(free_port(),), ws_port=ws_port)
+    raise ValueError(f"--nginx is not available for the {options.flavour} flavour")
+
+
+# -- the configuration --------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    """Fill ``{{name}}`` placeholders (``$`` is nginx's own variable sign, so no string.Template)."""
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"no value for the placeholder {{{{{name}}}}}")
+        return values[name]
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def template_values(plan: Plan, settings: Settings) -> dict[str, str]:
+    """Every placeholder of deploy/nginx/*.tmpl for this plan."""
+    static_app = "async_app" if plan.flavour == "tornado" else "wsgi_app"
+    servers = "\n".join(f"    server 127.0.0.1:{port};" for port in plan.app_ports)
+    pass_snippet = "forum-uwsgi-pass.conf" if plan.uses_uwsgi_protocol else "forum-proxy-pass.conf"
+    # Running as root (a container, a CI job), nginx would drop its workers to `nobody`, who may
+    # not read the prefix; a loopback trial runs the workers as the user who started it instead.
+    user_line = "user root;" if os.geteuid() == 0 else "# (not root: workers run as the current user)"
+    return {
+        "flavour": plan.flavour,
+        "listen": plan.listen,
+        "server_name": "localhost",
+        "log_dir": "logs",
+        "app_servers": servers,
+        "app_port": str(plan.app_ports[0]) if plan.app_ports else "",
+        "ws_port": str(plan.ws_port),
+        "socket": str(plan.socket or ""),
+        "static_root": str(REPO_ROOT / static_app / "static"),
+        "media_root": str(Path(settings.media_dir).resolve()),
+        "app_pass": f"snippets/{pass_snippet}",
+        "user_line": user_line,
+    }
+
+
+def stock_conf_dir(nginx: str) -> Path:
+    """The directory of the nginx installation's own nginx.conf (read for mime.types, uwsgi_params)."""
+    version = subprocess.run([nginx, "-V"], capture_output=True, text=True, check=True)
+    found = re.search(r"--conf-path=(\S+)", version.stderr + version.stdout)
+    return Path(found.group(1)).parent if found else Path("/etc/nginx")
+
+
+def write_config(plan: Plan, settings: Settings, stock_dir: Path) -> Path:
+    """Render the main file, the flavour's site and the snippets into PREFIX/conf; return nginx.conf."""
+    conf = plan.prefix / "conf"
+    for sub in ("conf/snippets", "logs", "tmp", "run"):
+        (plan.prefix / sub).mkdir(parents=True, exist_ok=True)
+    values = template_values(plan, settings)
+    sources = {
+        "nginx.conf": TEMPLATES / "nginx.conf.tmpl",
+        f"forum-{plan.flavour}.conf": TEMPLATES / f"forum-{plan.flavour}.conf.tmpl",
+    }
+    for snippet in sorted((TEMPLATES / "snippets").iterdir()):
+        sources[f"snippets/{snippet.name.removesuffix('.tmpl')}"] = snippet
+    for name, source in sources.items():
+        (conf / name).write_text(render(source.read_text(), values))
+    for name in STOCK_FILES:
+        stock = stock_dir / name
+        if not stock.exists():
+            raise FileNotFoundError(f"{stock} is missing: the nginx installation looks incomplete")
+        shutil.copyfile(stock, conf / name)
+    return conf / "nginx.conf"
+
+
+# -- the processes ----------------------------------------------------------------------------------
+
+def forum_command(*args: str) -> list[str]:
+    """``forum ARGS`` with this interpreter, so the same virtualenv serves the app."""
+    return [sys.executable, "-m", "shared.cli", *args]
+
+
+def app_commands(plan: Plan, options: ServeOptions) -> list[list[str]]:
+    """The ``forum serve`` command line(s) that run the app on the plan's internal addresses."""
+    if plan.flavour == "tornado":
+        return [forum_command("serve", "tornado", "--host", "127.0.0.1", "--port", str(port))
+                for port in plan.app_ports]
+    if plan.flavour == "uwsgi":
+        return [forum_command("serve", "uwsgi", "--socket", str(plan.socket),
+                              "--processes", str(options.processes), "--threads", str(options.threads))]
+    if plan.flavour == "gunicorn":
+        return [forum_command("serve", "gunicorn", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
+                              "--workers", str(options.workers), "--worker-class", options.worker_class,
+                              "--threads", str(options.threads))]
+    container = ["--no-executor"] if options.no_executor else ["--executor-threads", str(options.executor_threads)]
+    return [forum_command("serve", "wsgi-container", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
+                          *container)]
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings (flags included)."""
+    env = dict(os.environ)
+    for f in fields(Settings):
+        if f.name != "extra":
+            env[f"FORUM_{f.name.upper()}"] = str(getattr(settings, f.name))
+    env.pop("FORUM_CONFIG", None)  # already merged into the values above
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def find_nginx() -> str | None:
+    path = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_NGINX_DIRS])
+    return shutil.which("nginx", path=path)
+
+
+def answers_healthz(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+class Launch:
+    """The app process(es) and nginx, started in order and stopped in reverse order."""
+
+    def __init__(self, plan: Plan, settings: Settings, stopping: threading.Event) -> None:
+        self.plan = plan
+        self.stopping = stopping
+        self.grace = settings.grace_period
+        self.env = settings_environment(settings)
+        self.apps: list[subprocess.Popen[bytes]] = []
+        self.nginx: subprocess.Popen[bytes] | None = None
+        self.labels: dict[int, str] = {}   # pid -> the command line, for messages
+
+    def _start(self, command: list[str]) -> subprocess.Popen[bytes]:
+        log.info("starting %s", " ".join(command))
+        # Own session: a Ctrl-C in the terminal reaches only us, and we stop the children in order.
+        child = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
+                                 start_new_session=True)
+        self.labels[child.pid] = " ".join(command)
+        return child
+
+    def start_apps(self, commands: list[list[str]]) -> None:
+        self.apps = [self._start(command) for command in commands]
+
+    def start_nginx(self, nginx: str, conf: Path) -> None:
+        # -t first: a broken config is reported as nginx's own one-line message, not a hang.
+        subprocess.run([nginx, "-q", "-t", "-p", str(self.plan.prefix), "-c", str(conf)], check=True)
+        self.nginx = self._start([nginx, "-p", str(self.plan.prefix), "-c", str(conf), "-g", "daemon off;"])
+
+    def exited(self) -> subprocess.Popen[bytes] | None:
+        """A child that has stopped on its own (something went wrong), if any."""
+        children = [*self.apps, *([self.nginx] if self.nginx else [])]
+        return next((child for child in children if child.poll() is not None), None)
+
+    def wait_until(self, ready: list[str], deadline: float) -> bool:
+        """Poll each base URL's /healthz; False if a child dies, a stop is asked or time runs out."""
+        pending = list(ready)
+        while pending and time.monotonic() < deadline and self.exited() is None and not self.stopping.is_set():
+            pending = [url for url in pending if not answers_healthz(url)]
+            if pending:
+                time.sleep(0.1)
+        return not pending
+
+    def stop(self) -> bool:
+        """nginx first (QUIT: finish in-flight requests), then the app (TERM); True if all exit 0."""
+        clean = True
+        if self.nginx is not None:
+            clean &= self._stop(self.nginx, signal.SIGQUIT)
+        for app in self.apps:
+            if app.poll() is None:
+                app.send_signal(signal.SIGTERM)
+        for app in self.apps:
+            clean &= self._stop(app, None)
+        return clean
+
+    def _stop(self, child: subprocess.Popen[bytes], sig: signal.Signals | None) -> bool:
+        if sig is not None and child.poll() is None:
+            child.send_signal(sig)
+        try:
+            code = child.wait(timeout=self.grace + 5)
+        except subprocess.TimeoutExpired:
+            log.error("pid %d did not stop within %.0f s; killing it", child.pid, self.grace + 5)
+            os.killpg(child.pid, signal.SIGKILL)
+            code = child.wait()
+        if code != 0:
+            log.error("%s exited %s", self.labels[child.pid], code)
+        return code == 0
+
+
+def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
+    """Run the flavour behind nginx until SIGTERM/SIGINT; 0 after a clean stop."""
+    nginx = find_nginx()
+    if nginx is None:
+        print("forum: nginx is not installed (e.g. apt-get install nginx)", file=sys.stderr)
+        return 2
+    try:
+        plan = make_plan(options, (Path("var") / f"nginx-{options.port}").resolve())
+        conf = write_config(plan, settings, stock_conf_dir(nginx))
+    except (ValueError, OSError) as exc:
+        print(f"forum: {exc}", file=sys.stderr)
+        return 2
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    launch = Launch(plan, settings, stopping)
+    public_url = f"http://{plan.listen}"
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        launch.start_apps(app_commands(plan, options))
+        internal = [f"http://127.0.0.1:{port}" for port in plan.app_ports]
+        if launch.wait_until(internal, deadline):
+            launch.start_nginx(nginx, conf)
+            started = launch.wait_until([public_url], deadline)
+        else:
+            started = False
+    except subprocess.CalledProcessError:
+        started = False   # nginx -t printed why
+    if not started:
+        if not stopping.is_set():
+            print(f"forum: {plan.flavour} behind nginx did not come up; see the messages above "
+                  f"and {plan.prefix / 'logs' / 'error.log'}", file=sys.stderr)
+        launch.stop()
+        return 0 if stopping.is_set() else 1
+
+    print(f"forum: {plan.flavour} behind nginx on {public_url}/", flush=True)
+    while not stopping.wait(0.5):
+        gone = launch.exited()
+        if gone is not None:
+            print(f"forum: {launch.labels[gone.pid]} exited {gone.returncode}; stopping", file=sys.stderr)
+            launch.stop()
+            return 1
+    return 0 if launch.stop() else 1
