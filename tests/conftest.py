@@ -1,0 +1,144 @@
+"""Fixtures every test may use: migrated databases (SQLite and MySQL), and pools opened on them.
+
+- ``sqlite_url``: a fresh, migrated SQLite file for this test.
+- ``mysql_url``: one ``forum_test_<random>`` database for the session, migrated, dropped at the end.
+  MySQL unreachable: skipped, or failed under ``CI=true``.
+- ``db_url``: both of the above (ids ``sqlite`` and ``mysql``), with every table empty at the start.
+- ``sync_db`` / ``async_db``: ``open_sync`` / ``open_async`` pools on ``db_url``, closed afterwards.
+- ``settings_for(url, **overrides)``: test Settings (fixed secret, small pool, short acquire timeout).
+
+Under ``CI=true`` a test skipped for want of MySQL, nginx, uWSGI or Chromium fails instead: CI must
+prove everything, and a silent skip would hide a missing service.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pymysql
+import pytest
+import pytest_asyncio
+
+from shared.config import Settings
+from shared.storage.drivers import BlockingDatabase, CoroutineDatabase, open_async, open_sync
+from shared.storage.migrate import migrate
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+# the server the tests create their databases on (root, no password, as on the CI machine)
+MYSQL_SERVER = os.environ.get("FORUM_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
+TEST_SECRET = "test-secret-" + "x" * 32
+NEEDS_SERVICE = re.compile(r"mysql|mariadb|nginx|uwsgi|chromium", re.IGNORECASE)
+
+
+def test_settings(url: str, **overrides: Any) -> Settings:
+    """Settings for a test: a fixed secret, a small pool and a short acquire timeout."""
+    values: dict[str, Any] = {"database_url": url, "secret": TEST_SECRET, "pool_size": 4, "pool_timeout": 2.0}
+    return Settings(**{**values, **overrides})
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture
+def settings_for() -> Any:
+    """``settings_for(url, pool_size=1, ...)``: :func:`test_settings` for tests in other folders."""
+    return test_settings
+
+
+def mysql_admin() -> pymysql.connections.Connection[Any]:
+    """A plain autocommit connection to the test server, for creating, emptying and dropping databases."""
+    server = urlsplit(MYSQL_SERVER)
+    return pymysql.connect(host=server.hostname or "127.0.0.1", port=server.port or 3306,
+                           user=server.username or "root", password=server.password or "",
+                           autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    try:
+        admin = mysql_admin()
+    except pymysql.err.MySQLError as exc:
+        message = f"MySQL is unreachable at {MYSQL_SERVER}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"forum_test_{secrets.token_hex(4)}"
+    url = f"{MYSQL_SERVER.rstrip('/')}/{name}"
+    try:
+        migrate(url, test_settings(url))
+        yield url
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")  # noqa: S608 - a name we made
+        admin.close()
+
+
+def empty_mysql(url: str) -> None:
+    """Delete every row (not the migration ledger): fast, and each test starts from nothing."""
+    database = urlsplit(url).path.lstrip("/")
+    with mysql_admin() as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM information_schema.tables "
+                       "WHERE table_schema = %s AND table_name <> 'schema_migrations'", (database,))
+        tables = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        for table in tables:
+            cursor.execute(f"DELETE FROM `{database}`.`{table}`")  # noqa: S608 - names from the server
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "forum.sqlite3"
+    migrate(f"sqlite:///{path}", test_settings(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """A copy of a migrated file: as fast as an empty database, as real as a migrated one."""
+    path = tmp_path / "forum.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    url = str(request.getfixturevalue("mysql_url"))
+    empty_mysql(url)
+    return url
+
+
+@pytest.fixture
+def sync_db(db_url: str) -> Iterator[BlockingDatabase]:
+    db = open_sync(test_settings(db_url))
+    yield db
+    db.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def async_db(db_url: str) -> AsyncIterator[CoroutineDatabase]:
+    db = await open_async(test_settings(db_url))
+    yield db
+    await db.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true a skip for want of a service is a failure."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if NEEDS_SERVICE.search(reason):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every service must be present: {reason}"
