@@ -60,6 +60,17 @@ def mysql_admin() -> pymysql.connections.Connection[Any]:
                            autocommit=True, connect_timeout=3)
 
 
+@pytest.fixture
+def mysql_admin_conn() -> Iterator[pymysql.connections.Connection[Any]]:
+    """An autocommit root connection, to look at or poke the server (KILL, SHOW STATUS) from a test."""
+    try:
+        conn = mysql_admin()
+    except pymysql.err.MySQLError as exc:
+        pytest.skip(f"MySQL is unreachable at {MYSQL_SERVER}: {exc}")
+    yield conn
+    conn.close()
+
+
 @pytest.fixture(scope="session")
 def mysql_url() -> Iterator[str]:
     try:
