@@ -1,0 +1,177 @@
+"""Questions: anyone signed in asks, in a category; lists by category, text and new or hot order.
+
+A question is a post without a group: the same counters, views, hot score and edits (the helpers
+in ``threads.py``), but only its author edits or deletes it and nobody likes or pins it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared import clock
+from shared.auth import Viewer
+from shared.errors import BadRequest, Forbidden, NotFound
+from shared.pagination import page, parse_page
+from shared.ranking import hot_score
+from shared.shapes import AUTHOR_COLUMNS, user_summary
+from shared.storage.effects import Op, Query, read_only
+from shared.storage.notifications import notify_mentions
+from shared.storage.threads import (
+    Category,
+    Container,
+    Keyset,
+    LongText,
+    Title,
+    count_view,
+    edit,
+    exists,
+    fetch_page,
+    parse_sort,
+    render,
+)
+from shared.validation import Body, check_id, parse
+
+MAX_SEARCH = 100
+
+
+class NewQuestion(Body):
+    title: Title
+    content: LongText
+    category: Category
+
+
+class QuestionEdit(Body):
+    title: Title | None = None
+    content: LongText | None = None
+    category: Category | None = None
+
+
+QUESTIONS = Container(table="questions", what="question", counter="answer_count", likes="0")
+
+NEW = Keyset(("q.id",))                     # ix_questions_category (category, id), or the primary key
+HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_questions_hot
+
+_SELECT = (
+    "SELECT q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"  # noqa: S608
+    " q.hot_score, q.created_at, q.updated_at, " + AUTHOR_COLUMNS
+    + " FROM questions q JOIN users u ON u.id = q.user_id"
+)
+
+
+def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Question, as the contract spells it."""
+    return {
+        "id": row["id"],
+        "author": user_summary(row, "author_"),
+        "title": row["title"],
+        "content": row["content"],
+        "content_html": row["content_html"],
+        "category": row["category"],
+        "view_count": row["view_count"],
+        "answer_count": row["answer_count"],
+        "created_at": clock.iso(row["created_at"]),
+        "updated_at": clock.iso(row["updated_at"]),
+    }
+
+
+def _like_pattern(text: str) -> str:
+    """``%text%`` for LIKE, with the wildcards in ``text`` escaped by ``!`` (same on MySQL and SQLite)."""
+    for char in "!%_":
+        text = text.replace(char, "!" + char)
+    return f"%{text}%"
+
+
+def _one(question_id: int) -> Op[dict[str, Any]]:
+    row = yield Query(_SELECT + " WHERE q.id = %s", (question_id,), "row")
+    if row is None:
+        raise NotFound("question")
+    return shape_question(row)
+
+
+@read_only
+def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``?category=`` exact, ``?q=`` in title or content (case-insensitive), ``?sort=new|hot``."""
+    order = HOT if parse_sort(query) == "hot" else NEW
+    request = parse_page(query)
+    where: list[str] = []
+    params: list[Any] = []
+    category = query.get("category", "").strip()
+    if category:
+        if len(category) > 32:
+            raise BadRequest("category: at most 32 characters")
+        where.append("q.category = %s")
+        params.append(category)
+    text = query.get("q", "").strip()
+    if text:
+        if len(text) > MAX_SEARCH:
+            raise BadRequest(f"q: at most {MAX_SEARCH} characters")
+        where.append("(q.title LIKE %s ESCAPE '!' OR q.content LIKE %s ESCAPE '!')")
+        params += [_like_pattern(text)] * 2
+    rows = yield from fetch_page(_SELECT, where, params, order, request)
+    return page(rows, request, order.key, shape_question)
+
+
+@read_only
+def list_user_questions(viewer: Viewer, user_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """One user's questions, newest first (index ix_questions_user)."""
+    check_id(user_id, "user")
+    request = parse_page(query)
+    rows = yield from fetch_page(_SELECT, ["q.user_id = %s"], [user_id], NEW, request)
+    if not rows and not (yield from exists("users", user_id)):
+        raise NotFound("user")
+    return page(rows, request, NEW.key, shape_question)
+
+
+def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
+    """Ask a question; ``@mentions`` in it notify those users."""
+    user_id = viewer.require()
+    data = parse(NewQuestion, body)
+    html = yield from render(data.content)
+    now = clock.now()
+    question_id = yield Query(
+        "INSERT INTO questions (user_id, title, content, content_html, category, hot_score, created_at, updated_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (user_id, data.title, data.content, html, data.category, hot_score(0, 0, now), clock.db_time(now),
+         clock.db_time(now)),
+        "lastrowid")
+    yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
+    return (yield from _one(question_id))
+
+
+def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
+    """A question; reading it counts one view (so this is a write)."""
+    yield from count_view(QUESTIONS, question_id)
+    return (yield from _one(question_id))
+
+
+def _own(viewer: Viewer, question_id: int, verb: str) -> Op[int]:
+    """The caller, who must be the question's author (404 if no such question, else 403)."""
+    user_id = viewer.require()
+    check_id(question_id, "question")
+    author = yield Query("SELECT user_id FROM questions WHERE id = %s", (question_id,), "value")
+    if author is None:
+        raise NotFound("question")
+    if author != user_id:
+        raise Forbidden(f"Only its author may {verb} a question.")
+    return user_id
+
+
+def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, Any]]:
+    """The author edits title, content or category; an empty edit changes nothing."""
+    data = parse(QuestionEdit, body)
+    yield from _own(viewer, question_id, "edit")
+    changes = data.model_dump(exclude_none=True)
+    if changes:
+        html = (yield from render(data.content)) if data.content is not None else None
+        yield from edit(QUESTIONS, question_id, {
+            "title": data.title, "content": data.content, "content_html": html, "category": data.category,
+            "updated_at": clock.db_time(),
+        })
+    return (yield from _one(question_id))
+
+
+def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
+    """The author deletes a question; its answers and their likes go with it (CASCADE)."""
+    yield from _own(viewer, question_id, "delete")
+    yield Query("DELETE FROM questions WHERE id = %s", (question_id,), "rowcount")

@@ -1,0 +1,339 @@
+"""What comments (on posts) and answers (on questions) share, written once.
+
+A comment and an answer behave the same: top-level items oldest first, one level of replies, a
+counter on the post or question, notifications and likes. So the operations live here once,
+parameterised by a frozen :class:`Thread` of table and column names; ``comments.py`` and
+``answers.py`` only name their constants. Identifiers in the SQL come only from these constants;
+every value is a bound ``%s`` parameter.
+
+The first part holds the small pieces every content list shares (posts and questions too): the
+keyset order of a list, the container's counters and hot score, text fields.
+
+Lock order (it keeps MySQL free of deadlocks): a write in a thread locks the container row (post or
+question) first, then the parent item, then inserts or deletes rows — the same order everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from shared import clock, markdown
+from shared.auth import Viewer
+from shared.errors import BadRequest, Forbidden, Invalid, NotFound
+from shared.pagination import PageRequest, page, parse_page
+from shared.ranking import hot_score
+from shared.shapes import AUTHOR_COLUMNS, user_columns, user_summary
+from shared.storage import likes
+from shared.storage.effects import Compute, Op, Query, read_only
+from shared.storage.likes import excerpt
+from shared.storage.notifications import notify, notify_mentions
+from shared.validation import MAX_ID, Body, check_id
+
+# -- text fields ------------------------------------------------------------------------------------
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]     # posts, questions
+ReplyText = Annotated[str, StringConstraints(min_length=1, max_length=10000)]    # comments, answers
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+
+def render(text: str) -> Op[str]:
+    """Markdown → sanitised HTML, as a Compute step so the Tornado loop never renders 20 KB itself."""
+    html: str = yield Compute(markdown.render, (text,))
+    return html
+
+
+# -- keyset lists -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A list's order: columns compared as one tuple, all descending (newest first) or all ascending.
+
+    The cursor is that tuple for the last item seen; the next page starts strictly after it, so rows
+    added meanwhile never shift a page. Each order has an index that matches it.
+    """
+
+    columns: tuple[str, ...]          # qualified, e.g. ("p.pinned", "p.id")
+    descending: bool = True
+
+    def key(self, row: Mapping[str, Any]) -> list[Any]:
+        return [row[column.split(".")[-1]] for column in self.columns]
+
+    def order_by(self) -> str:
+        direction = " DESC" if self.descending else ""
+        return ", ".join(column + direction for column in self.columns)
+
+    def after(self, key: list[Any]) -> tuple[str, list[Any]]:
+        """``(a, b) < (x, y)`` spelt ``a < x OR (a = x AND b < y)``: every engine ranges an index on it."""
+        if len(key) != len(self.columns) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in key):
+            raise BadRequest("cursor: not a cursor for this list")
+        compare = " < " if self.descending else " > "
+        first, *rest = self.columns
+        if not rest:
+            return first + compare + "%s", [key[0]]
+        tail_sql, tail_params = Keyset(tuple(rest), self.descending).after(key[1:])
+        return f"({first}{compare}%s OR ({first} = %s AND {tail_sql}))", [key[0], key[0], *tail_params]
+
+
+def fetch_page(select: str, where: Sequence[str], params: Sequence[Any], order: Keyset,
+               request: PageRequest) -> Op[list[dict[str, Any]]]:
+    """One page of ``select`` (SQL up to its FROM/JOINs): ``limit + 1`` rows after the cursor."""
+    conditions, values = list(where), list(params)
+    if request.after is not None:
+        sql, extra = order.after(request.after)
+        conditions.append(sql)
+        values.extend(extra)
+    where_sql = " WHERE " + " AND ".join(conditions) if conditions else ""
+    rows: list[dict[str, Any]] = yield Query(f"{select}{where_sql} ORDER BY {order.order_by()} LIMIT %s",
+                                             (*values, request.fetch))
+    return rows
+
+
+def exists(table: str, item_id: int) -> Op[bool]:
+    """Whether a row exists: asked only when a list came back empty, to tell 'none yet' from 404."""
+    found = yield Query(f"SELECT 1 FROM {table} WHERE id = %s", (item_id,), "value")  # noqa: S608
+    return found is not None
+
+
+def parse_sort(query: Mapping[str, str]) -> str:
+    sort = query.get("sort", "new")
+    if sort not in ("new", "hot"):
+        raise BadRequest("sort: must be new or hot")
+    return sort
+
+
+# -- containers: posts and questions ----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A post or a question: what a thread hangs off, with its thread counter and its hot score."""
+
+    table: str          # "posts"
+    what: str           # "post": error messages and notification targets
+    counter: str        # "comment_count": every item of its thread, replies included
+    likes: str          # "like_count", or "0" for a container nobody can like
+
+
+def bump(container: Container, item_id: int, delta: int) -> Op[None]:
+    """Move the thread counter; the UPDATE also locks the row, so it comes first (see lock order)."""
+    moved = yield Query(f"UPDATE {container.table} SET {container.counter} = {container.counter} + %s"  # noqa: S608
+                        " WHERE id = %s", (delta, item_id), "rowcount")
+    if not moved:
+        raise NotFound(container.what)
+
+
+def refresh_hot(container: Container, item_id: int) -> Op[None]:
+    """Recompute the stored hot score from the counts this transaction now sees (and holds locked)."""
+    row = yield Query(f"SELECT {container.likes} AS likes, {container.counter} AS replies, created_at"  # noqa: S608
+                      f" FROM {container.table} WHERE id = %s", (item_id,), "row")
+    if row is not None:
+        score = hot_score(int(row["likes"]), int(row["replies"]), clock.parse(row["created_at"]))
+        yield Query(f"UPDATE {container.table} SET hot_score = %s WHERE id = %s",  # noqa: S608
+                    (score, item_id), "rowcount")
+
+
+def count_view(container: Container, item_id: int) -> Op[None]:
+    """``GET`` of a post or question counts one view, atomically."""
+    check_id(item_id, container.what)
+    seen = yield Query(f"UPDATE {container.table} SET view_count = view_count + 1 WHERE id = %s",  # noqa: S608
+                       (item_id,), "rowcount")
+    if not seen:
+        raise NotFound(container.what)
+
+
+def edit(container: Container, item_id: int, changes: Mapping[str, Any]) -> Op[None]:
+    """Apply an edit; a None value keeps the stored one.
+
+    One fixed statement with ``COALESCE(%s, column)`` rather than read-modify-write, so two editors
+    changing different fields (an author's title, an owner's pin) never undo each other.
+    """
+    assignments = ", ".join(f"{column} = COALESCE(%s, {column})" for column in changes)
+    yield Query(f"UPDATE {container.table} SET {assignments} WHERE id = %s",  # noqa: S608
+                (*changes.values(), item_id), "rowcount")
+
+
+# -- threads: comments and answers ------------------------------------------------------------------
+
+# The largest rendered reply the TEXT column holds (64 KiB); Markdown can grow a lot when rendered.
+MAX_HTML_BYTES = 65535
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """The names that make the shared logic about comments or about answers."""
+
+    table: str                  # "comments"
+    what: str                   # "comment"
+    container: Container        # posts
+    container_column: str       # "post_id" (also its name in the JSON)
+    top_kind: str               # notification kind for a top-level item: "comment" / "answer"
+    like: likes.LikeTarget
+    container_columns: str = "user_id"    # what ``gate`` needs of the container row
+    # A check before anyone may add to the thread (comments: group membership, unlocked post).
+    gate: Callable[[Mapping[str, Any], int], Op[None]] | None = None
+
+
+class NewReply(Body):
+    content: ReplyText
+    parent_id: Id | None = None
+    reply_to_user_id: Id | None = None
+
+
+def _select(thread: Thread) -> str:
+    """An item with its author and its reply_to user, JOINed: one query for a whole page."""
+    return (f"SELECT t.id, t.{thread.container_column}, t.content, t.content_html, t.parent_id,"  # noqa: S608
+            f" t.like_count, t.reply_count, t.created_at, {AUTHOR_COLUMNS}, {user_columns('r', 'reply_to_')}"
+            f" FROM {thread.table} t JOIN users u ON u.id = t.user_id"
+            f" LEFT JOIN users r ON r.id = t.reply_to_user_id")
+
+
+def shape(thread: Thread, row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
+    """A Comment or an Answer, as the contract spells it."""
+    return {
+        "id": row["id"],
+        thread.container_column: row[thread.container_column],
+        "author": user_summary(row, "author_"),
+        "content": row["content"],
+        "content_html": row["content_html"],
+        "parent_id": row["parent_id"],
+        "reply_to": user_summary(row, "reply_to_"),
+        "like_count": row["like_count"],
+        "liked": liked,
+        "reply_count": row["reply_count"],
+        "created_at": clock.iso(row["created_at"]),
+    }
+
+
+def _page(thread: Thread, viewer: Viewer, rows: list[dict[str, Any]], request: PageRequest,
+          order: Keyset) -> Op[dict[str, Any]]:
+    """Shape a page, with the viewer's ``liked`` flags for all of it in one query."""
+    liked = yield from likes.liked_ids(thread.like, viewer, [r["id"] for r in rows[: request.limit]])
+    return page(rows, request, order.key, lambda r: shape(thread, r, r["id"] in liked))
+
+
+OLDEST_FIRST = Keyset(("t.id",), descending=False)
+NEWEST_FIRST = Keyset(("t.id",))
+
+
+@read_only
+def list_top(thread: Thread, viewer: Viewer, container_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """Top-level items of a post or question, oldest first (index ``(container, parent_id, id)``)."""
+    check_id(container_id, thread.container.what)
+    request = parse_page(query)
+    rows = yield from fetch_page(_select(thread), [f"t.{thread.container_column} = %s", "t.parent_id IS NULL"],
+                                 [container_id], OLDEST_FIRST, request)
+    if not rows and not (yield from exists(thread.container.table, container_id)):
+        raise NotFound(thread.container.what)
+    return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
+
+
+@read_only
+def list_replies(thread: Thread, viewer: Viewer, item_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """Replies to one item, oldest first (index ``(parent_id, id)``)."""
+    check_id(item_id, thread.what)
+    request = parse_page(query)
+    rows = yield from fetch_page(_select(thread), ["t.parent_id = %s"], [item_id], OLDEST_FIRST, request)
+    if not rows and not (yield from exists(thread.table, item_id)):
+        raise NotFound(thread.what)
+    return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
+
+
+@read_only
+def list_by_user(thread: Thread, viewer: Viewer, user_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """One user's items, replies included, newest first (index ``(user_id, id)``)."""
+    check_id(user_id, "user")
+    request = parse_page(query)
+    rows = yield from fetch_page(_select(thread), ["t.user_id = %s"], [user_id], NEWEST_FIRST, request)
+    if not rows and not (yield from exists("users", user_id)):
+        raise NotFound("user")
+    return (yield from _page(thread, viewer, rows, request, NEWEST_FIRST))
+
+
+def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) -> Op[dict[str, Any]]:
+    """Add a top-level item or a reply; counters, hot score and notifications in the same transaction.
+
+    ``data`` is parsed by the caller (``comments.create_comment``), so the route's body model is
+    named where the OpenAPI document looks for it.
+    """
+    user_id = viewer.require()
+    check_id(container_id, thread.container.what)
+    if data.reply_to_user_id is not None and data.parent_id is None:
+        raise Invalid.one("reply_to_user_id", "only a reply (with parent_id) can name a user it replies to")
+    container = yield Query(f"SELECT {thread.container_columns} FROM {thread.container.table}"  # noqa: S608
+                            " WHERE id = %s", (container_id,), "row")
+    if container is None:
+        raise NotFound(thread.container.what)
+    if thread.gate is not None:
+        yield from thread.gate(container, user_id)
+    if data.reply_to_user_id is not None and not (yield from exists("users", data.reply_to_user_id)):
+        raise Invalid.one("reply_to_user_id", "no such user")
+    html = yield from render(data.content)
+    if len(html.encode()) > MAX_HTML_BYTES:
+        raise Invalid.one("content", "too long once rendered; use less markup")
+
+    yield from bump(thread.container, container_id, 1)           # locks the container first
+    parent_author = None
+    if data.parent_id is not None:
+        # The parent must be a top-level item of this container; checked and counted in one statement.
+        moved = yield Query(f"UPDATE {thread.table} SET reply_count = reply_count + 1"  # noqa: S608
+                            f" WHERE id = %s AND {thread.container_column} = %s AND parent_id IS NULL",
+                            (data.parent_id, container_id), "rowcount")
+        if not moved:
+            raise Invalid.one("parent_id", f"must name a top-level {thread.what} of this {thread.container.what}")
+        parent_author = yield Query(f"SELECT user_id FROM {thread.table} WHERE id = %s",  # noqa: S608
+                                    (data.parent_id,), "value")
+    item_id = yield Query(
+        f"INSERT INTO {thread.table} ({thread.container_column}, user_id, parent_id, reply_to_user_id,"  # noqa: S608
+        " content, content_html, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (container_id, user_id, data.parent_id, data.reply_to_user_id, data.content, html, clock.db_time()),
+        "lastrowid")
+    yield from refresh_hot(thread.container, container_id)
+
+    # Each user hears of one event once, and never of their own act.
+    told = {user_id}
+    if data.parent_id is None:
+        recipients = [(container["user_id"], thread.top_kind)]
+    else:
+        recipients = [(parent_author, "reply"), (data.reply_to_user_id, "reply")]
+    summary = excerpt(data.content)
+    for recipient, kind in recipients:
+        if recipient is not None and recipient not in told:
+            yield from notify(recipient, kind, user_id, thread.container.what, container_id, summary)
+            told.add(recipient)
+    yield from notify_mentions(data.content, user_id, thread.container.what, container_id, summary, told)
+
+    row = yield Query(_select(thread) + " WHERE t.id = %s", (item_id,), "row")
+    return shape(thread, row, liked=False)
+
+
+def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
+    """The author deletes an item and its replies; counters fall by what was really deleted.
+
+    Replies are deleted explicitly (not left to ON DELETE CASCADE) so the DELETE's row count, read
+    under the container's lock, says exactly how far the counter must fall.
+    """
+    user_id = viewer.require()
+    check_id(item_id, thread.what)
+    item = yield Query(f"SELECT user_id, {thread.container_column} AS container_id, parent_id"  # noqa: S608
+                       f" FROM {thread.table} WHERE id = %s", (item_id,), "row")
+    if item is None:
+        raise NotFound(thread.what)
+    if item["user_id"] != user_id:
+        raise Forbidden(f"Only its author may delete this {thread.what}.")
+    container_id = item["container_id"]
+    yield from bump(thread.container, container_id, -1)          # locks the container first
+    replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
+    gone = yield Query(f"DELETE FROM {thread.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
+    if not gone:
+        raise NotFound(thread.what)                              # deleted meanwhile: roll back
+    if replies:
+        yield from bump(thread.container, container_id, -replies)
+    if item["parent_id"] is not None:
+        yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - 1 WHERE id = %s",  # noqa: S608
+                    (item["parent_id"],), "rowcount")
+    yield from refresh_hot(thread.container, container_id)
