@@ -1,0 +1,60 @@
+"""The forum on Flask: an application factory, as in the Flask tutorial (flaskr).
+
+``create_app()`` builds a fresh app from settings; nothing touches the database until the first
+request in each process (see :mod:`wsgi_app.db`), so the same app object is safe to build in a
+gunicorn master before it forks. Every rule, SQL statement and error body lives in ``shared/``;
+the blueprints only move HTTP in and JSON out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from typing import Any
+
+from flask import Flask
+
+from shared import bootstrap
+from shared.config import Settings, load_settings
+from wsgi_app import api, errors, site
+from wsgi_app.middleware import AccessLog, TrustedProxies
+
+log = logging.getLogger("forum.wsgi")
+
+# Multipart framing (boundaries, part headers) around an upload's bytes.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app.
+
+    ``config`` may carry settings overrides in lower case (``database_url``, ``media_dir`` ...,
+    the names of :class:`shared.config.Settings`; they win over ``FORUM_*`` variables) and Flask
+    config keys in upper case (``TESTING``). Tests pass a fresh database this way.
+    """
+    config = dict(config or {})
+    settings = load_settings({k: v for k, v in config.items() if k.islower()})
+    bootstrap.configure(settings)
+
+    app = Flask(__name__)
+    app.extensions["forum"] = settings   # read back with wsgi_app.db.current_settings()
+    app.config.update(
+        # Bodies bigger than the largest upload are refused by Werkzeug (413) before they are read;
+        # JSON routes apply their own, smaller limit (wsgi_app/api/base.py).
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + UPLOAD_OVERHEAD,
+        # Tornado answers OPTIONS with 405 unless a handler defines it; so do we, for parity.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
+    )
+    app.config.update({k: v for k, v in config.items() if k.isupper()})
+
+    errors.register(app)
+    site.register(app, settings)
+    api.register(app)
+
+    app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings.trusted_proxies))  # type: ignore[method-assign]
+    return app
+
+
+def settings_as_config(settings: Settings) -> dict[str, Any]:
+    """Settings back into ``create_app``'s config form (what the launchers pass along)."""
+    return {f.name: getattr(settings, f.name) for f in fields(Settings) if f.name != "extra"}

@@ -1,0 +1,31 @@
+"""The JSON API under /api/v1: one blueprint per resource, nested in one ``api`` blueprint.
+
+The routes are exactly those of ``shared.routes.ROUTES`` (a test compares them). The parent
+blueprint's ``before_request`` finds the caller and applies rate limits once for every view.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from wsgi_app.api import (
+    answers,
+    base,
+    comments,
+    groups,
+    guestbook,
+    meta,
+    notifications,
+    posts,
+    questions,
+    users,
+)
+
+api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
+for module in (users, groups, posts, comments, questions, answers, notifications, guestbook, meta):
+    api.register_blueprint(module.bp)
+api.before_request(base.identify)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(api)

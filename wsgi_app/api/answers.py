@@ -1,0 +1,41 @@
+"""Answers to questions: top-level answers, replies, likes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shared.storage import answers
+from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.db import run
+
+bp = Blueprint("answers", __name__)
+
+
+@bp.get("/questions/<int:question_id>/answers")
+def list_answers(question_id: int) -> Response:
+    return answer(run(answers.list_answers(viewer(), question_id, query())))
+
+
+@bp.post("/questions/<int:question_id>/answers")
+def create_answer(question_id: int) -> Response:
+    return answer(run(answers.create_answer(signed_in(), question_id, body())), 201)
+
+
+@bp.get("/answers/<int:answer_id>/replies")
+def list_replies(answer_id: int) -> Response:
+    return answer(run(answers.list_replies(viewer(), answer_id, query())))
+
+
+@bp.delete("/answers/<int:answer_id>")
+def delete_answer(answer_id: int) -> Response:
+    return answer(run(answers.delete_answer(signed_in(), answer_id)), 204)
+
+
+@bp.put("/answers/<int:answer_id>/like")
+def like_answer(answer_id: int) -> Response:
+    return answer(run(answers.like_answer(signed_in(), answer_id)))
+
+
+@bp.delete("/answers/<int:answer_id>/like")
+def unlike_answer(answer_id: int) -> Response:
+    return answer(run(answers.unlike_answer(signed_in(), answer_id)))

@@ -1,0 +1,28 @@
+"""Link previews and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shared import linkpreview, openapi
+from wsgi_app.api.base import answer, query, signed_in
+from wsgi_app.db import current_settings
+from wsgi_app.responses import JSON_CONTENT_TYPE
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/link-preview")
+def link_preview() -> Response:
+    """Fetch a page with a blocking client (``http.client``): this worker thread waits up to 5 s.
+
+    The Tornado app waits on its event loop instead; this difference is what the load tests show.
+    """
+    signed_in()
+    return answer(linkpreview.preview_sync(query().get("url"), current_settings()))
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The same bytes the Tornado app serves (built once per process by shared.openapi)."""
+    return Response(openapi.document_bytes(), content_type=JSON_CONTENT_TYPE)

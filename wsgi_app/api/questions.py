@@ -1,0 +1,36 @@
+"""Questions (the Q&A side of the forum)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shared.storage import questions
+from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.db import run
+
+bp = Blueprint("questions", __name__)
+
+
+@bp.get("/questions")
+def list_questions() -> Response:
+    return answer(run(questions.list_questions(viewer(), query())))
+
+
+@bp.post("/questions")
+def create_question() -> Response:
+    return answer(run(questions.create_question(signed_in(), body())), 201)
+
+
+@bp.get("/questions/<int:question_id>")
+def get_question(question_id: int) -> Response:
+    return answer(run(questions.get_question(viewer(), question_id)))
+
+
+@bp.patch("/questions/<int:question_id>")
+def update_question(question_id: int) -> Response:
+    return answer(run(questions.update_question(signed_in(), question_id, body())))
+
+
+@bp.delete("/questions/<int:question_id>")
+def delete_question(question_id: int) -> Response:
+    return answer(run(questions.delete_question(signed_in(), question_id)), 204)

@@ -1,0 +1,79 @@
+"""Accounts: register, log in, the caller's own profile, and other users with their activity."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from shared import ratelimit
+from shared.errors import Unauthorized
+from shared.storage import answers, groups, posts, questions, users
+from wsgi_app.api.base import answer, body, client_address, media_dir, query, signed_in, upload, viewer
+from wsgi_app.db import limiter, run
+
+bp = Blueprint("users", __name__)
+
+
+@bp.post("/auth/register")
+def register() -> Response:
+    return answer(run(users.register(viewer(), body())), 201)
+
+
+@bp.post("/auth/login")
+def login() -> Response:
+    """Log in; failures count against the login name and the client address (429 when over)."""
+    data = body()
+    name = str(data.get("login", "")) if isinstance(data, dict) else ""
+    address = client_address()
+    limiter().run(ratelimit.check_login(name, address))
+    try:
+        token = run(users.login(viewer(), data))
+    except Unauthorized:
+        limiter().run(ratelimit.login_failed(name, address))
+        raise
+    limiter().run(ratelimit.login_succeeded(name))
+    return answer(token)
+
+
+@bp.get("/me")
+def get_me() -> Response:
+    return answer(run(users.get_me(signed_in())))
+
+
+@bp.patch("/me")
+def update_me() -> Response:
+    return answer(run(users.update_me(signed_in(), body())))
+
+
+@bp.put("/me/avatar")
+def set_avatar() -> Response:
+    return answer(run(users.set_avatar(signed_in(), upload("avatar"), media_dir())))
+
+
+@bp.post("/me/password")
+def change_password() -> Response:
+    return answer(run(users.change_password(signed_in(), body())), 204)
+
+
+@bp.get("/users/<int:user_id>")
+def get_user(user_id: int) -> Response:
+    return answer(run(users.get_user(viewer(), user_id)))
+
+
+@bp.get("/users/<int:user_id>/posts")
+def list_user_posts(user_id: int) -> Response:
+    return answer(run(posts.list_user_posts(viewer(), user_id, query())))
+
+
+@bp.get("/users/<int:user_id>/questions")
+def list_user_questions(user_id: int) -> Response:
+    return answer(run(questions.list_user_questions(viewer(), user_id, query())))
+
+
+@bp.get("/users/<int:user_id>/answers")
+def list_user_answers(user_id: int) -> Response:
+    return answer(run(answers.list_user_answers(viewer(), user_id, query())))
+
+
+@bp.get("/users/<int:user_id>/groups")
+def list_user_groups(user_id: int) -> Response:
+    return answer(run(groups.list_user_groups(viewer(), user_id, query())))

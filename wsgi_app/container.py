@@ -1,0 +1,137 @@
+"""Flask inside Tornado: ``forum serve wsgi-container``.
+
+Tornado's HTTPServer speaks HTTP on an event loop; ``WSGIContainer`` turns each request into a WSGI
+call of the Flask app. A WSGI call blocks until the view returns, so it must not run on the event
+loop: given an ``executor`` the container runs it on a thread pool and the loop stays free to accept
+and read other requests (tornado #3299). Without one (``--no-executor``) every request runs on the
+loop itself, one at a time: kept only as a labelled baseline for the comparison.
+
+Later the same Tornado application will carry the WebSocket handler next to the WSGI fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import tornado.web
+from flask import Flask
+from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPServerRequest
+from tornado.netutil import bind_sockets
+from tornado.wsgi import WSGIContainer
+
+from shared.cli import ServeOptions
+from shared.config import Settings
+from shared.errors import problem_for_status
+from wsgi_app import UPLOAD_OVERHEAD, create_app, db, settings_as_config
+from wsgi_app.responses import dumps
+
+log = logging.getLogger("forum.wsgi-container")
+
+
+class CountingWSGIContainer(WSGIContainer):
+    """A WSGIContainer that knows how many requests it is still answering (for a graceful stop)."""
+
+    def __init__(self, app: Any, executor: ThreadPoolExecutor | None) -> None:
+        super().__init__(app, executor=executor)
+        self.in_flight = 0
+
+    async def handle_request(self, request: HTTPServerRequest) -> None:
+        self.in_flight += 1
+        try:
+            await super().handle_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+@tornado.web.stream_request_body
+class WSGIFallback(tornado.web.RequestHandler):
+    """Every request goes to the WSGI container, but a body over the limit is refused *before* it is read.
+
+    ``FallbackHandler`` would hand requests over after Tornado has buffered the whole body; streaming
+    the body in here lets us answer 413 from the ``Content-Length`` alone (RELIABILITY 14).
+    """
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
+
+    def initialize(self, container: CountingWSGIContainer, max_body: int) -> None:
+        self.container = container
+        self.max_body = max_body
+        self.chunks: list[bytes] = []
+
+    def prepare(self) -> None:
+        length = self.request.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            problem = problem_for_status(413)
+            self.set_status(413)
+            self.set_header("Content-Type", "application/problem+json")
+            self.finish(dumps(problem.body))
+            return
+        self.request.connection.set_max_body_size(self.max_body)  # type: ignore[union-attr]
+
+    def data_received(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+
+    def forward(self, *_args: str) -> None:
+        """Hand the request, body complete, to the WSGI app; the container writes the answer."""
+        self.request.body = b"".join(self.chunks)
+        self.container(self.request)
+        self._finished = True   # as FallbackHandler does: the container owns the connection now
+        self.on_finish()
+
+    get = head = post = delete = patch = put = options = forward  # type: ignore[assignment]
+
+
+def make_tornado_app(container: CountingWSGIContainer, max_body: int) -> tornado.web.Application:
+    return tornado.web.Application([
+        # (r"/ws/notifications", NotificationSocket) will go here, in front of the WSGI fallback.
+        (r".*", WSGIFallback, {"container": container, "max_body": max_body}),
+    ])
+
+
+def serve(settings: Settings, options: ServeOptions) -> int:
+    """Run until SIGTERM or SIGINT; then finish the requests in flight and exit 0."""
+    return asyncio.run(_serve(settings, options))
+
+
+async def _serve(settings: Settings, options: ServeOptions) -> int:
+    app: Flask = create_app(settings_as_config(settings))
+    executor = None if options.no_executor else ThreadPoolExecutor(options.executor_threads, "wsgi")
+    container = CountingWSGIContainer(app, executor)
+    max_body = settings.max_upload_bytes + UPLOAD_OVERHEAD
+    server = HTTPServer(make_tornado_app(container, max_body), max_body_size=max_body)
+    sockets = bind_sockets(options.port, options.host)
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+
+    # WSGIContainer logs each request to tornado.access; our AccessLog middleware already does.
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+
+    if executor is None:
+        how = "Flask ON THE EVENT LOOP, no executor: the blocking baseline, one request at a time"
+        log.warning("serving without an executor: every request blocks the event loop (a teaching baseline)")
+    else:
+        how = f"Flask on a {options.executor_threads}-thread executor"
+    print(f"forum: wsgi-container serving on http://{options.host}:{port}/ ({how}; pid {os.getpid()})", flush=True)
+
+    await stopping.wait()
+    log.info("stopping: no new connections; finishing %d request(s) in flight", container.in_flight)
+    server.stop()
+    deadline = time.monotonic() + settings.grace_period
+    while container.in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await server.close_all_connections()
+    if executor is not None:
+        executor.shutdown(wait=True)
+    db.close(app)
+    return 0

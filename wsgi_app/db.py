@@ -1,0 +1,75 @@
+"""The database pool of this process, made on first use, and ``run(op)``.
+
+Why lazily: a pre-fork server (gunicorn ``--preload``, uWSGI without ``lazy-apps``) imports the app
+once in a master process and then forks workers. A pool made at import time would be copied into
+every worker, and two processes would then talk over the same MySQL socket (RELIABILITY 16). So the
+pool is made by the first request *in each process*, and remembered together with the pid that made
+it: a forked child sees a foreign pid and makes its own.
+
+Threads: gthread workers, uWSGI threads and WSGIContainer's executor run requests on many threads.
+The pool hands each connection to one borrower at a time, so a PyMySQL connection never crosses
+threads while in use (RELIABILITY 9).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+
+from shared import ratelimit
+from shared.config import Settings
+from shared.storage.drivers import BlockingDatabase, open_sync
+from shared.storage.effects import Op
+from shared.storage.runners import run_sync
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+
+
+def per_process(app: Flask, name: str, make: Callable[[], T]) -> T:
+    """The app's ``name`` resource for this process, made by ``make()`` the first time it is needed."""
+    key = f"forum.{name}"
+    made = app.extensions.get(key)
+    if made is None or made[0] != os.getpid():
+        with _lock:   # two threads asking at once must not make two pools
+            made = app.extensions.get(key)
+            if made is None or made[0] != os.getpid():
+                made = (os.getpid(), make())
+                app.extensions[key] = made
+    resource: T = made[1]
+    return resource
+
+
+def current_settings() -> Settings:
+    """The settings the current app was built with."""
+    settings: Settings = current_app.extensions["forum"]
+    return settings
+
+
+def get_db(app: Flask | None = None) -> BlockingDatabase:
+    """This process's pool (PyMySQL or sqlite3, by ``settings.database_url``)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return per_process(app, "db", lambda: open_sync(app.extensions["forum"]))
+
+
+def run(op: Op[T]) -> T:
+    """Run one operation in one transaction on this process's pool."""
+    return run_sync(get_db(), op)
+
+
+def limiter() -> ratelimit.Limiter:
+    """This process's rate limiter (in memory, or Redis shared by all processes when configured)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return per_process(app, "limiter", lambda: ratelimit.make_limiter(app.extensions["forum"]))
+
+
+def close(app: Flask) -> None:
+    """Close this process's pool, if it made one (on shutdown and at the end of tests)."""
+    made: Any = app.extensions.pop("forum.db", None)
+    if made is not None and made[0] == os.getpid():
+        made[1].close()
