@@ -1,0 +1,100 @@
+"""The contract suite's fixtures: one real server per target, an HTTP client, and builders for test data.
+
+The suite knows only a base URL. Targets come from ``FORUM_CONTRACT_TARGETS`` (a comma list of
+``flavour:database``); each is started once per session and every test runs against each of them.
+Under ``CI=true`` a target that cannot start is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
+
+from tests.support.servers import (  # noqa: E402
+    Server,
+    ServerUnavailable,
+    Target,
+    free_port,
+    fresh_database,
+    running_server,
+    tracebacks,
+)
+from tests.support.upstream import upstream_site  # noqa: E402
+
+from .client import Api, Forum  # noqa: E402
+
+DEFAULT_TARGETS = "tornado:sqlite,tornado:mysql,wsgi-container:mysql,gunicorn:mysql,gunicorn:sqlite,uwsgi:mysql"
+TARGETS = [Target.parse(t) for t in os.environ.get("FORUM_CONTRACT_TARGETS", DEFAULT_TARGETS).split(",") if t]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[dict[str, str]]:
+    """A local site the link preview may read, and an allowed address where nothing listens."""
+    with upstream_site() as live:
+        yield {"live": live, "dead": f"127.0.0.1:{free_port()}"}
+
+
+@pytest.fixture(scope="session", params=TARGETS, ids=str)
+def server(request: pytest.FixtureRequest, upstream: dict[str, str]) -> Iterator[Server]:
+    target: Target = request.param
+    allow = f"{upstream['live']},{upstream['dead']}"
+    try:
+        with fresh_database(target.database) as url, \
+                running_server(target.flavour, url, extra_env={
+                    "FORUM_LINK_PREVIEW_ALLOW": allow,
+                    "FORUM_TRUSTED_PROXIES": "127.0.0.1,::1",  # the tests stand in for nginx
+                }) as srv:
+            yield srv
+            trace = tracebacks(srv)
+            if trace:
+                pytest.fail(f"{target}: the server logged a traceback during the session:\n{trace}")
+    except ServerUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"{target} cannot start under CI: {exc}")
+        pytest.skip(f"{target} cannot start here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def api(server: Server) -> Api:
+    return Api(server)
+
+
+@pytest.fixture(scope="session")
+def forum(api: Api) -> Forum:
+    return Forum(api)
+
+
+@pytest.fixture
+def make_user(forum: Forum) -> Any:
+    """``make_user()`` → a fresh registered, logged-in user {id, username, token, headers, ...}."""
+    return forum.user
+
+
+# --------------------------------------------------------------------------- per-target run time
+
+_durations: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    match = re.search(r"\[([a-z-]+:(?:sqlite|mysql))", report.nodeid)
+    if match and "contract" in report.nodeid:
+        _durations[match.group(1)] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _durations:
+        terminalreporter.write_sep("-", "contract run time per target (setup + tests + teardown)")
+        for target, seconds in _durations.items():
+            terminalreporter.write_line(f"{target:24s} {seconds:7.1f} s")

@@ -1,0 +1,245 @@
+"""Start a real forum server for a test: a fresh database, ``forum migrate``, ``forum serve``, teardown.
+
+Every suite that talks to the forum over a socket (contract, parity, pages, deploy) uses these
+helpers, so "how a flavour is started" is written once and matches what an operator types.
+
+    with fresh_database("mysql") as url:
+        with running_server("gunicorn", url) as server:
+            requests.get(server.base_url + "/healthz")
+
+A target that cannot start raises :class:`ServerUnavailable` when the *environment* lacks something
+(MySQL down, uWSGI not installed) and :class:`ServerFailed` when the forum itself fails; callers
+decide whether the first is a skip (a laptop) or a failure (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MYSQL_HOST, MYSQL_PORT, MYSQL_USER = "127.0.0.1", 3306, "root"
+DB_PREFIX = "forum_ct_"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+FLAVOURS = ("tornado", "wsgi-container", "gunicorn", "uwsgi", "flask-dev")
+DATABASES = ("sqlite", "mysql")
+
+
+class ServerUnavailable(Exception):
+    """Something the environment must provide is missing (MySQL, the uwsgi binary)."""
+
+
+class ServerFailed(Exception):
+    """The forum itself did not migrate, start or stop cleanly; the message holds its output."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One way of serving the forum: a flavour on a database, written ``tornado:sqlite``."""
+
+    flavour: str
+    database: str
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        flavour, _, database = text.strip().partition(":")
+        if flavour not in FLAVOURS or database not in DATABASES:
+            raise ValueError(f"bad target {text!r}: expected FLAVOUR:DATABASE, e.g. tornado:sqlite")
+        return cls(flavour, database)
+
+    def __str__(self) -> str:
+        return f"{self.flavour}:{self.database}"
+
+
+@dataclass
+class Server:
+    """A running forum: where it listens and what it was started with."""
+
+    flavour: str
+    base_url: str
+    database_url: str
+    secret: str
+    media_dir: str
+    process: subprocess.Popen[bytes]
+    stdout_path: Path
+    stderr_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def output(self) -> str:
+        """The server's stdout and stderr so far, for failure messages."""
+        return _tail(self.stdout_path, "stdout") + _tail(self.stderr_path, "stderr")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the kernel picks it; there is a small race, as always)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def forum_command(*args: str) -> list[str]:
+    """``forum ARGS`` run by this interpreter, so the venv's packages and console scripts are used."""
+    return [sys.executable, "-m", "shared.cli", *args]
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    # gunicorn and uwsgi are found next to the interpreter, whatever PATH the caller had
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def _tail(path: Path, label: str, limit: int = 8000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return f"\n--- server {label} ---\n{text[-limit:]}"
+
+
+def _mysql_admin(sql: str) -> None:
+    import pymysql
+
+    try:
+        conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, connect_timeout=3)
+    except pymysql.err.OperationalError as exc:
+        raise ServerUnavailable(f"MySQL at {MYSQL_HOST}:{MYSQL_PORT} is not reachable: {exc}") from exc
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, *, prefix: str = DB_PREFIX) -> Iterator[str]:
+    """A new, empty database and its FORUM_DATABASE_URL; dropped (or deleted) afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="forum-db-") as tmp:
+            yield f"sqlite:///{tmp}/forum.sqlite3"
+        return
+    if kind != "mysql":
+        raise ValueError(f"unknown database kind {kind!r}")
+    name = f"{prefix}{secrets.token_hex(6)}"
+    _mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        yield f"mysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/{name}"
+    finally:
+        _mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def migrate(database_url: str) -> None:
+    """Run ``forum migrate`` on a database, failing with its output if it does not exit 0."""
+    done = subprocess.run(
+        forum_command("migrate"), cwd=REPO_ROOT, env=_env({"FORUM_DATABASE_URL": database_url}),
+        capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        raise ServerFailed(f"forum migrate exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+
+
+def check_flavour_available(flavour: str) -> None:
+    """Raise ServerUnavailable when a flavour's server program is not installed here."""
+    if flavour == "uwsgi" and shutil.which("uwsgi", path=_env({})["PATH"]) is None:
+        raise ServerUnavailable("uwsgi is not installed (pip install 'forum[uwsgi]')")
+
+
+def _wait_ready(server: Server, deadline: float) -> None:
+    """Poll /healthz until it answers 200; the process dying or the deadline passing is a failure."""
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ServerFailed(f"forum serve {server.flavour} exited {server.process.returncode} "
+                               f"before it was ready{server.output()}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise ServerFailed(f"forum serve {server.flavour} was not ready within {START_TIMEOUT:.0f} s{server.output()}")
+
+
+def stop(server: Server) -> int:
+    """SIGTERM, then wait; a server that will not stop is killed and reported."""
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+    try:
+        return server.process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        raise ServerFailed(f"forum serve {server.flavour} did not stop within {STOP_TIMEOUT:.0f} s "
+                           f"of SIGTERM{server.output()}") from None
+
+
+def tracebacks(server: Server) -> str:
+    """The part of the server's stderr from its first 'Traceback' on, or '' when there is none."""
+    text = server.stderr_path.read_text(errors="replace") if server.stderr_path.exists() else ""
+    at = text.find("Traceback")
+    return "" if at < 0 else text[at:at + 6000]
+
+
+@contextlib.contextmanager
+def running_server(
+    flavour: str,
+    database_url: str,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    secret: str | None = None,
+    migrate_first: bool = True,
+    check_exit: bool = True,
+) -> Iterator[Server]:
+    """``forum serve FLAVOUR`` on a free port with a fresh secret and media dir, until the block ends.
+
+    On leaving, the server gets SIGTERM and must exit 0 (the contract's clean shutdown).
+    """
+    check_flavour_available(flavour)
+    if migrate_first:
+        migrate(database_url)
+    secret = secret or secrets.token_urlsafe(48)
+    with tempfile.TemporaryDirectory(prefix=f"forum-{flavour}-") as tmp:
+        port = free_port()
+        env = {
+            "FORUM_DATABASE_URL": database_url,
+            "FORUM_SECRET": secret,
+            "FORUM_MEDIA_DIR": str(Path(tmp, "media")),
+            **(extra_env or {}),
+        }
+        stdout_path, stderr_path = Path(tmp, "stdout.log"), Path(tmp, "stderr.log")
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            process = subprocess.Popen(
+                forum_command("serve", flavour, "--port", str(port), *extra_args),
+                cwd=REPO_ROOT, env=_env(env), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                start_new_session=True,   # its own process group: a stuck server can be killed whole
+            )
+        server = Server(flavour, f"http://127.0.0.1:{port}", database_url, secret, env["FORUM_MEDIA_DIR"],
+                        process, stdout_path, stderr_path, env)
+        try:
+            _wait_ready(server, time.monotonic() + START_TIMEOUT)
+        except BaseException:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            raise
+        try:
+            yield server
+        finally:
+            code = stop(server)
+            if check_exit and code != 0:
+                raise ServerFailed(f"forum serve {flavour} exited {code} after SIGTERM (expected 0)"
+                                   f"{server.output()}")
