@@ -92,10 +92,15 @@ def _page(viewer: Viewer, rows: list[dict[str, Any]], request: PageRequest, orde
     return page(rows, request, order.key, lambda r: shape_post(r, r["id"] in liked))
 
 
-def _one(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
+def _row(post_id: int) -> Op[dict[str, Any]]:
     row = yield Query(_SELECT + " WHERE p.id = %s", (post_id,), "row")
     if row is None:
         raise NotFound("post")
+    return row
+
+
+def _one(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
+    row = yield from _row(post_id)
     liked = yield from likes.liked_ids(POST_LIKES, viewer, [post_id])
     return shape_post(row, post_id in liked)
 
@@ -144,7 +149,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
          clock.db_time(now)),
         "lastrowid")
     yield from notify_mentions(data.content, user_id, "post", post_id, data.title, {user_id})
-    return (yield from _one(viewer, post_id))
+    return shape_post((yield from _row(post_id)), liked=False)
 
 
 def get_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
