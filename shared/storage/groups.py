@@ -55,7 +55,7 @@ class GroupChanges(Body):
     join_policy: JoinPolicy | None = None
 
 
-class Application(Body):
+class NewApplication(Body):
     reason: Annotated[str, StringConstraints(max_length=1000)] = ""
 
 
@@ -260,7 +260,7 @@ def apply(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     """
     user_id = viewer.require()
     check_id(group_id, "group")
-    data = parse(Application, body)
+    data = parse(NewApplication, body)
     group = yield Query("SELECT owner_id, join_policy FROM forum_groups WHERE id = %s", (group_id,), "row")
     if group is None:
         raise NotFound("group")
