@@ -1,0 +1,137 @@
+"""Serving the Tornado app: bind, fork if asked, THEN open the pool; stop gracefully on SIGTERM/SIGINT.
+
+The order matters (RELIABILITY 2, 16): sockets are bound once in the parent and inherited by the
+children; every database connection is opened after the fork, so no two processes share one.
+
+With ``--processes N`` the parent only watches its children (``tornado.process.fork_processes``
+restarts one that crashes). A signal to the parent must reach them too, so the children hold the
+read end of a "lifeline" pipe: the parent closes its write end on SIGTERM/SIGINT (or by dying), every
+child sees end-of-file and stops gracefully, and the parent exits 0 when they all have.
+
+A graceful stop (RELIABILITY 21): stop accepting, let requests in flight finish for up to
+``grace_period`` seconds, close the remaining connections, the pool, and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+import tornado.netutil
+import tornado.process
+from tornado.httpserver import HTTPServer
+
+from async_app.app import make_app
+from shared import bootstrap, http
+from shared.cli import ServeOptions
+from shared.config import ConfigError, Settings
+from shared.errors import ForumError
+from shared.storage.drivers import CoroutineDatabase, check_schema_async, open_async
+
+log = logging.getLogger("forum.tornado")
+
+
+async def open_checked(settings: Settings) -> CoroutineDatabase:
+    """The process's pool, once the schema is known to be current (else SchemaError, naming `forum migrate`)."""
+    db = await open_async(settings)
+    try:
+        await check_schema_async(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _preflight(settings: Settings) -> None:
+    """Before forking: check the schema once, so a stale database is one line and not one per child."""
+    db = await open_checked(settings)
+    await db.close()
+
+
+async def serve_process(settings: Settings, sockets: list[socket.socket], announce: bool,
+                        lifeline: int | None = None) -> int:
+    """One serving process, from opening its pool to its graceful stop."""
+    db = await open_checked(settings)
+    app = make_app(settings, db)
+    server = HTTPServer(app, max_body_size=http.largest_body(settings), idle_connection_timeout=60,
+                        body_timeout=60)
+    server.add_sockets(sockets)
+
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    if lifeline is not None:
+        def parent_stopping() -> None:   # the lifeline became readable: end-of-file
+            loop.remove_reader(lifeline)
+            stopping.set()
+
+        loop.add_reader(lifeline, parent_stopping)
+
+    if announce:
+        host, port = sockets[0].getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"forum: tornado serving on http://{shown}:{port}/ (pid {os.getpid()})", flush=True)
+
+    await stopping.wait()
+    server.stop()                                   # no new connections
+    deadline = loop.time() + settings.grace_period
+    while app.in_flight > 0 and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    if app.in_flight > 0:
+        log.warning("grace period over: dropping %d request(s) in flight", app.in_flight)
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=5)
+    except TimeoutError:
+        log.warning("some connections did not close in time")
+    await app.close()
+    await db.close()
+    return 0
+
+
+def _run(coro: Any) -> int:
+    """Run the process's loop: uvloop when installed (its loop is faster), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)  # type: ignore[no-any-return]
+    return uvloop.run(coro)  # type: ignore[no-any-return]
+
+
+def _fork(processes: int) -> int:
+    """Fork ``processes`` children and return the read end of their lifeline (the parent never returns)."""
+    read_end, write_end = os.pipe()
+
+    def stop_children(signum: int, frame: Any) -> None:
+        os.close(write_end)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    signal.signal(signal.SIGTERM, stop_children)
+    signal.signal(signal.SIGINT, stop_children)
+    tornado.process.fork_processes(processes, max_restarts=10)   # returns only in a child
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)                 # before the fd can be reused
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.close(write_end)
+    return read_end
+
+
+def serve(settings: Settings, options: ServeOptions) -> int:
+    """``forum serve tornado``: returns the exit code (0 after a graceful stop, 1 if it cannot start)."""
+    logging.getLogger().setLevel(settings.log_level.upper())
+    bootstrap.configure(settings)
+    sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    try:
+        if options.processes > 1:
+            _run(_preflight(settings))
+            lifeline = _fork(options.processes)
+            return _run(serve_process(settings, sockets, tornado.process.task_id() == 0, lifeline))
+        return _run(serve_process(settings, sockets, announce=True))
+    except (ConfigError, ForumError) as exc:   # SchemaError is a ConfigError: one line, exit 1
+        print(f"forum: {exc}", file=sys.stderr, flush=True)
+        return 1
