@@ -246,9 +246,13 @@ def _application(application_id: int) -> Op[dict[str, Any]]:
     return shape_application(row)
 
 
-def _add_member(group_id: int, user_id: int) -> Op[None]:
-    """Count the member on the group row first (lock order), then insert the membership."""
-    yield Query("UPDATE forum_groups SET member_count = member_count + 1 WHERE id = %s", (group_id,), "rowcount")
+def _count_member(group_id: int, delta: int) -> Op[None]:
+    """Move the group's member count: always the first write on the group, so the group row is locked first."""
+    yield Query("UPDATE forum_groups SET member_count = member_count + %s WHERE id = %s", (delta, group_id),
+                "rowcount")
+
+
+def _insert_member(group_id: int, user_id: int) -> Op[None]:
     yield Query("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES (%s, %s, 'member', %s)",
                 (group_id, user_id, db_time()), "lastrowid")
 
@@ -272,7 +276,8 @@ def apply(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
         raise Conflict("You have already applied; the owner has not decided yet.")
     now = db_time()
     if group["join_policy"] == "open":
-        yield from _add_member(group_id, user_id)
+        yield from _count_member(group_id, +1)
+        yield from _insert_member(group_id, user_id)        # a concurrent join of the same user: 409
         status, pending_flag, decided_at = "approved", None, now
     else:
         status, pending_flag, decided_at = "pending", 1, None
@@ -314,13 +319,16 @@ def decide_application(viewer: Viewer, group_id: int, application_id: int, body:
                             (application_id, group_id), "value")
     if applicant is None:
         raise NotFound("application")
+    approved = data.status == "approved"
+    if approved:
+        yield from _count_member(group_id, +1)
     moved = yield Query(
         "UPDATE applications SET status = %s, pending = NULL, decided_at = %s WHERE id = %s AND pending = 1",
         (data.status, db_time(), application_id), "rowcount")
-    if moved == 0:
+    if moved == 0:                  # decided before, or by a concurrent request: nothing is written
         raise Conflict("This application has already been decided.")
-    if data.status == "approved":
-        yield from _add_member(group_id, applicant)
+    if approved:
+        yield from _insert_member(group_id, applicant)
     name = yield Query("SELECT name FROM forum_groups WHERE id = %s", (group_id,), "value")
     yield from notify(applicant, data.status, owner_id, "group", group_id, name)
     return (yield from _application(application_id))
@@ -353,5 +361,8 @@ def leave(viewer: Viewer, group_id: int) -> Op[None]:
         raise NotFound("membership")
     if role == "owner":
         raise Conflict("The owner cannot leave the group.")
-    yield Query("UPDATE forum_groups SET member_count = member_count - 1 WHERE id = %s", (group_id,), "rowcount")
-    yield Query("DELETE FROM memberships WHERE group_id = %s AND user_id = %s", (group_id, user_id), "rowcount")
+    yield from _count_member(group_id, -1)
+    deleted = yield Query("DELETE FROM memberships WHERE group_id = %s AND user_id = %s", (group_id, user_id),
+                          "rowcount")
+    if deleted == 0:                # a concurrent leave won: roll back, so the count moves once
+        raise NotFound("membership")

@@ -20,7 +20,7 @@ from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
-USER_COLUMNS = "id, username, email, nickname, bio, avatar_url, created_at"
+PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, created_at"
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,32}$")]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -61,7 +61,7 @@ def _refuse_common(field: str, password: str) -> None:
 
 
 def _user_row(user_id: int) -> Op[dict[str, Any]]:
-    row = yield Query(f"SELECT {USER_COLUMNS} FROM users WHERE id = %s", (user_id,), "row")  # noqa: S608
+    row = yield Query(f"SELECT {PROFILE_COLUMNS} FROM users WHERE id = %s", (user_id,), "row")  # noqa: S608
     if row is None:
         raise NotFound("user")
     return row
@@ -90,7 +90,7 @@ def login(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     """A token for a username or email and password; every failure is the same 401, in the same time."""
     data = parse(Login, body)
     password = _normalise(data.password)
-    row = yield Query(f"SELECT {USER_COLUMNS}, password_hash, token_version FROM users"  # noqa: S608
+    row = yield Query(f"SELECT {PROFILE_COLUMNS}, password_hash, token_version FROM users"  # noqa: S608
                       " WHERE username = %s OR email = %s", (data.login, data.login), "row")
     ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
     if row is None or not ok:

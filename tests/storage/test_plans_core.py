@@ -396,16 +396,34 @@ def test_apply_to_an_open_group_joins_at_once_counting_first() -> None:
                    "user_id": 2, "user_username": "bob", "user_nickname": "", "user_avatar_url": None}
     _, queries = run_canned(groups.apply(Viewer(2), 4, {}),
                             [{"owner_id": 1, "join_policy": "open"}, None, None, 1, 50, 9, application])
-    assert queries[3].sql.startswith("UPDATE forum_groups SET member_count = member_count + 1")
+    assert queries[3].sql.startswith("UPDATE forum_groups SET member_count") and queries[3].params == (1, 4)
     assert queries[4].sql.startswith("INSERT INTO memberships")
     assert not any(q.sql.startswith("INSERT INTO notifications") for q in queries)
 
 
 def test_decided_application_is_409() -> None:
     with pytest.raises(Conflict):
-        run_canned(groups.decide_application(Viewer(1), 4, 9, {"status": "approved"}), [1, 2, 0])
+        run_canned(groups.decide_application(Viewer(1), 4, 9, {"status": "approved"}), [1, 2, 1, 0])
+    with pytest.raises(Conflict):
+        run_canned(groups.decide_application(Viewer(1), 4, 9, {"status": "rejected"}), [1, 2, 0])
     with pytest.raises(Invalid):
         run_canned(groups.decide_application(Viewer(1), 4, 9, {"status": "pending"}), [1])
+
+
+def test_approval_locks_the_group_first() -> None:
+    application = {"id": 9, "group_id": 4, "reason": "", "status": "approved", "created_at": NOW,
+                   "user_id": 2, "user_username": "bob", "user_nickname": "", "user_avatar_url": None}
+    _, queries = run_canned(groups.decide_application(Viewer(1), 4, 9, {"status": "approved"}),
+                            [1, 2, 1, 1, 60, "Rust", 70, application])
+    writes = [q.sql.split(" (")[0].split(" SET")[0] for q in queries if not q.sql.startswith("SELECT")]
+    assert writes == ["UPDATE forum_groups", "UPDATE applications", "INSERT INTO memberships",
+                      "INSERT INTO notifications"]
+    assert queries[-2].params[:3] == (2, "approved", 1)
+
+
+def test_a_lost_leave_race_writes_nothing() -> None:
+    with pytest.raises(NotFound):
+        run_canned(groups.leave(Viewer(2), 4), ["member", 1, 0])
 
 
 def test_owner_cannot_leave_and_stranger_gets_404() -> None:
