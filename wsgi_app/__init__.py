@@ -14,15 +14,12 @@ from typing import Any
 
 from flask import Flask
 
-from shared import bootstrap
+from shared import bootstrap, http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, site
 from wsgi_app.middleware import AccessLog, TrustedProxies
 
 log = logging.getLogger("forum.wsgi")
-
-# Multipart framing (boundaries, part headers) around an upload's bytes.
-UPLOAD_OVERHEAD = 64 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -40,9 +37,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["forum"] = settings   # read back with wsgi_app.db.current_settings()
     app.config.update(
         # Bodies bigger than the largest upload are refused by Werkzeug (413) before they are read;
-        # JSON routes apply their own, smaller limit (wsgi_app/api/base.py).
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + UPLOAD_OVERHEAD,
-        # Tornado answers OPTIONS with 405 unless a handler defines it; so do we, for parity.
+        # each API route applies its own limit (wsgi_app/api/base.py).
+        MAX_CONTENT_LENGTH=http.largest_body(settings),
+        # The Tornado app answers OPTIONS with 405; so do we (Flask would answer it by itself).
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     app.config.update({k: v for k, v in config.items() if k.isupper()})
@@ -51,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site.register(app, settings)
     api.register(app)
 
-    app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings.trusted_proxies))  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
     return app
 
 

@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 import tornado.web
 from flask import Flask
 from tornado.httpserver import HTTPServer
@@ -26,11 +27,11 @@ from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
 from tornado.wsgi import WSGIContainer
 
+from shared import http
 from shared.cli import ServeOptions
 from shared.config import Settings
-from shared.errors import problem_for_status
-from wsgi_app import UPLOAD_OVERHEAD, create_app, db, settings_as_config
-from wsgi_app.responses import dumps
+from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
+from wsgi_app import create_app, db, settings_as_config
 
 log = logging.getLogger("forum.wsgi-container")
 
@@ -66,12 +67,13 @@ class WSGIFallback(tornado.web.RequestHandler):
         self.chunks: list[bytes] = []
 
     def prepare(self) -> None:
-        length = self.request.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > self.max_body:
-            problem = problem_for_status(413)
-            self.set_status(413)
-            self.set_header("Content-Type", "application/problem+json")
-            self.finish(dumps(problem.body))
+        try:
+            http.check_length(self.request.headers.get("Content-Length"), self.max_body)
+        except ForumError as exc:   # 413 (or 400 for a malformed length), in the app's own words
+            answer = problem(exc)
+            self.set_status(answer.status)
+            self.set_header("Content-Type", PROBLEM_CONTENT_TYPE)
+            self.finish(orjson.dumps(answer.body))
             return
         self.request.connection.set_max_body_size(self.max_body)  # type: ignore[union-attr]
 
@@ -104,7 +106,7 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     app: Flask = create_app(settings_as_config(settings))
     executor = None if options.no_executor else ThreadPoolExecutor(options.executor_threads, "wsgi")
     container = CountingWSGIContainer(app, executor)
-    max_body = settings.max_upload_bytes + UPLOAD_OVERHEAD
+    max_body = http.largest_body(settings)
     server = HTTPServer(make_tornado_app(container, max_body), max_body_size=max_body)
     sockets = bind_sockets(options.port, options.host)
     server.add_sockets(sockets)

@@ -8,15 +8,21 @@ logged with its traceback here, answered with a generic 500 that shows neither t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
 
-from shared.errors import ForumError, problem, problem_for_status
+from shared import http
+from shared.errors import ForumError, MethodNotAllowed, NotFound, PayloadTooLarge, problem, problem_for_status
+from shared.routes import ROUTES
 from wsgi_app.responses import problem_response
 
 log = logging.getLogger("forum.wsgi")
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Each API route's path as the Tornado app matches it (ids are digits), to list its methods in order.
+_ROUTE_PATTERNS = [(re.compile(re.sub(r"{\w+}", r"\\d+", http.label(r))), r.method) for r in ROUTES]
 
 
 def register(app: Flask) -> None:
@@ -30,18 +36,24 @@ def _forum_error(exc: ForumError) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    headers = {}
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        headers["Allow"] = allowed_methods(exc.valid_methods)
-    return problem_response(problem_for_status(status, headers=headers))
+    """Werkzeug's own refusals, in the words the Tornado app uses for the same cases."""
+    if exc.code == 404:
+        return problem_response(problem(NotFound("route")))
+    if exc.code == 405:
+        return problem_response(problem(MethodNotAllowed(allowed_methods(getattr(exc, "valid_methods", None)))))
+    if exc.code == 413:
+        limit = request.max_content_length
+        return problem_response(problem(PayloadTooLarge(f"The request body may have at most {limit} bytes.")))
+    return problem_response(problem_for_status(exc.code or 500))
 
 
-def allowed_methods(methods: Iterable[str]) -> str:
-    """The ``Allow`` list: the methods a route declares (Flask's implicit HEAD and OPTIONS left out)."""
-    return ", ".join(sorted(set(methods) - {"HEAD", "OPTIONS"}))
+def allowed_methods(valid: list[str] | None) -> list[str]:
+    """``Allow``: an API path's methods in the route table's order, else the implemented ones."""
+    declared = [method for pattern, method in _ROUTE_PATTERNS if pattern.fullmatch(request.path)]
+    return declared or [m for m in METHODS if m in (valid or ())]
 
 
 def _unexpected(exc: Exception) -> Response:
-    log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
+    log.error("unexpected error on %s %s (request %s)", request.method, request.path,
+              request.environ.get("forum.request_id", "-"), exc_info=exc)
     return problem_response(problem(exc))

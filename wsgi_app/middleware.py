@@ -6,20 +6,22 @@ development server) turns HTTP into a call ``application(environ, start_response
 an iterable of body bytes. A *middleware* is both at once: an application to the server, a server to
 the application it wraps. Nothing more than a callable wrapping a callable:
 
-    application = AccessLog(TrustedProxies(flask_app.wsgi_app, trusted))
+    application = AccessLog(TrustedProxies(flask_app.wsgi_app, settings))
 
 Flask's own ``app.wsgi_app`` is the documented place to put them (``create_app`` does it).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from shared import http
+from shared.config import Settings
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -36,38 +38,32 @@ class TrustedProxies:
     """Take the client address from ``X-Real-IP`` / ``X-Forwarded-For`` only when nginx sent them.
 
     Behind a proxy every request comes from the proxy's address; the proxy says who the client was
-    in a header. Any client can send that header too, so we believe it only when the connection
-    itself comes from a proxy we trust (``settings.trusted_proxies``, loopback by default). Then
-    ``REMOTE_ADDR`` is rewritten and everything after (rate limits, logs) sees the real client.
+    in a header. Any client can send that header too, so it is believed only when the connection
+    itself comes from a proxy we trust (``settings.trusted_proxies``, loopback by default): the rule
+    of ``shared.http.client_address``, which the Tornado app follows too. ``REMOTE_ADDR`` is then
+    rewritten, so everything after (rate limits, logs) sees the real client.
     """
 
-    def __init__(self, app: WSGIApp, trusted: str) -> None:
+    def __init__(self, app: WSGIApp, settings: Settings) -> None:
         self.app = app
-        self.trusted = {str(ipaddress.ip_address(a.strip())) for a in trusted.split(",") if a.strip()}
+        self.settings = settings
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("REMOTE_ADDR") in self.trusted:
-            client = self._client(environ)
-            if client:
-                environ["forum.proxy_addr"] = environ["REMOTE_ADDR"]
-                environ["REMOTE_ADDR"] = client
-        return self.app(environ, start_response)
+        peer = environ.get("REMOTE_ADDR", "")
 
-    @staticmethod
-    def _client(environ: WSGIEnviron) -> str | None:
-        # nginx (deploy/nginx) sets X-Real-IP and *replaces* X-Forwarded-For with one address; if a
-        # chain arrives anyway, the last entry is the one our proxy added.
-        candidates = [environ.get("HTTP_X_REAL_IP", ""), environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1]]
-        for raw in candidates:
-            try:
-                return str(ipaddress.ip_address(raw.strip()))
-            except ValueError:
-                continue
-        return None
+        def header(name: str) -> str | None:
+            value: str | None = environ.get("HTTP_" + name.upper().replace("-", "_"))
+            return value
+
+        environ["REMOTE_ADDR"] = http.client_address(peer, header, self.settings)
+        return self.app(environ, start_response)
 
 
 class AccessLog:
     """Give each request an id, time it, and write one access-log line when its body is sent.
+
+    The id (the client's ``X-Request-Id`` when it sends a plain one) is in ``environ`` for the app's
+    own log lines, so an error's traceback and its access line can be matched up.
 
     The line is written when the server *closes* the body iterable (PEP 3333 promises that call),
     so the time includes streaming the body, not just running the view.
@@ -83,12 +79,11 @@ class AccessLog:
         started = time.perf_counter()
         status = ["-"]
 
-        def start_response_with_id(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response_noting_status(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             status[0] = code.split(" ", 1)[0]
-            headers.append(("X-Request-Id", request_id))
             return start_response(code, headers, exc_info)
 
-        body = self.app(environ, start_response_with_id)
+        body = self.app(environ, start_response_noting_status)
 
         def log_line() -> None:
             access_log.info(

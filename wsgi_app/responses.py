@@ -1,10 +1,10 @@
-"""JSON and problem+json answers, byte for byte the same as the Tornado app's."""
+"""JSON and problem+json answers, byte for byte the same as the Tornado app's (both use orjson)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from flask import Response
 
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem
@@ -12,18 +12,16 @@ from shared.errors import PROBLEM_CONTENT_TYPE, Problem
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def json_response(value: Any, status: int = 200) -> Response:
-    """A JSON answer; ``204`` answers no body at all."""
+    """A JSON answer; ``204`` answers no body and no Content-Type at all."""
     if status == 204:
-        return Response(status=204)
-    return Response(dumps(value), status=status, content_type=JSON_CONTENT_TYPE)
+        response = Response(status=204)
+        del response.headers["Content-Type"]
+        return response
+    return Response(orjson.dumps(value), status=status, content_type=JSON_CONTENT_TYPE)
 
 
 def problem_response(problem: Problem) -> Response:
     """An RFC 9457 problem-details answer with its headers (Allow, WWW-Authenticate, Retry-After)."""
-    return Response(dumps(problem.body), status=problem.status, headers=problem.headers,
+    return Response(orjson.dumps(problem.body), status=problem.status, headers=problem.headers,
                     content_type=PROBLEM_CONTENT_TYPE)

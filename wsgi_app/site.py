@@ -9,6 +9,7 @@ import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request, send_from_directory
+from werkzeug.exceptions import MethodNotAllowed
 
 from shared import metrics
 from shared.config import Settings
@@ -17,6 +18,13 @@ from wsgi_app.db import get_db
 from wsgi_app.responses import json_response
 
 bp = Blueprint("site", __name__)
+
+
+@bp.before_request
+def refuse_head() -> None:
+    """Flask answers HEAD for every GET route; the Tornado app does not, so neither do we (405)."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(["GET"])
 
 
 @bp.get("/healthz")

@@ -24,7 +24,7 @@ from wsgi_app.api import (
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
 for module in (users, groups, posts, comments, questions, answers, notifications, guestbook, meta):
     api.register_blueprint(module.bp)
-api.before_request(base.identify)
+api.before_request(base.before_api_request)
 
 
 def register(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import answers
-from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.api.base import answer, body, query, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("answers", __name__)
@@ -18,7 +18,7 @@ def list_answers(question_id: int) -> Response:
 
 @bp.post("/questions/<int:question_id>/answers")
 def create_answer(question_id: int) -> Response:
-    return answer(run(answers.create_answer(signed_in(), question_id, body())), 201)
+    return answer(run(answers.create_answer(viewer(), question_id, body())))
 
 
 @bp.get("/answers/<int:answer_id>/replies")
@@ -28,14 +28,14 @@ def list_replies(answer_id: int) -> Response:
 
 @bp.delete("/answers/<int:answer_id>")
 def delete_answer(answer_id: int) -> Response:
-    return answer(run(answers.delete_answer(signed_in(), answer_id)), 204)
+    return answer(run(answers.delete_answer(viewer(), answer_id)))
 
 
 @bp.put("/answers/<int:answer_id>/like")
 def like_answer(answer_id: int) -> Response:
-    return answer(run(answers.like_answer(signed_in(), answer_id)))
+    return answer(run(answers.like_answer(viewer(), answer_id)))
 
 
 @bp.delete("/answers/<int:answer_id>/like")
 def unlike_answer(answer_id: int) -> Response:
-    return answer(run(answers.unlike_answer(signed_in(), answer_id)))
+    return answer(run(answers.unlike_answer(viewer(), answer_id)))

@@ -1,8 +1,10 @@
-"""What every API view does: who is asking, what they sent, and the answer.
+"""What every API view shares: the route it serves, who is asking, what they sent, and the answer.
 
 The views in this package are one line each: read the request with these helpers, run a shared
-operation, answer its value. Requests are read in the same order as the Tornado app reads them
-(credentials, then the body), so both flavours pick the same error when several apply.
+operation, answer its value. Before any view runs, :func:`before_api_request` does, in the same
+order as the Tornado app, everything the route table (``shared.routes``) says about a request:
+body size (413), credentials (401), ids (404), rate limits (429). So when several errors apply,
+both flavours pick the same one.
 """
 
 from __future__ import annotations
@@ -12,78 +14,72 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, g, request
+from werkzeug.exceptions import MethodNotAllowed
 
-from shared import ratelimit
+from shared import http, ratelimit
 from shared.auth import ANONYMOUS, Viewer, authenticate
-from shared.errors import Invalid, PayloadTooLarge, Unauthorized, UnsupportedMediaType
-from shared.validation import parse_json
+from shared.errors import BadRequest, Invalid
+from shared.routes import ROUTES, Route
+from shared.validation import check_id, parse_json
 from wsgi_app.db import current_settings, limiter, run
 from wsgi_app.responses import json_response
 
-API_PREFIX = "/api/v1"
-
-
-def identify() -> None:
-    """``before_request`` of the API: find the viewer, then apply the route's throttle, if any.
-
-    A request without ``Authorization`` is anonymous; a header that is not a valid Bearer token is
-    401 even on public routes (a client should learn that its token is bad).
-    """
-    header = request.headers.get("Authorization")
-    if header is None:
-        g.viewer = ANONYMOUS
-    else:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized()
-        g.viewer = run(authenticate(token.strip()))
-    if request.url_rule is not None:
-        template = request.url_rule.rule.removeprefix(API_PREFIX)
-        limiter().run(ratelimit.throttle_route(request.method, route_name(template), g.viewer.user_id,
-                                               client_address()))
+API_PREFIX = http.BASE
+ROUTE_TABLE: dict[tuple[str, str], Route] = {(r.method, http.label(r)): r for r in ROUTES}
 
 
 def route_name(rule: str) -> str:
-    """Flask's ``/posts/<int:post_id>`` in the OpenAPI style of shared.routes: ``/posts/{post_id}``."""
+    """Flask's ``/api/v1/posts/<int:post_id>`` as the template of shared.routes: ``/api/v1/posts/{post_id}``."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
+def before_api_request() -> None:
+    """Apply the route's rules before its view: size, credentials, ids, throttle."""
+    assert request.url_rule is not None   # unmatched requests never reach a blueprint's hooks
+    route = ROUTE_TABLE.get((request.method, route_name(request.url_rule.rule)))
+    if route is None:   # HEAD (Flask adds it to every GET rule; the Tornado app does not serve it)
+        raise MethodNotAllowed(sorted(request.url_rule.methods or ()))
+    g.route = route
+    limit = http.body_limit(route, current_settings())
+    request.max_content_length = limit   # Werkzeug stops reading a chunked body at the limit too
+    http.check_length(request.headers.get("Content-Length"), limit)
+
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    g.viewer = run(authenticate(token.strip())) if scheme.lower() == "bearer" else ANONYMOUS
+    if route.who == "user":
+        g.viewer.require()
+    for name, value in (request.view_args or {}).items():
+        check_id(value, name.removesuffix("_id"))
+    limiter().run(ratelimit.throttle_route(route.method, route.path, g.viewer.user_id, client_address()))
+
+
 def viewer() -> Viewer:
-    """The caller: a user, or anonymous."""
+    """The caller: a user, or anonymous (routes for users only have already answered 401)."""
     found: Viewer = g.viewer
     return found
 
 
-def signed_in() -> Viewer:
-    """The caller, who must be signed in (401 otherwise). Called first, so 401 wins over body errors."""
-    found = viewer()
-    found.require()
-    return found
-
-
 def client_address() -> str:
-    """The client's address (``TrustedProxies`` has already applied X-Real-IP from nginx)."""
-    return request.remote_addr or "-"
+    """The client's address (the TrustedProxies middleware has applied nginx's X-Real-IP)."""
+    return request.remote_addr or ""
 
 
 def body() -> Any:
-    """The decoded JSON body: 415 unless JSON, 413 over ``max_json_bytes`` (before reading), 400 if malformed."""
-    limit = current_settings().max_json_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("The request body must be JSON (Content-Type: application/json).")
-    request.max_content_length = limit   # bounds a chunked body too: Werkzeug stops reading at the limit
+    """The decoded JSON body: 415 unless declared as JSON, 400 unless it is JSON."""
+    http.require_json(request.headers.get("Content-Type"))
     return parse_json(request.get_data(cache=False))
 
 
-def upload(field: str) -> bytes:
-    """The bytes of one multipart file field (``avatar``, ``cover``); the operation checks the image."""
-    if request.mimetype != "multipart/form-data":
-        raise UnsupportedMediaType("Upload the image as multipart/form-data.")
-    sent = request.files.get(field)
+def upload() -> bytes:
+    """The bytes of the route's multipart file field (``avatar``, ``cover``); the operation checks the image."""
+    http.require_multipart(request.headers.get("Content-Type"))
+    field = http.UPLOAD_FIELDS[g.route.path]
+    try:
+        sent = request.files.get(field)
+    except ValueError as exc:
+        raise BadRequest("The multipart body could not be read.") from exc
     if sent is None:
-        raise Invalid.one(field, "required")
+        raise Invalid.one(field, "required: send the image as this multipart field")
     return sent.read()
 
 
@@ -96,5 +92,7 @@ def media_dir() -> str:
     return current_settings().media_dir
 
 
-def answer(value: Any, status: int = 200) -> Response:
-    return json_response(value, status)
+def answer(value: Any) -> Response:
+    """The operation's value as JSON, with the route's success status (201 for creations, 204 empty)."""
+    route: Route = g.route
+    return json_response(value, route.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import comments
-from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.api.base import answer, body, query, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("comments", __name__)
@@ -18,7 +18,7 @@ def list_comments(post_id: int) -> Response:
 
 @bp.post("/posts/<int:post_id>/comments")
 def create_comment(post_id: int) -> Response:
-    return answer(run(comments.create_comment(signed_in(), post_id, body())), 201)
+    return answer(run(comments.create_comment(viewer(), post_id, body())))
 
 
 @bp.get("/comments/<int:comment_id>/replies")
@@ -28,14 +28,14 @@ def list_replies(comment_id: int) -> Response:
 
 @bp.delete("/comments/<int:comment_id>")
 def delete_comment(comment_id: int) -> Response:
-    return answer(run(comments.delete_comment(signed_in(), comment_id)), 204)
+    return answer(run(comments.delete_comment(viewer(), comment_id)))
 
 
 @bp.put("/comments/<int:comment_id>/like")
 def like_comment(comment_id: int) -> Response:
-    return answer(run(comments.like_comment(signed_in(), comment_id)))
+    return answer(run(comments.like_comment(viewer(), comment_id)))
 
 
 @bp.delete("/comments/<int:comment_id>/like")
 def unlike_comment(comment_id: int) -> Response:
-    return answer(run(comments.unlike_comment(signed_in(), comment_id)))
+    return answer(run(comments.unlike_comment(viewer(), comment_id)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import groups
-from wsgi_app.api.base import answer, body, media_dir, query, signed_in, upload, viewer
+from wsgi_app.api.base import answer, body, media_dir, query, upload, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("groups", __name__)
@@ -18,7 +18,7 @@ def list_groups() -> Response:
 
 @bp.post("/groups")
 def create_group() -> Response:
-    return answer(run(groups.create_group(signed_in(), body())), 201)
+    return answer(run(groups.create_group(viewer(), body())))
 
 
 @bp.get("/groups/<int:group_id>")
@@ -28,27 +28,27 @@ def get_group(group_id: int) -> Response:
 
 @bp.patch("/groups/<int:group_id>")
 def update_group(group_id: int) -> Response:
-    return answer(run(groups.update_group(signed_in(), group_id, body())))
+    return answer(run(groups.update_group(viewer(), group_id, body())))
 
 
 @bp.put("/groups/<int:group_id>/cover")
 def set_cover(group_id: int) -> Response:
-    return answer(run(groups.set_cover(signed_in(), group_id, upload("cover"), media_dir())))
+    return answer(run(groups.set_cover(viewer(), group_id, upload(), media_dir())))
 
 
 @bp.post("/groups/<int:group_id>/applications")
 def apply(group_id: int) -> Response:
-    return answer(run(groups.apply(signed_in(), group_id, body())), 201)
+    return answer(run(groups.apply(viewer(), group_id, body())))
 
 
 @bp.get("/groups/<int:group_id>/applications")
 def list_applications(group_id: int) -> Response:
-    return answer(run(groups.list_applications(signed_in(), group_id, query())))
+    return answer(run(groups.list_applications(viewer(), group_id, query())))
 
 
 @bp.patch("/groups/<int:group_id>/applications/<int:application_id>")
 def decide_application(group_id: int, application_id: int) -> Response:
-    return answer(run(groups.decide_application(signed_in(), group_id, application_id, body())))
+    return answer(run(groups.decide_application(viewer(), group_id, application_id, body())))
 
 
 @bp.get("/groups/<int:group_id>/members")
@@ -58,4 +58,4 @@ def list_members(group_id: int) -> Response:
 
 @bp.delete("/groups/<int:group_id>/members/me")
 def leave(group_id: int) -> Response:
-    return answer(run(groups.leave(signed_in(), group_id)), 204)
+    return answer(run(groups.leave(viewer(), group_id)))

@@ -18,4 +18,4 @@ def list_entries() -> Response:
 
 @bp.post("/guestbook")
 def sign() -> Response:
-    return answer(run(guestbook.sign(viewer(), body())), 201)
+    return answer(run(guestbook.sign(viewer(), body())))

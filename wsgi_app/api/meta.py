@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared import linkpreview, openapi
-from wsgi_app.api.base import answer, query, signed_in
+from wsgi_app.api.base import answer, query
 from wsgi_app.db import current_settings
-from wsgi_app.responses import JSON_CONTENT_TYPE
 
 bp = Blueprint("meta", __name__)
 
@@ -18,11 +17,9 @@ def link_preview() -> Response:
 
     The Tornado app waits on its event loop instead; this difference is what the load tests show.
     """
-    signed_in()
     return answer(linkpreview.preview_sync(query().get("url"), current_settings()))
 
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    """The same bytes the Tornado app serves (built once per process by shared.openapi)."""
-    return Response(openapi.document_bytes(), content_type=JSON_CONTENT_TYPE)
+    return answer(openapi.document())

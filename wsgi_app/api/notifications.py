@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import notifications
-from wsgi_app.api.base import answer, body, query, signed_in
+from wsgi_app.api.base import answer, body, query, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("notifications", __name__)
@@ -13,14 +13,14 @@ bp = Blueprint("notifications", __name__)
 
 @bp.get("/notifications")
 def list_notifications() -> Response:
-    return answer(run(notifications.list_notifications(signed_in(), query())))
+    return answer(run(notifications.list_notifications(viewer(), query())))
 
 
 @bp.get("/notifications/unread-count")
 def unread_count() -> Response:
-    return answer(run(notifications.unread_count(signed_in())))
+    return answer(run(notifications.unread_count(viewer())))
 
 
 @bp.post("/notifications/read")
 def mark_read() -> Response:
-    return answer(run(notifications.mark_read(signed_in(), body())), 204)
+    return answer(run(notifications.mark_read(viewer(), body())))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import posts
-from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.api.base import answer, body, query, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("posts", __name__)
@@ -18,7 +18,7 @@ def list_group_posts(group_id: int) -> Response:
 
 @bp.post("/groups/<int:group_id>/posts")
 def create_post(group_id: int) -> Response:
-    return answer(run(posts.create_post(signed_in(), group_id, body())), 201)
+    return answer(run(posts.create_post(viewer(), group_id, body())))
 
 
 @bp.get("/posts/<int:post_id>")
@@ -28,19 +28,19 @@ def get_post(post_id: int) -> Response:
 
 @bp.patch("/posts/<int:post_id>")
 def update_post(post_id: int) -> Response:
-    return answer(run(posts.update_post(signed_in(), post_id, body())))
+    return answer(run(posts.update_post(viewer(), post_id, body())))
 
 
 @bp.delete("/posts/<int:post_id>")
 def delete_post(post_id: int) -> Response:
-    return answer(run(posts.delete_post(signed_in(), post_id)), 204)
+    return answer(run(posts.delete_post(viewer(), post_id)))
 
 
 @bp.put("/posts/<int:post_id>/like")
 def like_post(post_id: int) -> Response:
-    return answer(run(posts.like_post(signed_in(), post_id)))
+    return answer(run(posts.like_post(viewer(), post_id)))
 
 
 @bp.delete("/posts/<int:post_id>/like")
 def unlike_post(post_id: int) -> Response:
-    return answer(run(posts.unlike_post(signed_in(), post_id)))
+    return answer(run(posts.unlike_post(viewer(), post_id)))

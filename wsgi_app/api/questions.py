@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from shared.storage import questions
-from wsgi_app.api.base import answer, body, query, signed_in, viewer
+from wsgi_app.api.base import answer, body, query, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("questions", __name__)
@@ -18,7 +18,7 @@ def list_questions() -> Response:
 
 @bp.post("/questions")
 def create_question() -> Response:
-    return answer(run(questions.create_question(signed_in(), body())), 201)
+    return answer(run(questions.create_question(viewer(), body())))
 
 
 @bp.get("/questions/<int:question_id>")
@@ -28,9 +28,9 @@ def get_question(question_id: int) -> Response:
 
 @bp.patch("/questions/<int:question_id>")
 def update_question(question_id: int) -> Response:
-    return answer(run(questions.update_question(signed_in(), question_id, body())))
+    return answer(run(questions.update_question(viewer(), question_id, body())))
 
 
 @bp.delete("/questions/<int:question_id>")
 def delete_question(question_id: int) -> Response:
-    return answer(run(questions.delete_question(signed_in(), question_id)), 204)
+    return answer(run(questions.delete_question(viewer(), question_id)))

@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 from shared import ratelimit
 from shared.errors import Unauthorized
 from shared.storage import answers, groups, posts, questions, users
-from wsgi_app.api.base import answer, body, client_address, media_dir, query, signed_in, upload, viewer
+from wsgi_app.api.base import answer, body, client_address, media_dir, query, upload, viewer
 from wsgi_app.db import limiter, run
 
 bp = Blueprint("users", __name__)
@@ -15,14 +15,15 @@ bp = Blueprint("users", __name__)
 
 @bp.post("/auth/register")
 def register() -> Response:
-    return answer(run(users.register(viewer(), body())), 201)
+    return answer(run(users.register(viewer(), body())))
 
 
 @bp.post("/auth/login")
 def login() -> Response:
     """Log in; failures count against the login name and the client address (429 when over)."""
     data = body()
-    name = str(data.get("login", "")) if isinstance(data, dict) else ""
+    name = data.get("login") if isinstance(data, dict) else None
+    name = name if isinstance(name, str) else ""
     address = client_address()
     limiter().run(ratelimit.check_login(name, address))
     try:
@@ -36,22 +37,22 @@ def login() -> Response:
 
 @bp.get("/me")
 def get_me() -> Response:
-    return answer(run(users.get_me(signed_in())))
+    return answer(run(users.get_me(viewer())))
 
 
 @bp.patch("/me")
 def update_me() -> Response:
-    return answer(run(users.update_me(signed_in(), body())))
+    return answer(run(users.update_me(viewer(), body())))
 
 
 @bp.put("/me/avatar")
 def set_avatar() -> Response:
-    return answer(run(users.set_avatar(signed_in(), upload("avatar"), media_dir())))
+    return answer(run(users.set_avatar(viewer(), upload(), media_dir())))
 
 
 @bp.post("/me/password")
 def change_password() -> Response:
-    return answer(run(users.change_password(signed_in(), body())), 204)
+    return answer(run(users.change_password(viewer(), body())))
 
 
 @bp.get("/users/<int:user_id>")
