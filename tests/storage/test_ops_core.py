@@ -7,6 +7,7 @@ a fresh, migrated database.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,13 @@ from shared import auth
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from shared.storage import groups, guestbook, notifications, users
-from shared.storage.effects import Op
+from shared.storage.drivers import open_sync
+from shared.storage.effects import Op, Query
+from shared.storage.runners import run_sync
 
 Run = Callable[[Op[Any]], Awaitable[Any]]
 PASSWORD = "correct horse battery"
+JOINERS = 6
 
 
 @pytest.fixture(autouse=True)
@@ -237,3 +241,52 @@ async def test_guestbook(run: Run) -> None:
               for i in range(5)]
     assert signed[0]["email"] == "" and signed[1]["created_at"].endswith("Z")
     assert await all_items(run, lambda q: guestbook.list_entries(ANONYMOUS, q)) == signed[::-1]
+
+
+# -- counters under concurrent writers --------------------------------------------------------------
+
+def test_member_count_is_exact_under_concurrent_joins_and_leaves(db_url: str, settings_for: Any) -> None:
+    """Threads join, double-join and leave one open group at once; the counter equals the rows after."""
+    db = open_sync(settings_for(db_url, pool_size=JOINERS, pool_timeout=30))
+    try:
+        def sync_run(op: Op[Any]) -> Any:
+            return run_sync(db, op)
+
+        owner = Viewer(sync_run(users.register(ANONYMOUS, {"username": "boss", "email": "boss@example.org",
+                                                           "password": PASSWORD}))["id"])
+        joiners = [Viewer(sync_run(users.register(ANONYMOUS, {"username": f"joiner{i}",
+                                                              "email": f"j{i}@example.org",
+                                                              "password": PASSWORD}))["id"])
+                   for i in range(JOINERS)]
+        gid = sync_run(groups.create_group(owner, {"name": "Busy", "category": "load"}))["id"]
+        start = threading.Barrier(JOINERS)
+        outcomes: list[str] = []
+
+        def member(viewer: Viewer) -> None:
+            start.wait()
+            for op in (groups.apply(viewer, gid, {}), groups.apply(viewer, gid, {}), groups.leave(viewer, gid),
+                       groups.apply(viewer, gid, {})):
+                try:
+                    sync_run(op)
+                    outcomes.append("ok")
+                except Conflict:
+                    outcomes.append("conflict")
+                except Exception as exc:  # a deadlock or timeout would show here
+                    outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=member, args=(v,)) for v in joiners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(set(outcomes)) == ["conflict", "ok"], outcomes
+        assert outcomes.count("conflict") == JOINERS                    # every second apply
+        rows = sync_run(_count_members(gid))
+        assert sync_run(groups.get_group(ANONYMOUS, gid))["member_count"] == rows == JOINERS + 1
+    finally:
+        db.close()
+
+
+def _count_members(group_id: int) -> Op[int]:
+    count = yield Query("SELECT COUNT(*) FROM memberships WHERE group_id = %s", (group_id,), "value")
+    return int(count)
