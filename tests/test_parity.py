@@ -1,0 +1,197 @@
+"""Parity: a client cannot tell the Tornado app from the Flask app except by the Server header.
+
+Both flavours serve the SAME MySQL database with the same secret. A scripted session is written
+through one of them; then every read of it is made through both, and the answers must be identical:
+status, JSON body (byte for byte) and headers other than Server and Date (and the per-connection
+Connection/Keep-Alive). Then the roles swap. Reading a post or a question counts a view, so those
+two answers may differ in ``view_count`` by exactly the one view the first read added.
+
+The Flask flavour is ``wsgi-container`` unless FORUM_PARITY_FLASK names another (gunicorn, uwsgi).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # so `tests.support` imports however pytest starts
+
+from tests.support.servers import (  # noqa: E402
+    Server,
+    ServerUnavailable,
+    fresh_database,
+    migrate,
+    running_server,
+)
+
+pytestmark = pytest.mark.mysql
+
+FLASK_FLAVOUR = os.environ.get("FORUM_PARITY_FLASK", "wsgi-container")
+IGNORED_HEADERS = {"server", "date", "connection", "keep-alive"}
+VIEW_COUNTING = ("/api/v1/posts/", "/api/v1/questions/")
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, Server]]:
+    """Tornado and a Flask flavour on one fresh MySQL database, sharing one secret."""
+    secret = secrets.token_urlsafe(48)
+    try:
+        with fresh_database("mysql") as url:
+            migrate(url)
+            with running_server("tornado", url, secret=secret, migrate_first=False) as tornado, \
+                    running_server(FLASK_FLAVOUR, url, secret=secret, migrate_first=False) as flask:
+                yield {"tornado": tornado, "flask": flask}
+    except ServerUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"parity servers cannot start under CI: {exc}")
+        pytest.skip(f"parity servers cannot start here: {exc}")
+
+
+class Client:
+    """A tiny JSON client for the scripted session."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, token: str | None = None, body: Any = None,
+             expect: int | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        resp = self.http.request(method, self.base_url + "/api/v1" + path, json=body, headers=headers, timeout=30)
+        if expect is not None:
+            assert resp.status_code == expect, f"{method} {path} -> {resp.status_code} {resp.text[:300]}"
+        return resp.json() if resp.content else None
+
+
+def write_session(client: Client) -> list[tuple[str, str | None]]:
+    """Build a small forum through one flavour; returns the reads (path, token) that show all of it."""
+    tag = secrets.token_hex(3)
+    users = {}
+    for name in ("alice", "bob", "carol"):
+        username = f"{name}_{tag}"
+        password = f"pw-{secrets.token_hex(8)}"
+        created = client.call("POST", "/auth/register", body={"username": username, "email": f"{username}@example.org",
+                                                              "password": password}, expect=201)
+        login = client.call("POST", "/auth/login", body={"login": username, "password": password}, expect=200)
+        users[name] = {"id": created["id"], "token": login["access_token"]}
+    alice, bob, carol = users["alice"]["token"], users["bob"]["token"], users["carol"]["token"]
+    client.call("PATCH", "/me", alice, {"nickname": "Alice", "bio": "Writes *Python*."}, 200)
+
+    group = client.call("POST", "/groups", alice, {"name": f"Parity {tag}", "category": "python",
+                                                   "description": "Same answers everywhere.",
+                                                   "join_policy": "open"}, 201)
+    closed = client.call("POST", "/groups", alice, {"name": f"Closed {tag}", "category": "python",
+                                                    "description": "", "join_policy": "approval"}, 201)
+    g, c = group["id"], closed["id"]
+    client.call("POST", f"/groups/{g}/applications", bob, {"reason": "hi"}, 201)
+    client.call("POST", f"/groups/{g}/applications", carol, {"reason": "me too"}, 201)
+    application = client.call("POST", f"/groups/{c}/applications", bob, {"reason": "please"}, 201)
+    client.call("PATCH", f"/groups/{c}/applications/{application['id']}", alice, {"status": "approved"}, 200)
+    client.call("POST", f"/groups/{c}/applications", carol, {"reason": "pending"}, 201)
+
+    post = client.call("POST", f"/groups/{g}/posts", alice, {"title": "Hello", "content": "**Hi** @" +
+                                                             f"bob_{tag}"}, 201)
+    pinned = client.call("POST", f"/groups/{g}/posts", bob, {"title": "Rules", "content": "Be kind."}, 201)
+    client.call("PATCH", f"/posts/{pinned['id']}", alice, {"pinned": True}, 200)
+    p = post["id"]
+    top = client.call("POST", f"/posts/{p}/comments", bob, {"content": f"Thanks @alice_{tag}!"}, 201)
+    client.call("POST", f"/posts/{p}/comments", carol, {"content": "Reply", "parent_id": top["id"],
+                                                        "reply_to_user_id": users["bob"]["id"]}, 201)
+    client.call("PUT", f"/posts/{p}/like", bob, expect=200)
+    client.call("PUT", f"/comments/{top['id']}/like", alice, expect=200)
+
+    question = client.call("POST", "/questions", carol, {"title": f"Why {tag}?", "content": "`x`",
+                                                          "category": "python"}, 201)
+    answer = client.call("POST", f"/questions/{question['id']}/answers", alice, {"content": "Because."}, 201)
+    client.call("POST", f"/questions/{question['id']}/answers", bob, {"content": "Agreed", "parent_id": answer["id"]},
+                201)
+    client.call("PUT", f"/answers/{answer['id']}/like", carol, expect=200)
+    client.call("POST", "/guestbook", None, {"name": "Ada", "email": "ada@example.org", "address": "London",
+                                            "message": f"Parity {tag}"}, 201)
+    first_note = client.call("GET", "/notifications", alice, expect=200)["items"][-1]
+    client.call("POST", "/notifications/read", alice, {"ids": [first_note["id"]]}, 204)
+
+    a, b = users["alice"]["id"], users["bob"]["id"]
+    reads: list[tuple[str, str | None]] = [
+        ("/me", alice), ("/me", bob), (f"/users/{a}", None),
+        (f"/users/{a}/posts", None), (f"/users/{b}/posts", None), (f"/users/{a}/answers", None),
+        (f"/users/{users['carol']['id']}/questions", None), (f"/users/{b}/groups", None),
+        (f"/groups/{g}", None), (f"/groups/{g}", alice), (f"/groups/{c}", bob), (f"/groups/{c}", carol),
+        ("/groups?limit=3", None), ("/groups?category=python&limit=2", alice), (f"/groups?q=Parity%20{tag}", None),
+        (f"/groups/{g}/members", None), (f"/groups/{c}/applications?status=pending", alice),
+        (f"/groups/{c}/applications?status=approved", alice),
+        (f"/groups/{g}/posts", None), (f"/groups/{g}/posts?sort=hot", bob), (f"/groups/{g}/posts?limit=1", alice),
+        (f"/posts/{p}", bob), (f"/posts/{p}/comments", alice), (f"/comments/{top['id']}/replies", None),
+        (f"/questions/{question['id']}", None), (f"/questions/{question['id']}/answers", carol),
+        (f"/answers/{answer['id']}/replies", None), (f"/questions?q=Why%20{tag}", None),
+        ("/questions?sort=hot&limit=5", None),
+        ("/notifications", alice), ("/notifications?unread=true", alice), ("/notifications", bob),
+        ("/notifications/unread-count", bob), ("/guestbook?limit=3", None),
+        # errors must be identical too
+        ("/me", None), ("/me", "not-a-token"), ("/posts/999999999", None), ("/groups?limit=0", None),
+        ("/groups?cursor=garbage", None), ("/no/such/route", None), (f"/groups/{c}/applications", bob),
+        ("/posts/abc", None), ("/notifications?unread=maybe", alice),
+    ]
+    return reads
+
+
+def _headers(resp: requests.Response) -> dict[str, str]:
+    return {k.lower(): v for k, v in resp.headers.items() if k.lower() not in IGNORED_HEADERS}
+
+
+def _without_views(body: Any) -> Any:
+    return {k: v for k, v in body.items() if k != "view_count"} if isinstance(body, dict) else body
+
+
+def compare(servers: dict[str, Server], writer: str) -> list[str]:
+    """Write through ``writer``, read through the other flavour and then the writer; list every difference."""
+    reader = "flask" if writer == "tornado" else "tornado"
+    reads = write_session(Client(servers[writer].base_url))
+    differences = []
+    for path, token in reads:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        first = requests.get(servers[reader].base_url + "/api/v1" + path, headers=headers, timeout=30)
+        second = requests.get(servers[writer].base_url + "/api/v1" + path, headers=headers, timeout=30)
+        name = f"GET {path} ({'anonymous' if token is None else 'with token'})"
+        if first.status_code != second.status_code:
+            differences.append(f"{name}: status {reader}={first.status_code} {writer}={second.status_code}")
+            continue
+        counts_view = path.startswith(VIEW_COUNTING) and path.count("/") == 2 and first.status_code == 200
+        a, b = first.json(), second.json()
+        if counts_view:
+            if b["view_count"] != a["view_count"] + 1:
+                differences.append(f"{name}: view_count {reader}={a['view_count']} then {writer}={b['view_count']}")
+            a, b = _without_views(a), _without_views(b)
+        elif first.content != second.content:
+            differences.append(f"{name}: body bytes differ\n  {reader}: {first.text[:400]}\n  {writer}: {second.text[:400]}")
+        if a != b:
+            differences.append(f"{name}: JSON differs\n  {reader}: {json.dumps(a)[:400]}\n  {writer}: {json.dumps(b)[:400]}")
+        if _headers(first) != _headers(second):
+            differences.append(f"{name}: headers differ\n  {reader}: {_headers(first)}\n  {writer}: {_headers(second)}")
+    return differences
+
+
+@pytest.mark.parametrize("writer", ["tornado", "flask"])
+def test_the_same_session_reads_the_same_through_both_flavours(servers, writer):
+    differences = compare(servers, writer)
+    assert differences == [], "\n".join(differences)
+
+
+def test_a_cursor_from_one_flavour_pages_on_the_other(servers):
+    client = Client(servers["tornado"].base_url)
+    first = client.call("GET", "/guestbook?limit=1", expect=200)
+    if first["next_cursor"] is None:
+        pytest.skip("the guestbook has a single entry")
+    url = f"/api/v1/guestbook?limit=1&cursor={first['next_cursor']}"
+    on_flask = requests.get(servers["flask"].base_url + url, timeout=30)
+    on_tornado = requests.get(servers["tornado"].base_url + url, timeout=30)
+    assert on_flask.status_code == on_tornado.status_code == 200, on_flask.text
+    assert on_flask.content == on_tornado.content
