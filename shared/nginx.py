@@ -170,8 +170,11 @@ def app_commands(plan: Plan, options: ServeOptions) -> list[list[str]]:
         return [forum_command("serve", "tornado", "--host", "127.0.0.1", "--port", str(port))
                 for port in plan.app_ports]
     if plan.flavour == "uwsgi":
-        return [forum_command("serve", "uwsgi", "--socket", str(plan.socket),
-                              "--processes", str(options.processes), "--threads", str(options.threads))]
+        # `forum serve uwsgi` speaks HTTP on a port; nginx wants the uwsgi protocol on a socket, so we
+        # run uWSGI ourselves with the same command line builder (deploy/uwsgi.ini plus flags).
+        from wsgi_app.serve import uwsgi_command
+
+        return [uwsgi_command(options, socket_path=str(plan.socket))]
     if plan.flavour == "gunicorn":
         return [forum_command("serve", "gunicorn", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
                               "--workers", str(options.workers), "--worker-class", options.worker_class,
@@ -189,7 +192,20 @@ def settings_environment(settings: Settings) -> dict[str, str]:
             env[f"FORUM_{f.name.upper()}"] = str(getattr(settings, f.name))
     env.pop("FORUM_CONFIG", None)  # already merged into the values above
     env["PYTHONUNBUFFERED"] = "1"
+    # uWSGI's embedded Python must find the project like `python -m` does.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     return env
+
+
+def check_migrated(settings: Settings) -> None:
+    """Stop with `forum migrate` advice (SchemaError) before anything starts, as every flavour does."""
+    from shared.storage.drivers import check_schema, open_sync
+
+    pool = open_sync(settings)
+    try:
+        check_schema(pool)
+    finally:
+        pool.close()
 
 
 def find_nginx() -> str | None:
@@ -275,6 +291,7 @@ class Launch:
 
 def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     """Run the flavour behind nginx until SIGTERM/SIGINT; 0 after a clean stop."""
+    check_migrated(settings)
     nginx = find_nginx()
     if nginx is None:
         print("forum: nginx is not installed (e.g. apt-get install nginx)", file=sys.stderr)
@@ -295,6 +312,12 @@ def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     launch = Launch(plan, settings, stopping)
+    if plan.flavour == "uwsgi" and "PROMETHEUS_MULTIPROC_DIR" not in launch.env:
+        # uWSGI's workers add up their metrics in files here (`forum serve uwsgi` does the same).
+        metrics = plan.prefix / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir()
+        launch.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     public_url = f"http://{plan.listen}"
     deadline = time.monotonic() + START_TIMEOUT
     try:
