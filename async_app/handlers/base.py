@@ -39,8 +39,12 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 class ProblemMixin(tornado.web.RequestHandler):
     """Every error as problem+json, for our handlers and for Tornado's static file handler alike."""
 
+    reading_body = False   # True while a streamed body is still arriving (see OperationHandler)
+
     def write_problem(self, answer: Problem) -> None:
         self.clear()   # drop headers a half-done answer may have set
+        if self.reading_body:   # Tornado will close the connection rather than read the rest: say so
+            self.set_header("Connection", "close")
         self.set_status(answer.status)
         for name, value in answer.headers.items():
             self.set_header(name, value)
@@ -91,6 +95,9 @@ class BaseHandler(ProblemMixin):
                                    self.application.forum_settings)
 
     async def prepare(self) -> None:
+        await self.find_viewer()
+
+    async def find_viewer(self) -> None:
         """Find the caller from ``Authorization: Bearer``; a token that is presented must be valid (401)."""
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":

@@ -57,14 +57,12 @@ class OperationHandler(BaseHandler):
         return self.routes[self.request.method or ""]
 
     async def prepare(self) -> None:
-        if self.request.method not in self.routes:
-            raise MethodNotAllowed(self.allowed_methods())
-        self.limit = http.body_limit(self.route, self.application.forum_settings)
+        """Only what must be refused before the body arrives (413): an answer given now closes the
+        connection, so everything else (405, the caller, 401) waits for the method."""
+        self.reading_body = True
+        self.limit = http.body_limit(self.routes.get(self.request.method or ""), self.application.forum_settings)
         self.request.connection.set_max_body_size(max(self.limit, DRAIN_LIMIT))  # type: ignore[union-attr]
         http.check_length(self.request.headers.get("Content-Length"), self.limit)
-        await super().prepare()
-        if self.route.who == "user":
-            self.viewer.require()
 
     def data_received(self, chunk: bytes) -> None:
         self.received += len(chunk)
@@ -100,7 +98,13 @@ class OperationHandler(BaseHandler):
 
     async def get(self, *path_ids: str) -> None:
         """Every method: path ids, then the body or query the route takes, the throttle, the operation."""
+        self.reading_body = False   # Tornado calls the method once the whole body has arrived
+        if self.request.method not in self.routes:
+            raise MethodNotAllowed(self.allowed_methods())
+        await self.find_viewer()
         route = self.route
+        if route.who == "user":
+            self.viewer.require()
         names = re.findall(r"{(\w+)}", route.path)
         args: list[Any] = [self.viewer]
         args += [check_id(int(value), name.removesuffix("_id")) for value, name in zip(path_ids, names, strict=True)]
