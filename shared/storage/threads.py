@@ -41,6 +41,7 @@ LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]    
 ReplyText = Annotated[str, StringConstraints(min_length=1, max_length=10000)]    # comments, answers
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
+
 def render(text: str) -> Op[str]:
     """Markdown → sanitised HTML, as a Compute step so the Tornado loop never renders 20 KB itself."""
     html: str = yield Compute(markdown.render, (text,))
