@@ -263,3 +263,10 @@ def test_deleting_a_reply_lowers_its_parents_count() -> None:
 def test_excerpt_is_one_short_line() -> None:
     assert likes.excerpt("a\n\n  b") == "a b"
     assert len(likes.excerpt("x" * 500)) == likes.EXCERPT_CHARS
+
+
+def test_a_reply_that_renders_beyond_its_column_is_refused_before_writing() -> None:
+    links = "[a](b)" * 1666                                      # 9,996 characters, ~68 KB of HTML
+    with pytest.raises(Invalid) as caught:
+        run_canned(answers.create_answer(ALICE, 7, {"content": links}), [{"user_id": 2}])
+    assert caught.value.errors[0].field == "content"
