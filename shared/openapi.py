@@ -188,10 +188,10 @@ def _operation(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     model = request_model(route)
     if model is not None:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        name = model.__name__ + ("Body" if model.__name__ in RESOURCES else "")   # never hide a resource
         components.update(schema.pop("$defs", {}))
-        components[model.__name__] = schema
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": _ref(model.__name__)}}}
+        components[name] = schema
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
     elif route.takes == "body":
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": {"type": "object"}}}}
