@@ -8,19 +8,14 @@ handler and no ``javascript:`` URL survives the allow-list.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-# Bare URLs become links only when linkify-it-py is installed; everything else works without it.
-_LINKIFY = importlib.util.find_spec("linkify_it") is not None
-
-_md = MarkdownIt("commonmark", {"html": False, "linkify": _LINKIFY})
-if _LINKIFY:
-    _md.enable("linkify")
+# CommonMark with raw HTML off; bare URLs become links (linkify-it-py).
+_md = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable("linkify")
 
 _cleaner = nh3.Cleaner(
     url_schemes={"http", "https", "mailto"},
@@ -28,8 +23,9 @@ _cleaner = nh3.Cleaner(
 )
 
 MAX_MENTIONS = 10
-# An @ that does not follow a word character (so e-mail addresses are not mentions).
-_MENTION = re.compile(r"(?<![A-Za-z0-9_@])@([A-Za-z0-9_]{3,32})(?![A-Za-z0-9_])")
+# An @ at the start or after white space, a comma, an opening bracket or quote: not inside an e-mail
+# address (ann@example.org) or a URL (https://example.org/@ann).
+_MENTION = re.compile(r"(?<![^\s,;(\[{\"'])@([A-Za-z0-9_]{3,32})(?![A-Za-z0-9_])")
 
 
 def render(text: str) -> str:

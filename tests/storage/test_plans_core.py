@@ -96,6 +96,14 @@ def test_mentions_rules() -> None:
     assert mentions(text) == ["alice", "Bob_2"]
 
 
+def test_mentions_skip_urls_and_take_punctuation() -> None:
+    assert mentions("https://example.org/@bob (@dan), @hal,@ivy **@joe**") == ["dan", "hal", "ivy", "joe"]
+
+
+def test_bare_urls_become_links() -> None:
+    assert '<a href="https://example.org/x" rel="nofollow noopener">' in render("see https://example.org/x")
+
+
 def test_mentions_are_at_most_ten() -> None:
     assert len(mentions(" ".join(f"@user{i}" for i in range(30)))) == 10
 
