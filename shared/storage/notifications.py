@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from shared.auth import Viewer
 from shared.clock import db_time, iso
+from shared.errors import BadRequest
 from shared.markdown import mentions
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_summary
@@ -98,9 +99,11 @@ def list_notifications(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str,
     sql, params = _SELECT, [user_id]
     if query_flag(query, "unread"):
         sql += " AND n.is_read = 0"
-    if request.after:
+    if request.after is not None:
+        if len(request.after) != 1 or type(request.after[0]) is not int:
+            raise BadRequest("cursor: not a cursor for this list")
         sql += " AND n.id < %s"
-        params.append(int(request.after[0]))
+        params.append(request.after[0])
     rows = yield Query(sql + " ORDER BY n.id DESC LIMIT %s", (*params, request.fetch))
     return page(rows, request, lambda r: [r["id"]], shape_notification)
 

@@ -30,6 +30,7 @@ from shared.errors import (
     UnsupportedMediaType,
 )
 from shared.markdown import mentions, render
+from shared.pagination import encode_cursor
 from shared.ranking import hot_score
 from shared.shapes import user_columns, user_summary
 from shared.storage import groups, guestbook, notifications, users
@@ -272,9 +273,11 @@ def test_notifications_need_a_user() -> None:
         run_canned(notifications.unread_count(ANONYMOUS), [])
 
 
-def test_list_notifications_bad_flag_is_400() -> None:
+def test_list_notifications_bad_flag_or_foreign_cursor_is_400() -> None:
     with pytest.raises(BadRequest):
         run_canned(notifications.list_notifications(Viewer(1), {"unread": "maybe"}), [])
+    with pytest.raises(BadRequest):
+        run_canned(notifications.list_notifications(Viewer(1), {"cursor": encode_cursor([1.5, 3])}), [])
 
 
 # -- users ------------------------------------------------------------------------------------------
