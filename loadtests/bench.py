@@ -186,7 +186,8 @@ class Bench:
         if self.options.reseed:
             marker.unlink(missing_ok=True)
             self._drop_database()
-        self._create_database()
+        if self._create_database():
+            marker.unlink(missing_ok=True)            # a new, empty database: the marker is stale
         failed = self._forum(["migrate"], "migrate")
         if failed:
             info["error"] = f"forum migrate failed: {failed}"
@@ -211,23 +212,25 @@ class Bench:
                                   stdout=out, stderr=subprocess.STDOUT, check=False)
         return None if done.returncode == 0 else f"exit {done.returncode}: {processes.tail(log)}"
 
-    def _mysql_admin(self, statement: str) -> None:
+    def _mysql_admin(self, statement: str) -> int:
         """The one thing the forum cannot do for itself: make or drop the database it migrates."""
         import pymysql
 
         connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
         try:
             with connection.cursor() as cursor:
-                cursor.execute(statement)
+                return int(cursor.execute(statement))
         finally:
             connection.close()
 
-    def _create_database(self) -> None:
+    def _create_database(self) -> bool:
+        """Make the database if it is missing; True when it had to."""
         if self.database_url.startswith("mysql"):
             name = self.database_url.rsplit("/", 1)[1]
-            self._mysql_admin(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
-        else:
-            _sqlite_path(self.database_url).parent.mkdir(parents=True, exist_ok=True)
+            return self._mysql_admin(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4") == 1
+        path = _sqlite_path(self.database_url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return not path.exists()
 
     def _drop_database(self) -> None:
         self.accounts_file.unlink(missing_ok=True)
@@ -514,7 +517,7 @@ def _round(value: float | None) -> float | None:
 
 def main(argv: list[str]) -> int:
     """``forum bench ARGS``: run the comparison, write the report; 1 if any step produced no numbers."""
-    options = parse_args(argv)
+    options = parse_args(argv[1:] if argv[:1] == ["--"] else argv)
     return Bench(options, Console()).run()
 
 
