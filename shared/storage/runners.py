@@ -1,13 +1,15 @@
 """The two runners: drive one operation inside one transaction, blocking or as a coroutine.
 
 Both loops are the same; only the waiting differs. The runner owns the transaction, so no
-operation can forget to commit, and a failure half-way through leaves nothing written.
+operation can forget to commit, and a failure half-way through leaves nothing written. ``Compute``
+effects that come before the first query (hashing a new password, decoding an upload) run before
+the transaction opens, so they never hold a connection or SQLite's write lock.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
@@ -49,9 +51,14 @@ def run_sync(db: SyncDatabase, op: Op[T]) -> T:
     """Run ``op`` to completion in one transaction on a blocking driver."""
     try:
         effect = next(op)
+        read_only = effect is READ_ONLY
+        if read_only:
+            effect = op.send(None)
+        while isinstance(effect, Compute):  # CPU work before the first query holds no transaction
+            effect = op.send(effect.fn(*effect.args))
     except StopIteration as done:
         return done.value
-    with db.transaction(read_only=effect is READ_ONLY) as tx:
+    with db.transaction(read_only=read_only) as tx:
         while True:
             try:
                 try:
@@ -71,12 +78,17 @@ def run_sync(db: SyncDatabase, op: Op[T]) -> T:
 
 async def run_async(db: AsyncDatabase, op: Op[T]) -> T:
     """Run ``op`` to completion in one transaction on a coroutine driver; CPU work goes to an executor."""
+    loop = asyncio.get_running_loop()
     try:
         effect = next(op)
+        read_only = effect is READ_ONLY
+        if read_only:
+            effect = op.send(None)
+        while isinstance(effect, Compute):
+            effect = op.send(await loop.run_in_executor(None, effect.fn, *effect.args))
     except StopIteration as done:
         return done.value
-    loop = asyncio.get_running_loop()
-    async with db.transaction(read_only=effect is READ_ONLY) as tx:
+    async with db.transaction(read_only=read_only) as tx:
         while True:
             try:
                 try:
@@ -119,4 +131,4 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any]) -> tuple[T, list[Q
         return done.value, seen
 
 
-__all__ = ["AsyncDatabase", "AsyncIterator", "SyncDatabase", "run_async", "run_canned", "run_sync"]
+__all__ = ["AsyncDatabase", "SyncDatabase", "run_async", "run_canned", "run_sync"]
