@@ -317,6 +317,10 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
 
     Replies are deleted explicitly (not left to ON DELETE CASCADE) so the DELETE's row count, read
     under the container's lock, says exactly how far the counter must fall.
+
+    Every row is locked before anything is deleted, in the thread's lock order: container, parent,
+    the item, its replies. A DELETE cascades into like rows (with gap locks), and a liker locks the
+    liked row before it inserts a like row; deleting first would let the two wait on each other.
     """
     user_id = viewer.require()
     check_id(item_id, thread.what)
@@ -326,15 +330,20 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
         raise NotFound(thread.what)
     if item["user_id"] != user_id:
         raise Forbidden(f"Only its author may delete this {thread.what}.")
-    container_id = item["container_id"]
-    yield from bump(thread.container, container_id, -1)          # locks the container first
-    replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
+    container_id, parent_id = item["container_id"], item["parent_id"]
+    yield from bump(thread.container, container_id, -1)
+    if parent_id is not None:                                    # a reply: its parent counts one less
+        yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - 1 WHERE id = %s",  # noqa: S608
+                    (parent_id,), "rowcount")
+        replies = 0
+    else:                                                        # lock the item, then its replies
+        yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
+        yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE parent_id = %s",  # noqa: S608
+                    (item_id,), "rowcount")
+        replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
     gone = yield Query(f"DELETE FROM {thread.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
     if not gone:
         raise NotFound(thread.what)                              # deleted meanwhile: roll back
     if replies:
         yield from bump(thread.container, container_id, -replies)
-    if item["parent_id"] is not None:
-        yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - 1 WHERE id = %s",  # noqa: S608
-                    (item["parent_id"],), "rowcount")
     yield from refresh_hot(thread.container, container_id)

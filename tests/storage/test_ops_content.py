@@ -71,9 +71,13 @@ def notifications_of(viewer: Viewer) -> Op[list[tuple[str, int | None, str, int]
     return [(r["kind"], r["actor_id"], r["target_type"], r["target_id"]) for r in rows]
 
 
+def perform(query: Query) -> Op[Any]:
+    result = yield query
+    return result
+
+
 def value(sql: str, *params: Any) -> Op[Any]:
-    found = yield Query(sql, params, "value")
-    return found
+    return perform(Query(sql, params, "value"))
 
 
 async def expect(run: Any, error: type[Exception], op: Op[Any]) -> Exception:
@@ -320,3 +324,62 @@ async def test_fifty_coroutines_like_at_once(run: Any, forum: dict[str, Any], db
     assert sorted(a["like_count"] for a in answers_) == list(range(1, 51))
     assert await run(value("SELECT like_count FROM posts WHERE id = %s", post_id)) == 50
     assert await run(value("SELECT COUNT(*) FROM post_likes WHERE post_id = %s", post_id)) == 50
+
+
+async def test_mixed_writers_keep_every_counter_exact(run: Any, forum: dict[str, Any], db_url: str,
+                                                      settings_for: Any) -> None:
+    """Likes, unlikes, comments, replies and deletes at once: no deadlock, and counters match the rows.
+
+    Every write locks the post first (or only the liked row), so MySQL never finds a lock cycle.
+    """
+    post_id, likers = await _fifty_likers(run, forum)
+    group_id, olga = forum["group_id"], forum["olga"]
+    for fan in likers[:20]:
+        await run(perform(Query("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES (%s, %s, 'member', %s)",
+                        (group_id, fan.user_id, clock.db_time()), "rowcount")))
+    top = await run(comments.create_comment(olga, post_id, {"content": "top"}))
+
+    def work(n: int) -> None:
+        fan = likers[n % 20]
+        run_sync(db, posts.like_post(fan, post_id))
+        run_sync(db, comments.like_comment(fan, top["id"]))
+        reply = run_sync(db, comments.create_comment(fan, post_id, {"content": "r", "parent_id": top["id"]}))
+        run_sync(db, posts.unlike_post(fan, post_id))
+        if n % 2:
+            run_sync(db, comments.delete_comment(fan, reply["id"]))
+
+    # then: authors delete top-level comments while others like them and their replies
+    doomed = [await run(comments.create_comment(fan, post_id, {"content": "doomed"})) for fan in likers[:10]]
+    doomed_replies = [await run(comments.create_comment(likers[19 - n], post_id, {
+        "content": "r", "parent_id": c["id"]})) for n, c in enumerate(doomed)]
+
+    def delete_while_liked(n: int) -> None:
+        fan, item = likers[n], doomed[n % 10]
+        if n < 10:
+            run_sync(db, comments.delete_comment(fan, item["id"]))
+            return
+        for target in (item, doomed_replies[n % 10]):
+            try:
+                run_sync(db, comments.like_comment(fan, target["id"]))
+            except NotFound:
+                pass                                              # deleted first: fine
+
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            list(pool.map(work, range(40)))
+            list(pool.map(delete_while_liked, range(20)))
+    finally:
+        db.close()
+    counts = await run(perform(Query(
+        "SELECT p.like_count, p.comment_count, c.reply_count, c.like_count AS comment_likes,"
+        " (SELECT COUNT(*) FROM post_likes WHERE post_id = p.id) AS post_like_rows,"
+        " (SELECT COUNT(*) FROM comments WHERE post_id = p.id) AS comment_rows,"
+        " (SELECT COUNT(*) FROM comments WHERE parent_id = c.id) AS reply_rows,"
+        " (SELECT COUNT(*) FROM comment_likes WHERE comment_id = c.id) AS comment_like_rows"
+        " FROM posts p JOIN comments c ON c.post_id = p.id WHERE p.id = %s AND c.id = %s",
+        (post_id, top["id"]), "row")))
+    assert counts["like_count"] == counts["post_like_rows"] == 0
+    assert counts["comment_count"] == counts["comment_rows"] == 1 + 20
+    assert counts["reply_count"] == counts["reply_rows"] == 20
+    assert counts["comment_likes"] == counts["comment_like_rows"] == 20

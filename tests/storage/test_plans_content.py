@@ -240,24 +240,26 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
     check_statements(queries)
 
 
-def test_delete_counts_what_was_really_deleted() -> None:
+def test_delete_locks_before_deleting_and_counts_what_was_really_deleted() -> None:
     _, queries = run_canned(comments.delete_comment(ALICE, 9), [
         {"user_id": 1, "container_id": 7, "parent_id": None},
-        1, 3, 1, 1,                                # lock post (-1), delete 3 replies, delete it, post -3
+        1, 1, 3, 3, 1, 1,          # post -1, lock it, lock its 3 replies, delete them, delete it, post -3
         {"likes": 0, "replies": 0, "created_at": NOW}, 1,
     ])
-    assert verbs(queries)[1:5] == ["UPDATE posts", "DELETE FROM", "DELETE FROM", "UPDATE posts"]
-    assert queries[1].params == (-1, 7) and queries[4].params == (-3, 7)
+    assert verbs(queries)[1:7] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
+                                   "DELETE FROM", "UPDATE posts"]
+    assert queries[1].params == (-1, 7) and queries[6].params == (-3, 7)
     with pytest.raises(Forbidden):
         run_canned(comments.delete_comment(BOB, 9), [{"user_id": 1, "container_id": 7, "parent_id": None}])
     check_statements(queries)
 
 
-def test_deleting_a_reply_lowers_its_parents_count() -> None:
+def test_deleting_a_reply_lowers_its_parents_count_first() -> None:
     _, queries = run_canned(answers.delete_answer(ALICE, 10), [
-        {"user_id": 1, "container_id": 7, "parent_id": 9}, 1, 0, 1, 1,
+        {"user_id": 1, "container_id": 7, "parent_id": 9}, 1, 1, 1,
         {"likes": 0, "replies": 0, "created_at": NOW}, 1])
-    assert queries[4].sql.startswith("UPDATE answers SET reply_count = reply_count - 1") and queries[4].params == (9,)
+    assert verbs(queries)[1:4] == ["UPDATE questions", "UPDATE answers", "DELETE FROM"]
+    assert queries[2].sql.startswith("UPDATE answers SET reply_count = reply_count - 1") and queries[2].params == (9,)
 
 
 def test_excerpt_is_one_short_line() -> None:
