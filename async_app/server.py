@@ -126,10 +126,11 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     logging.getLogger().setLevel(settings.log_level.upper())
     bootstrap.configure(settings)
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    processes = options.processes or tornado.process.cpu_count()   # 0: one per CPU
     try:
-        if options.processes > 1:
+        if processes > 1:
             _run(_preflight(settings))
-            lifeline = _fork(options.processes)
+            lifeline = _fork(processes)
             return _run(serve_process(settings, sockets, tornado.process.task_id() == 0, lifeline))
         return _run(serve_process(settings, sockets, announce=True))
     except (ConfigError, ForumError) as exc:   # SchemaError is a ConfigError: one line, exit 1

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -176,8 +175,13 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
                             text=True, start_new_session=True)
 
 
-def test_an_unmigrated_database_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {"FORUM_DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3", "FORUM_SECRET": "s" * 48}
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_an_unmigrated_database_stops_start_up_with_one_line(kind: str) -> None:
+    with fresh_database(kind, prefix="forum_tw_") as url:
+        _refuses_to_start({"FORUM_DATABASE_URL": url, "FORUM_SECRET": "s" * 48})
+
+
+def _refuses_to_start(env: dict[str, str]) -> None:
     process = _start(forum_command("serve", "tornado", "--port", str(free_port())), env)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 1
