@@ -66,3 +66,10 @@ def test_notifications_need_a_user_and_a_valid_body(api, make_user):
     assert "ids" in field_errors(api.post("/notifications/read", user=alice, json={"ids": "all"}))
     problem(api.get("/notifications", user=alice, params={"unread": "perhaps"}), 400)
     assert items(api.get("/notifications", user=alice)) == []
+
+
+def test_a_huge_id_list_is_refused_not_crashed_on(api, make_user):
+    alice = make_user()
+    resp = api.post("/notifications/read", user=alice, json={"ids": list(range(1, 100_001))})
+    assert resp.status_code in (413, 422), resp.text[:300]
+    problem(resp, resp.status_code)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
+
+import requests
 
 from .client import POST_KEYS, SUMMARY_KEYS, field_errors, is_time, items, ok, problem
 
@@ -199,3 +202,20 @@ def test_group_posts_list_shapes(api, forum, make_user):
     listed = items(api.get(f"/groups/{group['id']}/posts"))
     assert len(listed) == 1 and set(listed[0]) == POST_KEYS
     problem(api.get("/groups/999999999/posts"), 404)
+
+
+def test_concurrent_likes_count_exactly(api, forum, make_user):
+    alice = make_user()
+    post = forum.post(forum.group(alice), alice)
+    likers = [make_user() for _ in range(6)]
+
+    def like_twice(user):
+        with requests.Session() as http:   # one connection per client, as real clients have
+            for _ in range(2):
+                resp = http.put(f"{api.base_url}/api/v1/posts/{post['id']}/like", headers=user["headers"], timeout=30)
+                assert resp.status_code == 200, resp.text
+
+    with ThreadPoolExecutor(max_workers=len(likers)) as pool:
+        list(pool.map(like_twice, likers))
+    assert ok(api.get(f"/posts/{post['id']}"))["like_count"] == len(likers)
+    assert len([n for n in forum.notifications(alice) if n["kind"] == "like"]) == len(likers)

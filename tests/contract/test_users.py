@@ -138,3 +138,9 @@ def test_user_activity_lists_newest_first(api, forum, make_user):
 @pytest.mark.parametrize("kind", ["posts", "questions", "answers", "groups"])
 def test_activity_of_a_missing_user_is_404(api, kind):
     problem(api.get(f"/users/999999999/{kind}"), 404)
+
+
+def test_overlong_profile_fields_are_422(api, make_user):
+    alice = make_user()
+    assert "bio" in field_errors(api.patch("/me", user=alice, json={"bio": "b" * 100_000}))
+    assert "nickname" in field_errors(api.patch("/me", user=alice, json={"nickname": "n" * 10_000}))
