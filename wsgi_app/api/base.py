@@ -42,7 +42,8 @@ def before_api_request() -> None:
     g.route = route
     limit = http.body_limit(route, current_settings())
     request.max_content_length = limit   # Werkzeug stops reading a chunked body at the limit too
-    http.check_length(request.headers.get("Content-Length"), limit)
+    # PEP 3333: CONTENT_LENGTH may be empty (nginx's uwsgi_params sends "" for a GET): no body.
+    http.check_length(request.headers.get("Content-Length") or None, limit)
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     g.viewer = run(authenticate(token.strip())) if scheme.lower() == "bearer" else ANONYMOUS
