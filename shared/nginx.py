@@ -20,6 +20,7 @@ The app processes write to our stderr, so stdout carries only the ready line.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -32,7 +33,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 from shared.cli import ServeOptions
@@ -49,7 +49,7 @@ EXTRA_NGINX_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/opt/home
 STOCK_FILES = ("mime.types", "uwsgi_params")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Plan:
     """Where everything listens: decided once, then rendered into the config and the commands."""
 
@@ -187,7 +187,7 @@ def app_commands(plan: Plan, options: ServeOptions) -> list[list[str]]:
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process exactly these settings (flags included)."""
     env = dict(os.environ)
-    for f in fields(Settings):
+    for f in dataclasses.fields(Settings):
         if f.name != "extra":
             env[f"FORUM_{f.name.upper()}"] = str(getattr(settings, f.name))
     env.pop("FORUM_CONFIG", None)  # already merged into the values above
@@ -296,6 +296,8 @@ def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     if nginx is None:
         print("forum: nginx is not installed (e.g. apt-get install nginx)", file=sys.stderr)
         return 2
+    if not options.port:   # --port 0: any free port, chosen now so the prefix can be named after it
+        options = dataclasses.replace(options, port=free_port(options.host))
     try:
         plan = make_plan(options, (Path("var") / f"nginx-{options.port}").resolve())
         conf = write_config(plan, settings, stock_conf_dir(nginx))

@@ -221,7 +221,7 @@ def test_websocket_survives_idle_behind_nginx(site: Site) -> None:
 
     import websocket
 
-    author, token = site.new_user()
+    _, token = site.new_user()
     ws_url = site.url.replace("http://", "ws://") + f"/ws/notifications?token={token}"
     try:
         ws = websocket.create_connection(ws_url, timeout=10, origin=site.url)
@@ -240,7 +240,6 @@ def test_websocket_survives_idle_behind_nginx(site: Site) -> None:
         kinds = []
         while "notification" not in kinds:   # each recv waits at most the 10 s timeout
             kinds.append(json.loads(ws.recv())["type"])
-        assert author["id"]
     finally:
         ws.close()
 
