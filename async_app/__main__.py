@@ -29,7 +29,7 @@ define("processes", default=1, help="processes to fork (0: one per CPU)")
 
 
 def main() -> int:
-    parse_command_line(final=False)   # tornado.options' logging flags apply; our logging is set in serve()
+    parse_command_line()   # also sets up logging (--logging=LEVEL), as any tornado.options program
     flags = {name: options[name] for name in ["config", *(f.name for f in SETTINGS)]}
     try:
         settings = load_settings(flags)
