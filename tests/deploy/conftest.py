@@ -42,15 +42,20 @@ def nginx_binary() -> str:
 
 @pytest.fixture(scope="module", params=FLAVOURS)
 def site(request: pytest.FixtureRequest, nginx_binary: str) -> Iterator[Site]:
-    """One flavour behind nginx on SQLite for the whole module; SIGTERM at the end must exit 0."""
+    """One flavour behind nginx for the whole module; SIGTERM at the end must exit 0.
+
+    SQLite by default (light on a small machine); FORUM_TEST_DEPLOY_DB=mysql uses a fresh
+    ``forum_nx_*`` MySQL database instead.
+    """
     flavour = request.param
-    with fresh_database("sqlite") as url:
-        try:
-            with running_server(flavour, url, extra_args=("--nginx", *EXTRA_ARGS[flavour])) as server:
-                port = server.base_url.rsplit(":", 1)[1]
-                prefix = REPO_ROOT / "var" / f"nginx-{port}"
-                yield Site(flavour, server, prefix)
-        except ServerUnavailable as exc:
-            missing(str(exc))
-        else:
-            shutil.rmtree(prefix, ignore_errors=True)   # kept after a failure, for its logs
+    database = os.environ.get("FORUM_TEST_DEPLOY_DB", "sqlite")
+    try:
+        with fresh_database(database, prefix="forum_nx_") as url, \
+                running_server(flavour, url, extra_args=("--nginx", *EXTRA_ARGS[flavour])) as server:
+            port = server.base_url.rsplit(":", 1)[1]
+            prefix = REPO_ROOT / "var" / f"nginx-{port}"
+            yield Site(flavour, server, prefix)
+    except ServerUnavailable as exc:
+        missing(str(exc))
+    else:
+        shutil.rmtree(prefix, ignore_errors=True)   # kept after a failure, for its logs
