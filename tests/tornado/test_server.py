@@ -150,7 +150,7 @@ def test_fifty_slow_previews_do_not_block_the_loop(server: Server, site: str) ->
         health_took = time.monotonic() - health_started
         assert [p.result() for p in previews] == [200] * 50
         took = time.monotonic() - started
-    assert health_took < 1.0, "the loop was blocked while the previews waited"
+    assert health_took < UPSTREAM_DELAY * 0.75, "the loop was blocked while the previews waited"
     assert took < 6.0, f"50 previews of a 2 s page took {took:.1f} s: they did not run concurrently"
 
 
