@@ -63,6 +63,17 @@ def test_tornado_processes_share_the_load(site: Site) -> None:
     assert len(upstreams - {"-"}) == 2, upstreams
 
 
+def test_app_listens_on_loopback_only(site: Site) -> None:
+    """nginx is the only way in (RELIABILITY 24): every listening socket of the tree is on loopback."""
+    listening = set()
+    for proc in [psutil.Process(site.server.process.pid), *_descendants(site)]:
+        try:
+            listening |= {c.laddr.ip for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+        except psutil.NoSuchProcess:
+            continue
+    assert listening and listening <= {"127.0.0.1", "::1"}, listening
+
+
 def _png(size: int = 64) -> bytes:
     from PIL import Image
 
