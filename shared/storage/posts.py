@@ -27,6 +27,7 @@ from shared.storage.threads import (
     LongText,
     Title,
     count_view,
+    delete_container,
     edit,
     exists,
     fetch_page,
@@ -51,7 +52,8 @@ class PostEdit(Body):
     locked: bool | None = None
 
 
-POSTS = Container(table="posts", what="post", counter="comment_count", likes="like_count")
+POSTS = Container(table="posts", what="post", counter="comment_count", likes="like_count", items="comments",
+                  items_column="post_id")
 POST_LIKES = likes.LikeTarget(table="posts", like_table="post_likes", like_column="post_id", what="post",
                               page_type="post", page_column="id", excerpt_column="title",
                               on_change=partial(refresh_hot, POSTS))
@@ -198,9 +200,7 @@ def delete_post(viewer: Viewer, post_id: int) -> Op[None]:
     if post["user_id"] != user_id and (yield from membership_role(post["group_id"], user_id)) != "owner":
         raise Forbidden("Only its author or the group's owner may delete a post.")
     yield Query("UPDATE forum_groups SET post_count = post_count - 1 WHERE id = %s", (post["group_id"],), "rowcount")
-    gone = yield Query("DELETE FROM posts WHERE id = %s", (post_id,), "rowcount")
-    if not gone:
-        raise NotFound("post")                                   # deleted meanwhile: roll back
+    yield from delete_container(POSTS, post_id)
 
 
 def like_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:

@@ -24,6 +24,7 @@ from shared.storage.threads import (
     LongText,
     Title,
     count_view,
+    delete_container,
     edit,
     exists,
     fetch_page,
@@ -47,7 +48,8 @@ class QuestionEdit(Body):
     category: Category | None = None
 
 
-QUESTIONS = Container(table="questions", what="question", counter="answer_count", likes="0")
+QUESTIONS = Container(table="questions", what="question", counter="answer_count", likes="0", items="answers",
+                      items_column="question_id")
 
 NEW = Keyset(("q.id",))                     # ix_questions_category (category, id), or the primary key
 HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_questions_hot
@@ -174,4 +176,4 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
 def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
     """The author deletes a question; its answers and their likes go with it (CASCADE)."""
     yield from _own(viewer, question_id, "delete")
-    yield Query("DELETE FROM questions WHERE id = %s", (question_id,), "rowcount")
+    yield from delete_container(QUESTIONS, question_id)

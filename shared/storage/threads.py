@@ -118,6 +118,8 @@ class Container:
     what: str           # "post": error messages and notification targets
     counter: str        # "comment_count": every item of its thread, replies included
     likes: str          # "like_count", or "0" for a container nobody can like
+    items: str          # "comments": the thread's table ...
+    items_column: str   # "post_id": ... and its column naming the container
 
 
 def bump(container: Container, item_id: int, delta: int) -> Op[None]:
@@ -136,6 +138,23 @@ def refresh_hot(container: Container, item_id: int) -> Op[None]:
         score = hot_score(int(row["likes"]), int(row["replies"]), clock.parse(row["created_at"]))
         yield Query(f"UPDATE {container.table} SET hot_score = %s WHERE id = %s",  # noqa: S608
                     (score, item_id), "rowcount")
+
+
+def delete_container(container: Container, item_id: int) -> Op[None]:
+    """Delete a post or question with its whole thread (ON DELETE CASCADE), locking rows in order.
+
+    The container, then every item of its thread, are locked *before* the DELETE cascades into
+    like rows (with gap locks): a liker locks the liked row first, so locking all rows first means
+    no deleter and liker ever wait on each other in a cycle. The counts are zeroed because the
+    rows they count are going.
+    """
+    yield Query(f"UPDATE {container.table} SET {container.counter} = 0 WHERE id = %s",  # noqa: S608
+                (item_id,), "rowcount")
+    yield Query(f"UPDATE {container.items} SET reply_count = 0 WHERE {container.items_column} = %s",  # noqa: S608
+                (item_id,), "rowcount")
+    gone = yield Query(f"DELETE FROM {container.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
+    if not gone:
+        raise NotFound(container.what)                           # deleted meanwhile: roll back
 
 
 def count_view(container: Container, item_id: int) -> Op[None]:

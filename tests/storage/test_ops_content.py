@@ -383,3 +383,35 @@ async def test_mixed_writers_keep_every_counter_exact(run: Any, forum: dict[str,
     assert counts["comment_count"] == counts["comment_rows"] == 1 + 20
     assert counts["reply_count"] == counts["reply_rows"] == 20
     assert counts["comment_likes"] == counts["comment_like_rows"] == 20
+
+
+async def test_deleting_a_post_while_its_comments_are_liked(run: Any, forum: dict[str, Any], db_url: str,
+                                                           settings_for: Any) -> None:
+    """The post and all its comments are locked before the cascade: likers wait or find nothing."""
+    mike, group_id = forum["mike"], forum["group_id"]
+    _, likers = await _fifty_likers(run, forum)
+    post = await run(posts.create_post(mike, group_id, {"title": "doomed", "content": "c"}))
+    items = [await run(comments.create_comment(mike, post["id"], {"content": f"c{n}"})) for n in range(10)]
+    for item in items[:5]:
+        items.append(await run(comments.create_comment(mike, post["id"], {"content": "r", "parent_id": item["id"]})))
+
+    def act(n: int) -> None:
+        if n == 10:
+            run_sync(db, posts.delete_post(mike, post["id"]))
+            return
+        for item in items[n::10]:
+            try:
+                run_sync(db, comments.like_comment(likers[n], item["id"]))
+                run_sync(db, posts.like_post(likers[n], post["id"]))
+            except NotFound:
+                pass                                              # the post went first: fine
+
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            list(pool.map(act, range(20)))
+    finally:
+        db.close()
+    assert await run(value("SELECT COUNT(*) FROM comments WHERE post_id = %s", post["id"])) == 0
+    assert await run(value("SELECT COUNT(*) FROM comment_likes")) == 0
+    assert await run(value("SELECT post_count FROM forum_groups WHERE id = %s", group_id)) == 1
