@@ -381,10 +381,8 @@ def seed_demo(db: BlockingDatabase) -> str:
         post = run_sync(db, posts.create_post(people[author], group_ids[group], {"title": title, "content": content}))
         previous: dict[str, Any] | None = None
         for commenter, text, replying in thread:
-            body: dict[str, Any] = {"content": text}
-            if replying and previous:
-                body["parent_id"] = previous["id"]
-            previous = run_sync(db, comments.create_comment(people[commenter], post["id"], body))
+            reply = {"parent_id": previous["id"]} if replying and previous else {}
+            previous = run_sync(db, comments.create_comment(people[commenter], post["id"], {"content": text, **reply}))
         for liker in ("bob", "carol"):
             run_sync(db, posts.like_post(people[liker], post["id"]))
     for author, title, category, content, replies in DEMO_QUESTIONS:
