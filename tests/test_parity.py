@@ -17,6 +17,7 @@ import secrets
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,30 @@ class Client:
         return resp.json() if resp.content else None
 
 
-def write_session(client: Client) -> list[tuple[str, str | None]]:
-    """Build a small forum through one flavour; returns the reads (path, token) that show all of it."""
+@dataclass(frozen=True)
+class Probe:
+    """One request sent to both flavours: a read of the session, or a write that must fail the same way."""
+
+    method: str
+    path: str
+    token: str | None = None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    expect: int = 200
+
+    def send(self, base_url: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.body is not None:
+            headers["Content-Type"] = self.content_type
+        return requests.request(self.method, base_url + "/api/v1" + self.path, data=self.body, headers=headers,
+                                timeout=30)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({'anonymous' if self.token is None else 'with token'})"
+
+
+def write_session(client: Client) -> list[Probe]:
+    """Build a small forum through one flavour; returns the probes that show all of it."""
     tag = secrets.token_hex(3)
     users = {}
     for name in ("alice", "bob", "carol"):
@@ -136,12 +159,35 @@ def write_session(client: Client) -> list[tuple[str, str | None]]:
         ("/questions?sort=hot&limit=5", None),
         ("/notifications", alice), ("/notifications?unread=true", alice), ("/notifications", bob),
         ("/notifications/unread-count", bob), ("/guestbook?limit=3", None),
-        # errors must be identical too
-        ("/me", None), ("/me", "not-a-token"), ("/posts/999999999", None), ("/groups?limit=0", None),
-        ("/groups?cursor=garbage", None), ("/no/such/route", None), (f"/groups/{c}/applications", bob),
-        ("/posts/abc", None), ("/notifications?unread=maybe", alice),
+        ("/openapi.json", None),
     ]
-    return reads
+    failing_reads = [  # errors must be identical too
+        ("/me", None, 401), ("/me", "not-a-token", 401), ("/posts/999999999", None, 404),
+        ("/groups?limit=0", None, 400), ("/groups?cursor=garbage", None, 400), ("/no/such/route", None, 404),
+        (f"/groups/{c}/applications", bob, 403), ("/posts/abc", None, 404), ("/notifications?unread=maybe", alice, 400),
+    ]
+    good = {"title": "t", "content": "c"}
+    failing_writes = [  # none of these changes anything, so both flavours can be sent each one
+        Probe("POST", "/auth/register", None, b"{not json", expect=400),
+        Probe("POST", "/auth/register", None, b"[1, 2]", expect=400),
+        Probe("POST", "/auth/register", None, b"username=x", "application/x-www-form-urlencoded", expect=415),
+        Probe("POST", "/auth/register", None, json.dumps({"username": f"ALICE_{tag}", "email": f"x{tag}@example.org",
+                                                          "password": "long enough pw"}).encode(), expect=409),
+        Probe("POST", "/auth/register", None, json.dumps({"username": "a b", "email": "nope", "password": "s",
+                                                          "extra": 1}).encode(), expect=422),
+        Probe("POST", "/groups", None, json.dumps({"name": "x"}).encode(), expect=401),
+        Probe("POST", f"/groups/{c}/posts", carol, json.dumps(good).encode(), expect=403),
+        Probe("POST", f"/groups/{g}/posts", bob, json.dumps({"title": "", "content": 5}).encode(), expect=422),
+        Probe("POST", f"/groups/{g}/applications", bob, json.dumps({"reason": "again"}).encode(), expect=409),
+        Probe("DELETE", f"/groups/{g}/members/me", alice, expect=409),
+        Probe("DELETE", "/groups", alice, expect=405),
+        Probe("PATCH", f"/posts/{p}", bob, json.dumps({"pinned": True}).encode(), expect=403),
+        Probe("POST", f"/posts/{p}/comments", bob, json.dumps({"content": "x", "parent_id": 999999999}).encode(), expect=422),
+        Probe("PUT", "/posts/999999999/like", bob, expect=404),
+        Probe("POST", "/notifications/read", alice, json.dumps({"ids": "all"}).encode(), expect=422),
+    ]
+    return ([Probe("GET", path, token) for path, token in reads]
+            + [Probe("GET", path, token, expect=status) for path, token, status in failing_reads] + failing_writes)
 
 
 def _headers(resp: requests.Response) -> dict[str, str]:
@@ -155,18 +201,18 @@ def _without_views(body: Any) -> Any:
 def compare(servers: dict[str, Server], writer: str) -> list[str]:
     """Write through ``writer``, read through the other flavour and then the writer; list every difference."""
     reader = "flask" if writer == "tornado" else "tornado"
-    reads = write_session(Client(servers[writer].base_url))
+    probes = write_session(Client(servers[writer].base_url))
     differences: list[str] = []
     header_differences: Counter[str] = Counter()
-    for path, token in reads:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        first = requests.get(servers[reader].base_url + "/api/v1" + path, headers=headers, timeout=30)
-        second = requests.get(servers[writer].base_url + "/api/v1" + path, headers=headers, timeout=30)
-        name = f"GET {path} ({'anonymous' if token is None else 'with token'})"
+    for probe in probes:
+        first, second = probe.send(servers[reader].base_url), probe.send(servers[writer].base_url)
+        name = str(probe)
+        assert first.status_code == probe.expect, f"{name} on {reader}: {first.status_code} {first.text[:300]}"
         if first.status_code != second.status_code:
             differences.append(f"{name}: status {reader}={first.status_code} {writer}={second.status_code}")
             continue
-        counts_view = path.startswith(VIEW_COUNTING) and path.count("/") == 2 and first.status_code == 200
+        counts_view = (probe.method == "GET" and probe.path.startswith(VIEW_COUNTING) and probe.path.count("/") == 2
+                       and first.status_code == 200)
         a, b = first.json(), second.json()
         if counts_view:
             if b["view_count"] != a["view_count"] + 1:
@@ -180,7 +226,7 @@ def compare(servers: dict[str, Server], writer: str) -> list[str]:
         for header in sorted(set(theirs) | set(ours)):
             if theirs.get(header) != ours.get(header):
                 header_differences[f"header {header}: {reader}={theirs.get(header)!r} {writer}={ours.get(header)!r}"] += 1
-    return differences + [f"{text} (on {n} of {len(reads)} answers)" for text, n in header_differences.items()]
+    return differences + [f"{text} (on {n} of {len(probes)} answers)" for text, n in header_differences.items()]
 
 
 @pytest.mark.parametrize("writer", ["tornado", "flask"])
