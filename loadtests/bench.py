@@ -72,18 +72,18 @@ FLAVOURS = {f.name: f for f in (
             "(gunicorn sync)", ceiling=True),
     Flavour("tornado", "tornado", ("tornado",), "kept alive (Tornado HTTP/1.1)"),
     Flavour("tornado-nginx", "tornado", ("tornado", "--processes", "{processes}", "--nginx"),
-            "kept alive by nginx; nginx to the app as deploy/nginx configures it"),
+            "kept alive by nginx; nginx keeps up to 32 idle connections to the app (keepalive 32)"),
     Flavour("wsgi-container", "flask", ("wsgi-container",), "kept alive (Tornado HTTPServer)"),
     Flavour("wsgi-container-noexec", "flask", ("wsgi-container", "--no-executor"),
             "kept alive (Tornado HTTPServer); Flask runs on the event loop"),
     Flavour("gunicorn-sync", "flask", ("gunicorn", "--worker-class", "sync", "--workers", "{workers}"),
             "closed after each response (sync workers never keep alive)"),
     Flavour("gunicorn-gthread", "flask", ("gunicorn", "--worker-class", "gthread", "--workers", "{workers}",
-                                          "--threads", "{threads}"), "kept alive (gthread, keepalive 2 s)"),
+                                          "--threads", "{threads}"), "kept alive (gthread, keepalive 5 s)"),
     Flavour("gunicorn-gevent", "flask", ("gunicorn", "--worker-class", "gevent", "--workers", "{workers}"),
-            "kept alive (gevent worker)"),
+            "kept alive (gevent, keepalive 5 s)"),
     Flavour("uwsgi-nginx", "flask", ("uwsgi", "--processes", "{workers}", "--threads", "{threads}", "--nginx"),
-            "kept alive by nginx; uwsgi protocol to the app"),
+            "kept alive by nginx; one uwsgi-protocol connection per request on a unix socket"),
 )}
 
 SIZES = {   # users, groups, posts, comments, questions handed to ``forum seed``
