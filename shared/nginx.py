@@ -111,7 +111,7 @@ def template_values(plan: Plan, settings: Settings) -> dict[str, str]:
     pass_snippet = "forum-uwsgi-pass.conf" if plan.uses_uwsgi_protocol else "forum-proxy-pass.conf"
     # Running as root (a container, a CI job), nginx would drop its workers to `nobody`, who may
     # not read the prefix; a loopback trial runs the workers as the user who started it instead.
-    user_line = "user root;" if os.geteuid() == 0 else "# (not root: workers run as the current user)"
+    user_line = "user root;" if os.geteuid() == 0 else "# (not root: they run as the current user)"
     return {
         "flavour": plan.flavour,
         "listen": plan.listen,
@@ -244,10 +244,15 @@ class Launch:
     def start_apps(self, commands: list[list[str]]) -> None:
         self.apps = [self._start(command) for command in commands]
 
-    def start_nginx(self, nginx: str, conf: Path) -> None:
-        # -t first: a broken config is reported as nginx's own one-line message, not a hang.
-        subprocess.run([nginx, "-q", "-t", "-p", str(self.plan.prefix), "-c", str(conf)], check=True)
-        self.nginx = self._start([nginx, "-p", str(self.plan.prefix), "-c", str(conf), "-g", "daemon off;"])
+    def start_nginx(self, nginx: str, conf: Path) -> bool:
+        """Check the config with ``nginx -t``, then start nginx in the foreground; False if refused."""
+        error_log = self.plan.prefix / "logs" / "error.log"
+        # -e: errors from before the config is read also go to the prefix, not to a system path.
+        base = [nginx, "-e", str(error_log), "-p", str(self.plan.prefix), "-c", str(conf)]
+        if subprocess.run([*base, "-q", "-t"]).returncode != 0:
+            return False   # nginx has printed why, in one line naming the file
+        self.nginx = self._start([*base, "-g", "daemon off;"])
+        return True
 
     def exited(self) -> subprocess.Popen[bytes] | None:
         """A child that has stopped on its own (something went wrong), if any."""
@@ -322,16 +327,10 @@ def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
         launch.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     public_url = f"http://{plan.listen}"
     deadline = time.monotonic() + START_TIMEOUT
-    try:
-        launch.start_apps(app_commands(plan, options))
-        internal = [f"http://127.0.0.1:{port}" for port in plan.app_ports]
-        if launch.wait_until(internal, deadline):
-            launch.start_nginx(nginx, conf)
-            started = launch.wait_until([public_url], deadline)
-        else:
-            started = False
-    except subprocess.CalledProcessError:
-        started = False   # nginx -t printed why
+    launch.start_apps(app_commands(plan, options))
+    internal = [f"http://127.0.0.1:{port}" for port in plan.app_ports]
+    started = (launch.wait_until(internal, deadline) and launch.start_nginx(nginx, conf)
+               and launch.wait_until([public_url], deadline))
     if not started:
         if not stopping.is_set():
             print(f"forum: {plan.flavour} behind nginx did not come up; see the messages above "
