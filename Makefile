@@ -1,0 +1,35 @@
+# The forum's everyday commands. `make run` serves the Tornado flavour on SQLite at http://127.0.0.1:8888/.
+# Anything after the target's variables is passed on: make test PYTEST_ARGS="tests/storage -x"
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# pip runs only when pyproject.toml changed since the last install, so `make test` starts at once.
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,uwsgi]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/forum migrate
+	$(BIN)/forum seed --demo
+	$(BIN)/forum serve tornado
+
+# CI=true passes through to the tests: there, a test skipped for want of MySQL, nginx, uWSGI or
+# Chromium fails instead (see tests/conftest.py).
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/forum bench $(BENCH_ARGS)
