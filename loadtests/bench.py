@@ -119,6 +119,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--start-timeout", type=float, default=60.0)
     p.add_argument("--out", help="report directory (default: loadtests/reports/<stamp>)")
     options = p.parse_args(argv)
+    options.argv = argv
     defaults = QUICK if options.quick else FULL
     for name, value in defaults.items():
         if getattr(options, name) is None:
@@ -372,7 +373,7 @@ class Bench:
         flavours = [FLAVOURS[name] for name in o.flavours]
         total = sum(1 for f in flavours for s in o.scenarios if f.runs(s) for _ in o.users)
         self.meta.update(started=datetime.now(UTC).isoformat(timespec="seconds"), machine=_machine(),
-                         pinning=self.cores.describe(), commit=_commit(), argv=sys.argv[1:],
+                         pinning=self.cores.describe(), commit=_commit(), argv=o.argv,
                          options={k: v for k, v in vars(o).items() if k not in ("database",)},
                          estimate_minutes=round(total * (o.duration + 6) / 60 + len(flavours) * (o.warmup + 15) / 60))
         self.console.print(f"[bold]forum bench[/] → {self.dir}\n{self.cores.describe()}\n"

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")   # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, NullFormatter, ScalarFormatter  # noqa: E402
 
 COLUMNS = ("flavour", "framework", "ceiling", "scenario", "users", "status", "requests", "failures", "fail_ratio",
            "rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_cores", "server_rss_peak_mb", "locust_cpu_share",
@@ -51,8 +52,14 @@ def plot(directory: Path, scenario: str, rows: list[dict[str, Any]]) -> None:
                 xs, ys = zip(*sorted(points), strict=True)
                 ax.plot(xs, ys, marker="o", label=name, linestyle="--" if series[0]["ceiling"] else "-")
         ax.set_xscale("log")
+        ax.set_xticks(sorted({r["users"] for r in rows}))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         if log_y:
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            low, high = ax.get_ylim()    # label minor ticks only when no decade line is there to read
+            ax.yaxis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
         ax.set_xlabel("concurrent users")
         ax.set_ylabel(label)
         ax.set_title(f"{scenario}: {label} vs users")
