@@ -43,9 +43,10 @@ REDIS_URL = os.environ.get("FORUM_CONTRACT_REDIS_URL", "")
 
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[dict[str, str]]:
-    """A local site the link preview may read, and an allowed address where nothing listens."""
-    with upstream_site() as live:
-        yield {"live": live, "dead": f"127.0.0.1:{free_port()}"}
+    """A local site the link preview may read, an allowed address where nothing listens, and a site
+    it may NOT read (not on the allow list), to catch redirects that sneak past the guard."""
+    with upstream_site() as live, upstream_site() as private:
+        yield {"live": live, "dead": f"127.0.0.1:{free_port()}", "private": private}
 
 
 @pytest.fixture(scope="session", params=TARGETS, ids=str)

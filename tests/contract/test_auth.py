@@ -196,3 +196,22 @@ def test_new_password_rules_are_422(api, make_user):
     alice = make_user()
     resp = api.post("/me/password", user=alice, json={"old_password": alice["password"], "new_password": "short"})
     assert "new_password" in field_errors(resp)
+
+
+def test_login_field_errors_are_422(api):
+    assert "password" in field_errors(api.post("/auth/login", json={"login": "someone"}))
+    assert "login" in field_errors(api.post("/auth/login", json={"login": 42, "password": "whatever pw"}))
+
+
+def test_unicode_passwords_work(api):
+    name = unique("uni")
+    password = "pässwörd – 密码 🔑"
+    ok(api.post("/auth/register", json={"username": name, "email": f"{name}@example.org", "password": password}), 201)
+    ok(api.post("/auth/login", json={"login": name, "password": password}))
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop"])
+def test_the_most_common_passwords_are_refused(api, password):
+    name = unique("common")
+    resp = api.post("/auth/register", json={"username": name, "email": f"{name}@example.org", "password": password})
+    assert "password" in field_errors(resp)

@@ -182,3 +182,17 @@ def test_missing_group_is_404(api, make_user):
     problem(api.get("/groups/999999999"), 404)
     problem(api.post("/groups/999999999/applications", user=alice, json={"reason": "x"}), 404)
     problem(api.get("/groups/999999999/members"), 404)
+
+
+def test_application_lists_and_decisions_check_their_input(api, forum, make_user):
+    alice = make_user()
+    group = forum.group(alice, join_policy="approval")
+    problem(api.get(f"/groups/{group['id']}/applications", user=alice, params={"status": "maybe"}), 400)
+    problem(api.patch(f"/groups/{group['id']}/applications/999999999", user=alice, json={"status": "approved"}), 404)
+    problem(api.get(f"/groups/{group['id']}/applications"), 401)
+
+
+def test_renaming_a_group_to_a_taken_name_is_409(api, forum, make_user):
+    alice = make_user()
+    first, second = forum.group(alice), forum.group(alice)
+    problem(api.patch(f"/groups/{second['id']}", user=alice, json={"name": first["name"]}), 409)

@@ -54,3 +54,27 @@ def test_missing_url_is_refused(api, make_user):
     resp = api.get("/link-preview", user=make_user())
     assert resp.status_code in (400, 422), resp.text
     problem(resp, resp.status_code)
+
+
+def test_a_page_larger_than_1_mib_is_read_only_in_part(api, make_user, upstream):
+    body = ok(preview(api, make_user(), f"http://{upstream['live']}/huge"))
+    assert body["title"] == PAGE_TITLE
+
+
+def test_a_redirect_to_a_refused_address_is_not_followed(api, make_user, upstream):
+    target = f"http://{upstream['private']}/article"   # same page, but its host:port is not allowed
+    resp = preview(api, make_user(), f"http://{upstream['live']}/redirect?to={target}")
+    assert resp.status_code in (422, 502), resp.text[:300]
+    problem(resp, resp.status_code)
+
+
+def test_a_redirect_to_an_allowed_address_is_followed(api, make_user, upstream):
+    target = f"http://{upstream['live']}/article"
+    resp = preview(api, make_user(), f"http://{upstream['live']}/redirect?to={target}")
+    assert ok(resp)["title"] == PAGE_TITLE
+
+
+@pytest.mark.slow
+def test_a_slow_upstream_is_cut_off_with_502(api, make_user, upstream):
+    resp = api.get("/link-preview", user=make_user(), params={"url": f"http://{upstream['live']}/slow"}, timeout=30)
+    problem(resp, 502)
