@@ -28,19 +28,20 @@ class BlockingTransaction:
         self.conn, self.dialect, self.broken = conn, dialect, False
 
     def perform(self, query: Query) -> Any:
-        cursor = self.conn.cursor()
         try:
-            sql = self.dialect.sql(query.sql)
-            if query.many:
-                cursor.executemany(sql, _params(query))
-            else:
-                cursor.execute(sql, _params(query))
-            rows = cursor.fetchall() if wants_rows(query) else ()
-            return shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+            cursor = self.conn.cursor()
+            try:
+                sql = self.dialect.sql(query.sql)
+                if query.many:
+                    cursor.executemany(sql, _params(query))
+                else:
+                    cursor.execute(sql, _params(query))
+                rows = cursor.fetchall() if wants_rows(query) else ()
+                return shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+            finally:
+                cursor.close()
         except Exception as exc:
             raise self._mapped(exc) from exc
-        finally:
-            cursor.close()
 
     def _mapped(self, exc: Exception) -> Exception:
         err, broken = self.dialect.classify(exc)
@@ -115,16 +116,17 @@ class CoroutineTransaction:
             # left mid-query by the timeout (or by a cancelled request) is closed, never reused.
             async with asyncio.timeout(self.read_timeout):
                 cursor = await self.conn.cursor()
-                try:
-                    sql = self.dialect.sql(query.sql)
-                    if query.many:
-                        await cursor.executemany(sql, _params(query))
-                    else:
-                        await cursor.execute(sql, _params(query))
-                    rows = await cursor.fetchall() if wants_rows(query) else ()
-                    return shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
-                finally:
-                    await cursor.close()
+                sql = self.dialect.sql(query.sql)
+                if query.many:
+                    await cursor.executemany(sql, _params(query))
+                else:
+                    await cursor.execute(sql, _params(query))
+                rows = await cursor.fetchall() if wants_rows(query) else ()
+                result = shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
+                # closed only after success: after a failure the connection is rolled back or thrown
+                # away, and closing an aiosqlite cursor would first wait for the abandoned query
+                await cursor.close()
+                return result
         except asyncio.CancelledError:
             self.broken = True
             raise

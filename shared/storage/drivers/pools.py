@@ -132,6 +132,7 @@ class AsyncPool(Generic[C]):
         self._connect, self._close = connect, close
         self._books: _Books[C] = _Books(size, timeout, max_idle)
         self._cond = asyncio.Condition()
+        self._closing: set[asyncio.Future[None]] = set()
 
     size = property(lambda self: self._books.size)
     in_use = property(lambda self: self._books.in_use)
@@ -164,9 +165,12 @@ class AsyncPool(Generic[C]):
             raise
 
     async def release(self, conn: C, *, broken: bool = False) -> None:
-        discard = self._books.give_back(conn, broken)
-        if discard:
-            await self._close(conn)
+        """Return ``conn``; a broken one is closed in the background, so a cancelled request is not
+        held up while its abandoned query finishes (aiosqlite) or its socket says goodbye (aiomysql)."""
+        if self._books.give_back(conn, broken):
+            closing = asyncio.ensure_future(self._close(conn))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         await self._wake()
 
     async def _wake(self) -> None:
@@ -176,6 +180,7 @@ class AsyncPool(Generic[C]):
     async def close(self) -> None:
         for conn in self._books.drain():
             await self._close(conn)
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
 
 Pool = SyncPool[Any] | AsyncPool[Any]
