@@ -37,19 +37,16 @@ TEST_SECRET = "test-secret-" + "x" * 32
 NEEDS_SERVICE = re.compile(r"mysql|mariadb|nginx|uwsgi|chromium", re.IGNORECASE)
 
 
-def test_settings(url: str, **overrides: Any) -> Settings:
+def make_settings(url: str, **overrides: Any) -> Settings:
     """Settings for a test: a fixed secret, a small pool and a short acquire timeout."""
     values: dict[str, Any] = {"database_url": url, "secret": TEST_SECRET, "pool_size": 4, "pool_timeout": 2.0}
     return Settings(**{**values, **overrides})
 
 
-test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
 @pytest.fixture
 def settings_for() -> Any:
-    """``settings_for(url, pool_size=1, ...)``: :func:`test_settings` for tests in other folders."""
-    return test_settings
+    """``settings_for(url, pool_size=1, ...)``: :func:`make_settings` for any test."""
+    return make_settings
 
 
 def mysql_admin() -> pymysql.connections.Connection[Any]:
@@ -83,7 +80,7 @@ def mysql_url() -> Iterator[str]:
     name = f"forum_test_{secrets.token_hex(4)}"
     url = f"{MYSQL_SERVER.rstrip('/')}/{name}"
     try:
-        migrate(url, test_settings(url))
+        migrate(url, make_settings(url))
         yield url
     finally:
         with admin.cursor() as cursor:
@@ -107,7 +104,7 @@ def empty_mysql(url: str) -> None:
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "forum.sqlite3"
-    migrate(f"sqlite:///{path}", test_settings(f"sqlite:///{path}"))
+    migrate(f"sqlite:///{path}", make_settings(f"sqlite:///{path}"))
     return path
 
 
@@ -130,14 +127,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def sync_db(db_url: str) -> Iterator[BlockingDatabase]:
-    db = open_sync(test_settings(db_url))
+    db = open_sync(make_settings(db_url))
     yield db
     db.close()
 
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def async_db(db_url: str) -> AsyncIterator[CoroutineDatabase]:
-    db = await open_async(test_settings(db_url))
+    db = await open_async(make_settings(db_url))
     yield db
     await db.close()
 

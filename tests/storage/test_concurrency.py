@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
-from shared.storage.drivers import open_sync
+from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Op, Query
-from shared.storage.runners import run_sync
+from shared.storage.runners import run_async, run_sync
 
 NOW = "2026-11-24 09:51:25"
 WRITERS, WRITES_EACH = 20, 15
@@ -70,3 +71,12 @@ def test_each_thread_gets_its_own_connection(db_url: str, settings_for: Any) -> 
     assert clashes == []
     assert db.in_use == 0
     db.close()
+
+
+async def test_coroutine_writers_queue_on_a_small_pool(db_url: str, settings_for: Any) -> None:
+    """Forty coroutine writers through five aiosqlite/aiomysql connections: all land, none fails."""
+    db = await open_async(settings_for(db_url, pool_size=5, pool_timeout=30))
+    await asyncio.gather(*(run_async(db, sign_and_count(f"c{n}")) for n in range(40)))
+    assert await run_async(db, sign_and_count("last")) == 40
+    assert (db.in_use, db.waiting) == (0, 0)
+    await db.close()

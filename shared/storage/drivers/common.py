@@ -109,7 +109,7 @@ class Dialect:
         connection must be thrown away."""
         if isinstance(exc, ForumError):
             return exc, False
-        if isinstance(exc, TimeoutError | OSError):
+        if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
             return Unavailable("The database did not answer in time; try again shortly."), True
         if self.name == "mysql":
             return _classify_mysql(exc)
@@ -133,8 +133,8 @@ def _classify_mysql(exc: BaseException) -> tuple[ForumError | None, bool]:
     if code in _MYSQL_CONTENTION:
         log.warning("database contention, answering 503: %s", exc)
         return Unavailable("The database is busy; try again shortly."), False
-    if code in _MYSQL_GONE or isinstance(exc, pymysql.err.InterfaceError) or code == 0 and isinstance(
-            exc, pymysql.err.OperationalError):
+    lost = code in _MYSQL_GONE or (code == 0 and isinstance(exc, pymysql.err.OperationalError))
+    if lost or isinstance(exc, pymysql.err.InterfaceError):
         log.warning("database connection failed: %s", exc)
         return Unavailable(), True
     return None, False
@@ -155,7 +155,10 @@ def _classify_sqlite(exc: BaseException) -> tuple[ForumError | None, bool]:
 
 def mysql_connect_args(url: DatabaseUrl, settings: Any) -> dict[str, Any]:
     """Keyword arguments PyMySQL and aiomysql both accept, so both sessions start the same way."""
-    init = "SET SESSION sql_safe_updates = 1, time_zone = '+00:00'"
+    # A row lock waited for longer than the read timeout would cost the connection; waiting a little
+    # less gives error 1205 (a 503) and keeps it.
+    lock_wait = max(1, int(settings.read_timeout) - 2)
+    init = f"SET SESSION sql_safe_updates = 1, time_zone = '+00:00', innodb_lock_wait_timeout = {lock_wait}"
     session_wait_timeout = settings.extra.get("mysql_wait_timeout")
     if session_wait_timeout:
         init += f", wait_timeout = {int(session_wait_timeout)}"
