@@ -27,10 +27,11 @@ def every_kind() -> Op[dict[str, Any]]:
     second = yield add_user("bob")
     many = yield Query("INSERT INTO guestbook (name, message, created_at) VALUES (%s, %s, %s)",
                        [("g1", "hello", NOW), ("g2", "100%% sure", NOW)], many=True)
+    nothing = yield Query("INSERT INTO guestbook (name, message, created_at) VALUES (%s, %s, %s)", [], many=True)
     renamed = yield Query("UPDATE users SET nickname = %s WHERE id = %s", ("Ada", first), "rowcount")
     unchanged = yield Query("UPDATE users SET nickname = %s WHERE id = %s", ("Ada", first), "rowcount")
     return {
-        "ids": (first, second), "many": many, "renamed": renamed, "unchanged": unchanged,
+        "ids": (first, second), "many": many, "nothing": nothing, "renamed": renamed, "unchanged": unchanged,
         "rows": (yield Query("SELECT id, username FROM users ORDER BY id")),
         "row": (yield Query("SELECT username, nickname FROM users WHERE id = %s", (first,), "row")),
         "no_row": (yield Query("SELECT username FROM users WHERE id = %s", (0,), "row")),
@@ -44,7 +45,7 @@ async def test_every_return_kind(run: Any) -> None:
     got = await run(every_kind())
     first, second = got["ids"]
     assert second == first + 1
-    assert got["many"] == 2
+    assert got["many"] == 2 and got["nothing"] == 0
     assert got["renamed"] == 1
     assert got["unchanged"] == 1, "rowcount counts matched rows on MySQL too (CLIENT.FOUND_ROWS)"
     assert got["rows"] == [{"id": first, "username": "ada"}, {"id": second, "username": "bob"}]

@@ -28,6 +28,8 @@ class BlockingTransaction:
         self.conn, self.dialect, self.broken = conn, dialect, False
 
     def perform(self, query: Query) -> Any:
+        if query.many and not query.params:
+            return 0  # executemany of nothing: PyMySQL would leave rowcount at -1
         try:
             cursor = self.conn.cursor()
             try:
@@ -111,6 +113,8 @@ class CoroutineTransaction:
         self.conn, self.dialect, self.read_timeout, self.broken = conn, dialect, read_timeout, False
 
     async def perform(self, query: Query) -> Any:
+        if query.many and not query.params:
+            return 0
         try:
             # aiomysql has no read timeout of its own: bound every round trip here, and a connection
             # left mid-query by the timeout (or by a cancelled request) is closed, never reused.
