@@ -30,6 +30,57 @@ from .sites import APP_PROCESSES, Site
 PROBLEM = "application/problem+json"
 
 
+# -- helpers ----------------------------------------------------------------------------------
+
+def _png(size: int = 64) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (40, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _log_lines(site: Site) -> list[str]:
+    return site.access_log.read_text().splitlines()
+
+
+def _logged(site: Site, needle: str, within: float = 15.0) -> str:
+    """The newest access-log line containing ``needle``. nginx writes a line when it frees the
+    request, which for a refused body comes after its lingering close, so wait for it a little."""
+    deadline = time.monotonic() + within
+    while True:
+        found = [line for line in _log_lines(site) if needle in line]
+        if found or time.monotonic() > deadline:
+            assert found, f"no access-log line with {needle!r}"
+            return found[-1]
+        time.sleep(0.2)
+
+
+def _descendants(site: Site) -> list[psutil.Process]:
+    return psutil.Process(site.server.process.pid).children(recursive=True)
+
+
+def _topmost(site: Site, matches: Callable[[psutil.Process], bool]) -> psutil.Process:
+    """The first process of the launcher's tree that matches and whose parent does not (a master)."""
+    for proc in _descendants(site):
+        try:
+            if matches(proc) and not matches(proc.parent()):
+                return proc
+        except psutil.NoSuchProcess:
+            continue
+    raise AssertionError(f"no matching process under the launcher: {[p.cmdline() for p in _descendants(site)]}")
+
+
+def _is_gunicorn(proc: psutil.Process) -> bool:
+    return any(part.endswith("gunicorn.conf.py") for part in proc.cmdline())
+
+
+def _is_uwsgi(proc: psutil.Process) -> bool:
+    return os.path.basename(proc.exe()) == "uwsgi"
+
+
+# -- the tests ------------------------------------------------------------------------------
+
 def test_smoke_through_nginx(site: Site) -> None:
     health = requests.get(f"{site.url}/healthz", timeout=10)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
@@ -75,30 +126,6 @@ def test_app_listens_on_loopback_only(site: Site) -> None:
     assert listening and listening <= {"127.0.0.1", "::1"}, listening
 
 
-def _png(size: int = 64) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), (40, 120, 200)).save(out, "PNG")
-    return out.getvalue()
-
-
-def _log_lines(site: Site) -> list[str]:
-    return site.access_log.read_text().splitlines()
-
-
-def _logged(site: Site, needle: str, within: float = 15.0) -> str:
-    """The newest access-log line containing ``needle``. nginx writes a line when it frees the
-    request, which for a refused body comes after its lingering close, so wait for it a little."""
-    deadline = time.monotonic() + within
-    while True:
-        found = [line for line in _log_lines(site) if needle in line]
-        if found or time.monotonic() > deadline:
-            assert found, f"no access-log line with {needle!r}"
-            return found[-1]
-        time.sleep(0.2)
-
-
 def test_oversized_upload_is_refused_by_nginx(site: Site) -> None:
     user, token = site.new_user()
     three_mib = os.urandom(3 * 1024 * 1024)
@@ -116,6 +143,12 @@ def test_oversized_upload_is_refused_by_nginx(site: Site) -> None:
                      files={"cover": ("big.png", three_mib, "image/png")})
     assert cover.status_code == 413 and cover.json()["status"] == 413
 
+    # 1.5 MiB is over the default limit but within the upload locations' one: nginx passes it on,
+    # and the app refuses it for not being an image.
+    not_image = site.api("PUT", "/me/avatar", token, files={"avatar": ("x.png", os.urandom(1536 * 1024), "image/png")})
+    assert not_image.status_code in (415, 422), not_image.text
+    assert "upstream=- " not in _logged(site, f'PUT /api/v1/me/avatar HTTP/1.1" {not_image.status_code}')
+
     # A 2 MiB JSON body anywhere else is refused the same way (the 1 MiB default).
     big_json = site.api("POST", "/groups", token, data=b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}',
                         headers={"Content-Type": "application/json"})
@@ -132,31 +165,6 @@ def test_oversized_upload_is_refused_by_nginx(site: Site) -> None:
     assert media.headers["X-Content-Type-Options"] == "nosniff"
     assert media.headers["Content-Type"].startswith("image/")
     assert user["id"] == accepted.json()["id"]
-
-
-# -- reloads under load -------------------------------------------------------------------------
-
-def _descendants(site: Site) -> list[psutil.Process]:
-    return psutil.Process(site.server.process.pid).children(recursive=True)
-
-
-def _topmost(site: Site, matches: Callable[[psutil.Process], bool]) -> psutil.Process:
-    """The first process of the launcher's tree that matches and whose parent does not (a master)."""
-    for proc in _descendants(site):
-        try:
-            if matches(proc) and not matches(proc.parent()):
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    raise AssertionError(f"no matching process under the launcher: {[p.cmdline() for p in _descendants(site)]}")
-
-
-def _is_gunicorn(proc: psutil.Process) -> bool:
-    return any(part.endswith("gunicorn.conf.py") for part in proc.cmdline())
-
-
-def _is_uwsgi(proc: psutil.Process) -> bool:
-    return os.path.basename(proc.exe()) == "uwsgi"
 
 
 def _masters(site: Site) -> list[psutil.Process]:
