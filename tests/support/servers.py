@@ -27,11 +27,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MYSQL_HOST, MYSQL_PORT, MYSQL_USER = "127.0.0.1", 3306, "root"
+# the MySQL server test databases are made on (root, no password), as tests/conftest.py reads it
+_MYSQL = urlsplit(os.environ.get("FORUM_TEST_MYSQL", "mysql://root@127.0.0.1:3306"))
+MYSQL_HOST, MYSQL_PORT, MYSQL_USER = _MYSQL.hostname or "127.0.0.1", _MYSQL.port or 3306, _MYSQL.username or "root"
 DB_PREFIX = "forum_ct_"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
