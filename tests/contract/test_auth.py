@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -215,3 +217,13 @@ def test_the_most_common_passwords_are_refused(api, password):
     name = unique("common")
     resp = api.post("/auth/register", json={"username": name, "email": f"{name}@example.org", "password": password})
     assert "password" in field_errors(resp)
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "RS256", "ES256", "PS256", "HS384"])
+def test_any_algorithm_but_hs256_is_401_even_with_a_valid_hmac(api, server, make_user, alg):
+    """The header names another algorithm, the signature is the real key's HS256 MAC: still refused."""
+    alice = make_user()
+    signing_input = f"{_b64({'alg': alg, 'typ': 'JWT'})}.{_b64(_claims(alice['token']))}"
+    mac = hmac.new(server.secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    token = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    problem(api.get("/me", token=token), 401)
