@@ -1,0 +1,221 @@
+"""The Flask app under its real servers: graceful stops, no connection shared across a fork, uWSGI limits.
+
+Each test starts ``forum serve FLAVOUR`` as an operator would (tests/support/servers.py) and talks
+to it over a socket. The slow requests are link previews of a slow page served by this test process
+(allowed through the SSRF guard with FORUM_LINK_PREVIEW_ALLOW), so no debug route is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psutil
+import pytest
+import requests
+
+from shared.cli import ServeOptions
+from shared.config import load_settings
+from tests.support.servers import (
+    Server,
+    ServerUnavailable,
+    free_port,
+    fresh_database,
+    migrate,
+    running_server,
+)
+from wsgi_app.serve import child_env, uwsgi_command
+
+pytestmark = pytest.mark.slow
+
+SLOW_SECONDS = 2.0
+IN_FLIGHT = 10
+MYSQL_PORT = 3306
+
+
+@dataclass
+class SlowSite:
+    address: str
+    arrived: int = 0
+    all_arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@contextlib.contextmanager
+def slow_site(expected: int) -> Iterator[SlowSite]:
+    """A page that answers after SLOW_SECONDS; ``all_arrived`` is set once ``expected`` requests wait on it."""
+    site = SlowSite("")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            with lock:
+                site.arrived += 1
+                if site.arrived >= expected:
+                    site.all_arrived.set()
+            time.sleep(SLOW_SECONDS)
+            body = b"<html><head><title>slow</title></head></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    site.address = f"127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield site
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextlib.contextmanager
+def serving(flavour: str, database: str = "sqlite", *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    try:
+        with fresh_database(database, prefix="forum_fl_") as url, \
+                running_server(flavour, url, extra_args=args, extra_env=env) as server:
+            yield server
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def bearer(base_url: str) -> dict[str, str]:
+    name = f"u_{secrets.token_hex(4)}"
+    password = "a long enough password"
+    created = requests.post(f"{base_url}/api/v1/auth/register", timeout=10,
+                            json={"username": name, "email": f"{name}@example.com", "password": password})
+    assert created.status_code == 201, created.text
+    token = requests.post(f"{base_url}/api/v1/auth/login", json={"login": name, "password": password},
+                          timeout=10).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+# Enough concurrency in each server for all ten slow requests at once.
+POOLS = {
+    "gunicorn": ("--workers", "2", "--worker-class", "gthread", "--threads", "6"),
+    "uwsgi": ("--processes", "2", "--threads", "6"),
+    "wsgi-container": (),
+    "flask-dev": (),
+}
+
+
+@pytest.mark.parametrize("flavour", list(POOLS))
+def test_sigterm_finishes_requests_in_flight_then_exits_0(flavour: str) -> None:
+    """RELIABILITY 15 and 17: SIGTERM with ten slow requests in flight; all ten complete, then exit 0."""
+    with slow_site(IN_FLIGHT) as site, \
+            serving(flavour, "sqlite", *POOLS[flavour], env={"FORUM_LINK_PREVIEW_ALLOW": site.address}) as server:
+        headers = bearer(server.base_url)
+        url = f"{server.base_url}/api/v1/link-preview"
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            answers = [pool.submit(requests.get, url, params={"url": f"http://{site.address}/page"},
+                                   headers=headers, timeout=30) for _ in range(IN_FLIGHT)]
+            assert site.all_arrived.wait(20), f"only {site.arrived} requests reached the slow page"
+            server.process.send_signal(signal.SIGTERM)
+            statuses = [a.result().status_code for a in answers]
+        assert statuses == [200] * IN_FLIGHT
+        assert server.process.wait(timeout=30) == 0   # (running_server checks the exit code again)
+
+
+@contextlib.contextmanager
+def uwsgi_with(*extra: str) -> Iterator[str]:
+    """uWSGI started the way ``forum serve uwsgi`` starts it, plus options given last (so they win)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/forum.sqlite3"
+        migrate(url)
+        port = free_port()
+        settings = load_settings({"database_url": url, "secret": secrets.token_urlsafe(48), "media_dir": tmp})
+        argv = uwsgi_command(ServeOptions("uwsgi"), http=f"127.0.0.1:{port}") + list(extra)
+        child = subprocess.Popen(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
+                        break
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+
+
+def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:
+    """For the server's process tree: each process's local ports of its connections to MySQL."""
+    found: dict[int, set[int]] = {}
+    for proc in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found[proc.pid] = {c.laddr.port for c in proc.net_connections(kind="tcp")
+                               if c.raddr and c.raddr.port == MYSQL_PORT}
+    return found
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize(("flavour", "args", "env"), [
+    ("gunicorn", ("--workers", "3"), {"GUNICORN_CMD_ARGS": "--preload"}),   # the app imported once in the master
+    ("uwsgi", ("--processes", "3"), {}),
+])
+def test_no_database_connection_crosses_a_fork(flavour: str, args: tuple[str, ...], env: dict[str, str]) -> None:
+    """RELIABILITY 16: every worker opens its own connections; the master holds none."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", MYSQL_PORT)) != 0:
+            pytest.skip("MySQL is not reachable on 127.0.0.1:3306")
+    with serving(flavour, "mysql", *args, env=env) as server:
+        with ThreadPoolExecutor(6) as pool:   # enough requests that every worker serves some
+            list(pool.map(lambda _: requests.get(f"{server.base_url}/readyz", timeout=10).status_code, range(60)))
+        launcher = psutil.Process(server.process.pid)
+        ports = mysql_ports_by_process(launcher)
+        master = launcher.children()[0]
+        assert ports[launcher.pid] == set() and ports[master.pid] == set()
+        workers = {pid: p for pid, p in ports.items() if p}
+        assert len(workers) >= 2
+        every = [port for p in workers.values() for port in p]
+        assert len(every) == len(set(every)), f"a connection is shared between processes: {workers}"
+
+
+def test_uwsgi_takes_6_kib_of_cookies() -> None:
+    """RELIABILITY 18: uWSGI's default 4 KiB buffer would answer 502; buffer-size is 32 KiB."""
+    with serving("uwsgi") as server:
+        cookies = "; ".join(f"c{i}={'x' * 500}" for i in range(13))
+        assert len(cookies) > 6 * 1024
+        answer = requests.get(f"{server.base_url}/healthz", headers={"Cookie": cookies}, timeout=10)
+        assert answer.status_code == 200
+
+
+def test_uwsgi_slow_upload_is_not_killed_by_harakiri() -> None:
+    """RELIABILITY 19: a 2 MB upload trickling in for twice the harakiri time still gets the app's answer.
+
+    post-buffering makes uWSGI read the body before the worker's clock starts; without it the
+    worker would sit in ``request.files`` reading, be killed by harakiri, and the client get a 502.
+    (A body over the upload limit is refused from its Content-Length without being read, so the
+    body here is just under the limit: the app must read all of it.)
+    """
+    with uwsgi_with("--harakiri", "2") as base_url:
+        headers = bearer(base_url)
+        host, port = base_url.removeprefix("http://").split(":")
+        head = b'--b\r\nContent-Disposition: form-data; name="avatar"; filename="a.png"\r\n\r\n'
+        tail = b"\r\n--b--\r\n"
+        body = head + b"x" * (2 * 1000 * 1000) + tail   # not an image: the app answers 415 or 422
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall((f"PUT /api/v1/me/avatar HTTP/1.1\r\nHost: {host}\r\nAuthorization: "
+                          f"{headers['Authorization']}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                          f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())
+            step = len(body) // 8 + 1
+            for at in range(0, len(body), step):   # about 4 s in all: twice the harakiri
+                sock.sendall(body[at:at + step])
+                time.sleep(0.5)
+            status = int(sock.makefile("rb").readline().split()[1])
+        assert status in (415, 422)   # the app's answer, not a 502 from a killed worker
