@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from shared.errors import ForumError
 from shared.storage.drivers.common import Dialect, shape, wants_rows
 from shared.storage.drivers.pools import AsyncPool, SyncPool
 from shared.storage.effects import Query
@@ -43,12 +44,19 @@ class BlockingTransaction:
             finally:
                 cursor.close()
         except Exception as exc:
-            raise self._mapped(exc) from exc
+            mapped = self.mapped(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        except BaseException:
+            self.broken = True  # interrupted mid-query (gevent.Timeout, KeyboardInterrupt): state unknown
+            raise
 
-    def _mapped(self, exc: Exception) -> Exception:
+    def mapped(self, exc: BaseException) -> ForumError | None:
+        """The domain error for a driver error (None: not ours), noting whether the connection is lost."""
         err, broken = self.dialect.classify(exc)
         self.broken = self.broken or broken
-        return err or exc
+        return err
 
 
 class BlockingDatabase:
@@ -96,7 +104,10 @@ class BlockingDatabase:
             tx.broken = True
             if commit:
                 self.pool.release(tx.conn, broken=True)
-                raise tx._mapped(exc) from exc
+                mapped = tx.mapped(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
         self.pool.release(tx.conn, broken=tx.broken)
 
     def ping(self) -> None:
@@ -131,13 +142,19 @@ class CoroutineTransaction:
                 # away, and closing an aiosqlite cursor would first wait for the abandoned query
                 await cursor.close()
                 return result
-        except asyncio.CancelledError:
-            self.broken = True
-            raise
         except Exception as exc:
-            err, broken = self.dialect.classify(exc)
-            self.broken = self.broken or broken
-            raise (err or exc) from exc
+            mapped = self.mapped(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        except BaseException:
+            self.broken = True  # cancelled mid-query: the connection is in an unknown state
+            raise
+
+    def mapped(self, exc: BaseException) -> ForumError | None:
+        err, broken = self.dialect.classify(exc)
+        self.broken = self.broken or broken
+        return err
 
     async def finish(self, commit: bool) -> None:
         async with asyncio.timeout(self.read_timeout):
@@ -189,8 +206,10 @@ class CoroutineDatabase:
             tx.broken = True
             if commit:
                 await self.pool.release(tx.conn, broken=True)
-                err, _ = tx.dialect.classify(exc) if isinstance(exc, Exception) else (None, True)
-                raise (err or exc) from exc
+                mapped = tx.mapped(exc)
+                if mapped is None:
+                    raise
+                raise mapped from exc
         await self.pool.release(tx.conn, broken=tx.broken)
 
     async def ping(self) -> None:
