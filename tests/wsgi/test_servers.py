@@ -8,6 +8,7 @@ to it over a socket. The slow requests are link previews of a slow page served b
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import signal
 import socket
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import psutil
 import pytest
@@ -29,6 +31,7 @@ from shared.config import load_settings
 from tests.support.servers import (
     Server,
     ServerUnavailable,
+    forum_command,
     free_port,
     fresh_database,
     migrate,
@@ -219,3 +222,13 @@ def test_uwsgi_slow_upload_is_not_killed_by_harakiri() -> None:
                 time.sleep(0.5)
             status = int(sock.makefile("rb").readline().split()[1])
         assert status in (415, 422)   # the app's answer, not a 502 from a killed worker
+
+
+@pytest.mark.parametrize("flavour", ["gunicorn", "uwsgi", "wsgi-container", "flask-dev"])
+def test_an_unmigrated_database_stops_the_start_with_one_line(flavour: str, tmp_path: Path) -> None:
+    env = {**os.environ, "FORUM_DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3",
+           "FORUM_SECRET": secrets.token_urlsafe(48)}
+    done = subprocess.run(forum_command("serve", flavour, "--port", str(free_port())), env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].endswith("run `forum migrate`")
