@@ -200,6 +200,8 @@ class CoroutineDatabase:
         raise AssertionError("unreachable")
 
     async def _end(self, tx: CoroutineTransaction, commit: bool) -> None:
+        """Commit or roll back; a failed rollback only costs the connection (the caller re-raises the
+        error that caused it), a failed commit is the caller's error."""
         try:
             await tx.finish(commit)
         except BaseException as exc:
