@@ -136,6 +136,10 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def run_server(flavour: str, argv: list[str], port: int, settings: Settings, options: ServeOptions) -> int:
     """Run a pre-fork server as a child process, announce it once it answers, stop it on SIGTERM."""
+    several = options.workers != 1 if flavour == "gunicorn" else options.processes > 1
+    if several and not settings.redis_url:
+        log.warning("%s runs several worker processes and FORUM_REDIS_URL is not set: each process counts "
+                    "rate limits on its own, so a client may get up to one allowance per worker", flavour)
     env = child_env(settings)
     metrics_dir = None
     if "PROMETHEUS_MULTIPROC_DIR" not in env:   # workers' metrics are added up across processes
