@@ -305,7 +305,17 @@ def test_websocket_survives_idle_behind_nginx(site: Site) -> None:
         raise
     try:
         assert json.loads(ws.recv())["type"] == "unread_count"
-        time.sleep(float(os.environ.get("FORUM_TEST_WS_IDLE", "120")))   # silence, past nginx's defaults
+        # No messages for 120 s (past nginx's default 60 s read timeout). Meanwhile the client keeps
+        # reading, as a browser does, so it answers the server's pings (websocket-client pongs itself).
+        idle_until = time.monotonic() + float(os.environ.get("FORUM_TEST_WS_IDLE", "120"))
+        ws.settimeout(1)
+        while time.monotonic() < idle_until:
+            try:
+                opcode, _ = ws.recv_data_frame(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                continue
+            assert opcode != websocket.ABNF.OPCODE_CLOSE, "the socket was closed while idle"
+        ws.settimeout(10)
         ws.ping(b"still there?")
         while True:   # skip any message or server ping; each recv waits at most the 10 s timeout
             opcode, frame = ws.recv_data_frame(control_frame=True)
