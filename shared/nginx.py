@@ -62,6 +62,7 @@ class Plan:
 
     @property
     def uses_uwsgi_protocol(self) -> bool:
+        """uWSGI is reached with uwsgi_pass on its socket; every other flavour with proxy_pass."""
         return self.socket is not None
 
 
@@ -209,11 +210,13 @@ def check_migrated(settings: Settings) -> None:
 
 
 def find_nginx() -> str | None:
+    """The nginx binary: on PATH, or where distributions put it off a normal user's PATH."""
     path = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_NGINX_DIRS])
     return shutil.which("nginx", path=path)
 
 
 def answers_healthz(url: str) -> bool:
+    """True once ``url/healthz`` answers 200; refused connections and errors mean not yet."""
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
             return bool(response.status == 200)
