@@ -28,4 +28,5 @@ api.before_request(base.before_api_request)
 
 
 def register(app: Flask) -> None:
+    app.before_request(base.limit_body)
     app.register_blueprint(api)

@@ -1,10 +1,10 @@
 """What every API view shares: the route it serves, who is asking, what they sent, and the answer.
 
 The views in this package are one line each: read the request with these helpers, run a shared
-operation, answer its value. Before any view runs, :func:`before_api_request` does, in the same
-order as the Tornado app, everything the route table (``shared.routes``) says about a request:
-body size (413), credentials (401), ids (404), rate limits (429). So when several errors apply,
-both flavours pick the same one.
+operation, answer its value. Before any view runs, :func:`limit_body` and
+:func:`before_api_request` do, in the same order as the Tornado app, everything the route table
+(``shared.routes``) says about a request: body size (413), method (405), credentials (401), ids
+(404), rate limits (429). So when several errors apply, both flavours pick the same one.
 """
 
 from __future__ import annotations
@@ -33,18 +33,26 @@ def route_name(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
+def limit_body() -> None:
+    """413 from ``Content-Length`` before anything else, even before 405, as the Tornado app does
+    (it must answer that before the body arrives). An app-wide hook, since it runs for a wrong method too.
+    """
+    matched = request.url_rule is not None or isinstance(request.routing_exception, MethodNotAllowed)
+    if not (matched and request.path.startswith(API_PREFIX + "/")):
+        return
+    route = ROUTE_TABLE.get((request.method, route_name(request.url_rule.rule))) if request.url_rule else None
+    limit = http.body_limit(route, current_settings())
+    request.max_content_length = limit   # Werkzeug stops reading a chunked body at the limit too
+    http.check_length(request.headers.get("Content-Length"), limit)
+
+
 def before_api_request() -> None:
-    """Apply the route's rules before its view: size, credentials, ids, throttle."""
+    """The route's rules, before its view: credentials (401), ids (404), throttle (429)."""
     assert request.url_rule is not None   # unmatched requests never reach a blueprint's hooks
     route = ROUTE_TABLE.get((request.method, route_name(request.url_rule.rule)))
     if route is None:   # HEAD (Flask adds it to every GET rule; the Tornado app does not serve it)
         raise MethodNotAllowed(sorted(request.url_rule.methods or ()))
     g.route = route
-    limit = http.body_limit(route, current_settings())
-    request.max_content_length = limit   # Werkzeug stops reading a chunked body at the limit too
-    # PEP 3333: CONTENT_LENGTH may be empty (nginx's uwsgi_params sends "" for a GET): no body.
-    http.check_length(request.headers.get("Content-Length") or None, limit)
-
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     g.viewer = run(authenticate(token.strip())) if scheme.lower() == "bearer" else ANONYMOUS
     if route.who == "user":
