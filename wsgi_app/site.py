@@ -50,7 +50,7 @@ def metrics_text() -> Response:
 
 
 def register(app: Flask, settings: Settings) -> None:
-    """Health, metrics, media, and the hooks that time every request and mark every answer nosniff."""
+    """Health, metrics, media, and the hooks that time every request and mark files nosniff."""
     app.register_blueprint(bp)
     media_dir = os.path.abspath(settings.media_dir)
 
@@ -68,8 +68,10 @@ def _start_timer() -> None:
 
 
 def _finish(response: Response) -> Response:
-    """Count the request by route template (bounded label values) and forbid content sniffing."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    """Count the request by route template (bounded label values); files are served ``nosniff``, so an
+    upload is never run as another type (the Tornado app marks the same answers)."""
+    if request.endpoint in ("static", "media"):
+        response.headers["X-Content-Type-Options"] = "nosniff"
     route = route_name(request.url_rule.rule) if request.url_rule else metrics.UNMATCHED
     metrics.observe(route, request.method, response.status_code, time.perf_counter() - g.get("started", time.perf_counter()))
     return response
