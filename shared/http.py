@@ -37,8 +37,8 @@ def largest_body(settings: Settings) -> int:
 
 def check_length(declared: str | None, limit: int) -> None:
     """Refuse a body by its ``Content-Length`` before reading any of it (413)."""
-    if declared is None:
-        return
+    if declared is None or not declared.strip():
+        return   # no body; an empty value is PEP 3333's CONTENT_LENGTH="" (nginx's uwsgi_params, a GET)
     if not declared.strip().isdigit():
         raise BadRequest("Content-Length must be a whole number.")
     if int(declared) > limit:
