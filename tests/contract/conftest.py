@@ -35,8 +35,10 @@ from .client import Api, Forum  # noqa: E402
 DEFAULT_TARGETS = "tornado:sqlite,tornado:mysql,wsgi-container:mysql,gunicorn:mysql,gunicorn:sqlite,uwsgi:mysql"
 TARGETS = [Target.parse(t) for t in os.environ.get("FORUM_CONTRACT_TARGETS", DEFAULT_TARGETS).split(",") if t]
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# Optional: a Redis for every server (rate limits and notifications shared across a flavour's processes)
+# Pre-fork servers run several worker processes: as in a real deployment, they share rate-limit
+# counts (and notifications) through Redis. FORUM_CONTRACT_REDIS_URL overrides it for every target.
 REDIS_URL = os.environ.get("FORUM_CONTRACT_REDIS_URL", "")
+MULTI_PROCESS = {"gunicorn": "redis://127.0.0.1:6379/0", "uwsgi": "redis://127.0.0.1:6379/0"}
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -58,7 +60,7 @@ def server(request: pytest.FixtureRequest, upstream: dict[str, str]) -> Iterator
                 running_server(target.flavour, url, extra_env={
                     "FORUM_LINK_PREVIEW_ALLOW": allow,
                     "FORUM_TRUSTED_PROXIES": "127.0.0.1,::1",  # the tests stand in for nginx
-                    **({"FORUM_REDIS_URL": REDIS_URL} if REDIS_URL else {}),
+                    **({"FORUM_REDIS_URL": redis} if (redis := REDIS_URL or MULTI_PROCESS.get(target.flavour)) else {}),
                 }) as srv:
             yield srv
             trace = tracebacks(srv)
