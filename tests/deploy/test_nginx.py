@@ -99,6 +99,11 @@ def test_smoke_through_nginx(site: Site) -> None:
     assert [item["id"] for item in listing.json()["items"]] == [post.json()["id"]]
     assert listing.json()["items"][0]["author"]["id"] == user["id"]
 
+    # nginx compresses JSON on the way out (the OpenAPI document is large enough to be worth it).
+    document = requests.get(f"{site.url}/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert document.status_code == 200 and document.headers.get("Content-Encoding") == "gzip"
+    assert document.json()["openapi"].startswith("3.1")
+
     for path in ("/api/v1/no/such/route", "/static/no-such-file.css"):   # the app's 404 and nginx's
         missing = requests.get(site.url + path, timeout=10)
         assert missing.status_code == 404
