@@ -25,6 +25,8 @@ import psutil
 import pytest
 import requests
 
+from tests.support.servers import REPO_ROOT
+
 from .sites import APP_PROCESSES, Site
 
 PROBLEM = "application/problem+json"
@@ -109,6 +111,17 @@ def test_smoke_through_nginx(site: Site) -> None:
         assert missing.status_code == 404
         assert missing.headers["Content-Type"].startswith(PROBLEM)
         assert missing.json()["status"] == 404
+
+
+def test_static_files_come_from_nginx_with_long_cache(site: Site) -> None:
+    static = REPO_ROOT / ("async_app" if site.flavour == "tornado" else "wsgi_app") / "static"
+    files = sorted(p for p in static.rglob("*") if p.is_file()) if static.is_dir() else []
+    if not files:
+        pytest.skip(f"no static files in {static.relative_to(REPO_ROOT)} yet")
+    answer = requests.get(f"{site.url}/static/{files[0].relative_to(static).as_posix()}", timeout=10)
+    assert answer.status_code == 200 and answer.content == files[0].read_bytes()
+    # Headers only nginx's /static/ location adds: the app never served it.
+    assert "immutable" in answer.headers["Cache-Control"] and "Expires" in answer.headers
 
 
 @pytest.mark.parametrize("site", ["tornado"], indirect=True)
