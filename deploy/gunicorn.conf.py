@@ -72,14 +72,6 @@ def post_fork(server, worker):
     server.log.info("worker %s forked: its database pool will be opened by its first request", worker.pid)
 
 
-def worker_exit(server, worker):
-    """Close the worker's pool so MariaDB sees clean disconnects, not aborted clients (RELIABILITY 8)."""
-    from wsgi_app import db
-
-    if worker.wsgi is not None:
-        db.close(worker.wsgi)
-
-
 def child_exit(server, worker):
     """Runs in the master when a worker has exited: drop its live gauges from the shared metrics."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
