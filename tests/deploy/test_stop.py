@@ -3,6 +3,7 @@ then the app, so no client ever sees a 502 from an app that went away under ngin
 
 from __future__ import annotations
 
+import shutil
 import signal
 import threading
 import time
@@ -11,7 +12,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.support.servers import fresh_database, running_server
+from tests.support.servers import REPO_ROOT, fresh_database, running_server
 
 from .sites import EXTRA_ARGS, FLAVOURS
 
@@ -49,3 +50,4 @@ def test_sigterm_under_load_answers_or_refuses_never_fails(nginx_binary: str, fl
 
     assert outcomes["200"] > 0
     assert set(outcomes) <= {"200", "not served"}, outcomes
+    shutil.rmtree(REPO_ROOT / "var" / f"nginx-{server.base_url.rsplit(':', 1)[1]}", ignore_errors=True)
