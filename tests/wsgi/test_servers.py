@@ -51,6 +51,7 @@ class SlowSite:
     address: str
     arrived: int = 0
     all_arrived: threading.Event = field(default_factory=threading.Event)
+    answered: threading.Event = field(default_factory=threading.Event)   # a page has been sent
 
 
 @contextlib.contextmanager
@@ -72,6 +73,7 @@ def slow_site(expected: int) -> Iterator[SlowSite]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            site.answered.set()
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -232,3 +234,23 @@ def test_an_unmigrated_database_stops_the_start_with_one_line(flavour: str, tmp_
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1].endswith("run `forum migrate`")
+
+
+@pytest.mark.parametrize("no_executor", [False, True], ids=["executor", "no-executor"])
+def test_wsgi_container_executor_keeps_the_loop_free(no_executor: bool) -> None:
+    """RELIABILITY 13: with the executor, /healthz answers while a slow request waits on its page; the
+    labelled --no-executor baseline answers it only after the page came back (ordering, not timing)."""
+    args = ("--no-executor",) if no_executor else ()
+    with slow_site(1) as site, \
+            serving("wsgi-container", "sqlite", *args, env={"FORUM_LINK_PREVIEW_ALLOW": site.address}) as server:
+        headers = bearer(server.base_url)
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(requests.get, f"{server.base_url}/api/v1/link-preview",
+                               params={"url": f"http://{site.address}/page"}, headers=headers, timeout=30)
+            assert site.all_arrived.wait(20)
+            assert requests.get(f"{server.base_url}/healthz", timeout=30).status_code == 200
+            page_came_back_first = site.answered.is_set()
+            assert slow.result().status_code == 200
+        assert page_came_back_first is no_executor
+        ready = server.stdout_path.read_text()
+        assert ("no executor" in ready) is no_executor
