@@ -4,11 +4,14 @@
 request in each process (see :mod:`wsgi_app.db`), so the same app object is safe to build in a
 gunicorn master before it forks. Every rule, SQL statement and error body lives in ``shared/``;
 the blueprints only move HTTP in and JSON out.
+
+Unlike flaskr there is no ``teardown_appcontext`` closing a connection kept in ``g``: a request never
+holds one. The runner (``shared.storage.runners.run_sync``) borrows a connection for each operation
+and returns it, committed or rolled back, before the view goes on.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import fields
 from typing import Any
 
@@ -18,8 +21,6 @@ from shared import bootstrap, http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, site
 from wsgi_app.middleware import AccessLog, TrustedProxies
-
-log = logging.getLogger("forum.wsgi")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
