@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from rich.console import Console
@@ -131,6 +132,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     options.users = [int(u) for u in options.users.split(",")]
     if not re.fullmatch(r"[A-Za-z0-9_]+", options.database):
         p.error("--database: letters, digits and _ only")
+    if options.database_url and not options.database_url.startswith(("mysql://", "sqlite:///")):
+        p.error("--database-url: mysql://… or sqlite:///…")
     return options
 
 
@@ -184,11 +187,15 @@ class Bench:
         info: dict[str, Any] = {"url": _redact(self.database_url), "size": self.options.size, **size}
         self.meta["database"] = info
         marker = self.state / f"seeded-{_slug(self.database_url)}.json"
-        if self.options.reseed:
-            marker.unlink(missing_ok=True)
-            self._drop_database()
-        if self._create_database():
-            marker.unlink(missing_ok=True)            # a new, empty database: the marker is stale
+        try:
+            if self.options.reseed:
+                marker.unlink(missing_ok=True)
+                self._drop_database()
+            if self._create_database():
+                marker.unlink(missing_ok=True)            # a new, empty database: the marker is stale
+        except Exception as exc:  # noqa: BLE001 - any reason is reported; each flavour then says what it sees
+            info["error"] = f"cannot create the database: {exc}"
+            return
         failed = self._forum(["migrate"], "migrate")
         if failed:
             info["error"] = f"forum migrate failed: {failed}"
@@ -217,7 +224,10 @@ class Bench:
         """The one thing the forum cannot do for itself: make or drop the database it migrates."""
         import pymysql
 
-        connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+        url = urlsplit(self.database_url)
+        connection = pymysql.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306,
+                                     user=unquote(url.username or "root"), password=unquote(url.password or ""),
+                                     connect_timeout=5)
         try:
             with connection.cursor() as cursor:
                 return int(cursor.execute(statement))
@@ -227,8 +237,8 @@ class Bench:
     def _create_database(self) -> bool:
         """Make the database if it is missing; True when it had to."""
         if self.database_url.startswith("mysql"):
-            name = self.database_url.rsplit("/", 1)[1]
-            return self._mysql_admin(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4") == 1
+            return self._mysql_admin(f"CREATE DATABASE IF NOT EXISTS `{_mysql_name(self.database_url)}` "
+                                     "CHARACTER SET utf8mb4") == 1
         path = _sqlite_path(self.database_url)
         path.parent.mkdir(parents=True, exist_ok=True)
         return not path.exists()
@@ -236,7 +246,7 @@ class Bench:
     def _drop_database(self) -> None:
         self.accounts_file.unlink(missing_ok=True)
         if self.database_url.startswith("mysql"):
-            self._mysql_admin(f"DROP DATABASE IF EXISTS `{self.database_url.rsplit('/', 1)[1]}`")
+            self._mysql_admin(f"DROP DATABASE IF EXISTS `{_mysql_name(self.database_url)}`")
         else:
             path = _sqlite_path(self.database_url)
             for suffix in ("", "-wal", "-shm"):
@@ -290,22 +300,28 @@ class Bench:
         command = flavour.command(port, self.options)
         status["command"] = " ".join(command[1:]).replace("-m shared.cli", "forum").replace("-m ", "python -m ")
         server = processes.start(command, self.cores.server, log, self.env)
-        problem = processes.wait_ready(server, f"{url}/healthz", self.options.start_timeout, log)
-        if problem is None and not flavour.ceiling:
-            problem = self.ensure_accounts(url)
-        if problem is not None:
-            processes.stop(server)
-            status["status"] = "failed to start"
-            status["reason"] = problem
-            self.console.print(f"[red]✗ {flavour.name} failed to start[/]: {problem}")
-            for scenario, users in steps:
-                self.results.append(_row(flavour, scenario, users, "failed to start", error=problem))
-                progress.advance(task)
-            return
+        try:
+            problem = processes.wait_ready(server, f"{url}/healthz", self.options.start_timeout, log)
+            if problem is None and not flavour.ceiling:
+                problem = self.ensure_accounts(url)
+            if problem is not None:
+                status.update(status="failed to start", reason=problem)
+                self.console.print(f"[red]✗ {flavour.name} failed to start[/]: {problem}")
+                for scenario, users in steps:
+                    self.results.append(_row(flavour, scenario, users, "failed to start", error=problem))
+                    progress.advance(task)
+                return
+            self.run_steps(flavour, server, url, log, steps, progress, task)
+        finally:
+            status["exit_code"] = processes.stop(server)
+
+    def run_steps(self, flavour: Flavour, server: subprocess.Popen[bytes], url: str, log: Path,
+                  steps: list[tuple[str, int]], progress: Progress, task: Any) -> None:
+        """Warm up, then every step; a server that dies marks the steps left, it does not end the run."""
         sampler = TreeSampler(server.pid)
         try:
             progress.update(task, description=f"[bold]{flavour.name}[/]: warming up")
-            self.run_locust(flavour, url, [s for s in self.options.scenarios if flavour.runs(s)], 10,
+            self.run_locust(flavour, url, list(dict.fromkeys(s for s, _ in steps)), 10,
                             self.options.warmup, self.dir / "locust" / f"{flavour.name}-warmup")
             died = None
             for scenario, users in steps:
@@ -317,10 +333,9 @@ class Bench:
                 self.results.append(row)
                 self.console.print(_line(row))
                 progress.advance(task)
-            status["status"] = "server died" if died else "ran"
+            self.flavour_status[flavour.name]["status"] = "server died" if died else "ran"
         finally:
             sampler.stop()
-            status["exit_code"] = processes.stop(server)
 
     def step(self, flavour: Flavour, url: str, sampler: TreeSampler, scenario: str, users: int) -> dict[str, Any]:
         prefix = self.dir / "locust" / f"{flavour.name}-{scenario}-{users}"
@@ -360,8 +375,11 @@ class Bench:
         try:
             locust.wait(run_time + 60)
         except subprocess.TimeoutExpired:
-            processes.stop(locust)
-        sampler.stop()
+            processes.stop(locust)          # hung: whatever CSV it wrote says what it saw
+        finally:
+            if locust.poll() is None:       # the bench was interrupted: locust must not outlive it
+                processes.stop(locust)
+            sampler.stop()
         ended = _last_history_time(prefix) or time.time() - 1
         window = (ended - seconds, ended)
         return locust, window, _cpu(sampler, window)
@@ -501,6 +519,14 @@ def _slug(url: str) -> str:
 
 def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _mysql_name(url: str) -> str:
+    """The database name, checked: it goes into CREATE/DROP DATABASE, where no parameter can stand."""
+    name = urlsplit(url).path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"database name {name!r}: letters, digits and _ only")
+    return name
 
 
 def _sqlite_path(url: str) -> Path:
