@@ -16,6 +16,7 @@ from dataclasses import fields
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from shared import bootstrap, http
 from shared.config import Settings, load_settings
@@ -44,6 +45,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     app.config.update({k: v for k, v in config.items() if k.isupper()})
+    # Werkzeug's <int:...> matches any Unicode digit (regex \d); an id is ASCII digits only, as in
+    # the Tornado app's routes, so /groups/%D9%A1 is no route rather than group 1.
+    app.url_map.converters["int"] = AsciiIntegerConverter
+    # Werkzeug would redirect /api/v1//groups to /api/v1/groups; the Tornado app finds no such route.
+    app.url_map.merge_slashes = False
 
     errors.register(app)
     site.register(app, settings)
@@ -51,6 +57,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
     return app
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    regex = r"[0-9]+"
 
 
 def settings_as_config(settings: Settings) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def _forum_error(exc: ForumError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     """Werkzeug's own refusals, in the words the Tornado app uses for the same cases."""
-    if exc.code == 404:
+    if exc.code == 404 and request.url_rule is None:
         return problem_response(problem(NotFound("route")))
     if exc.code == 405:
         return problem_response(problem(MethodNotAllowed(allowed_methods(getattr(exc, "valid_methods", None)))))

@@ -70,7 +70,7 @@ def _start_timer() -> None:
 def _finish(response: Response) -> Response:
     """Count the request by route template (bounded label values); files are served ``nosniff``, so an
     upload is never run as another type (the Tornado app marks the same answers)."""
-    if request.endpoint in ("static", "media"):
+    if request.endpoint in ("static", "media") and response.status_code < 400:
         response.headers["X-Content-Type-Options"] = "nosniff"
     route = route_name(request.url_rule.rule) if request.url_rule else metrics.UNMATCHED
     metrics.observe(route, request.method, response.status_code, time.perf_counter() - g.get("started", time.perf_counter()))

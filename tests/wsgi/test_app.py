@@ -147,3 +147,22 @@ def test_size_is_checked_before_the_method(client: FlaskClient) -> None:
     """As in the Tornado app, which must refuse a body before it arrives: 413 wins over 405."""
     answer = client.delete("/api/v1/groups", data=b"x" * (2 * 1024 * 1024), content_type="application/json")
     assert answer.status_code == 413
+
+
+@pytest.mark.parametrize(("path", "status", "detail"), [
+    ("/api/v1/groups/%D9%A1", 404, "No such route."),   # an Arabic-Indic digit is not an id
+    ("/api/v1//groups", 404, "No such route."),          # no redirect to the merged path
+    ("/api/v1/groups?q=%ff", 400, "Bad Request"),        # a query value that is not UTF-8
+])
+def test_odd_requests_get_the_tornado_apps_answers(client: FlaskClient, path: str, status: int, detail: str) -> None:
+    answer = client.get(path)
+    assert answer.status_code == status
+    assert answer.get_json()["detail"] == detail
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=zz"])
+def test_a_body_that_is_not_multipart_is_400(client: FlaskClient, auth: AuthActions, content_type: str) -> None:
+    auth.login()
+    answer = client.put("/api/v1/me/avatar", data=b"garbage", content_type=content_type, headers=auth.headers)
+    assert answer.status_code == 400
+    assert answer.get_json()["detail"] == "The multipart body could not be read."

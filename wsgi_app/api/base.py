@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Response, g, request
 from werkzeug.exceptions import MethodNotAllowed
@@ -83,6 +84,11 @@ def upload() -> bytes:
     """The bytes of the route's multipart file field (``avatar``, ``cover``); the operation checks the image."""
     http.require_multipart(request.headers.get("Content-Type"))
     field = http.UPLOAD_FIELDS[g.route.path]
+    # Werkzeug quietly finds no files in a body that is not multipart at all; the Tornado app's parser
+    # refuses one without a boundary or a closing boundary line, and so do we.
+    boundary = request.mimetype_params.get("boundary", "").encode()
+    if not boundary or b"--" + boundary + b"--" not in request.get_data():
+        raise BadRequest("The multipart body could not be read.")
     try:
         sent = request.files.get(field)
     except ValueError as exc:
@@ -93,8 +99,15 @@ def upload() -> bytes:
 
 
 def query() -> Mapping[str, str]:
-    """The query string: the first value of each name."""
-    return request.args.to_dict(flat=True)
+    """The query string: the first value of each name; a value that is not UTF-8 is a 400.
+
+    (Werkzeug's ``request.args`` would quietly replace bad bytes; the Tornado app refuses them.)
+    """
+    pairs = parse_qs(request.query_string.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    try:
+        return {name: values[0].encode("latin-1").decode("utf-8") for name, values in pairs.items()}
+    except UnicodeDecodeError:
+        raise BadRequest() from None
 
 
 def media_dir() -> str:
