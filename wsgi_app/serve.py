@@ -152,7 +152,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     def forward(_signum: int, _frame: Any) -> None:
         stopping.set()
         if child.poll() is None:
-            child.send_signal(signal.SIGTERM)   # gunicorn and uWSGI (die-on-term): graceful stop
+            child.send_signal(signal.SIGTERM)   # graceful for gunicorn, and for uWSGI by deploy/uwsgi.ini's hook
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -172,7 +172,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
 
 def describe(flavour: str, options: ServeOptions) -> str:
     if flavour == "gunicorn":
-        workers = options.workers or "default"
+        workers = options.workers or "2 x cores + 1"
         return f"gunicorn {options.worker_class} workers: {workers}, threads: {options.threads}"
     return f"uWSGI processes: {max(1, options.processes)}, threads: {max(1, options.threads)}"
 
