@@ -110,6 +110,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=5, help="gunicorn/uWSGI workers, and hello-flask's")
     p.add_argument("--threads", type=int, default=4, help="gthread and uWSGI threads per worker")
     p.add_argument("--processes", type=int, default=0, help="tornado-nginx processes (default: server cores)")
+    p.add_argument("--pool-size", type=int, help="database connections per server process (FORUM_POOL_SIZE)")
     p.add_argument("--server-cores", type=int, default=0, help="cores for the server (default: all but one)")
     p.add_argument("--database", default="forum_bench", help="MySQL database name (made if missing)")
     p.add_argument("--database-url", help="any FORUM_DATABASE_URL instead, e.g. sqlite:///var/bench.sqlite3")
@@ -164,6 +165,8 @@ class Bench:
                     "FORUM_DATABASE_URL": self.database_url, "FORUM_SECRET": self._secret(),
                     "FORUM_LINK_PREVIEW_ALLOW": f"127.0.0.1:{self.upstream_port}",
                     "FORUM_LOG_LEVEL": "warning"}   # no access log on the hot path, for every flavour alike
+        if options.pool_size:
+            self.env["FORUM_POOL_SIZE"] = str(options.pool_size)
         self.accounts_file = self.state / f"accounts-{_slug(self.database_url)}.json"
         self.db_sampler: TreeSampler | None = None
         self.upstream_sampler: TreeSampler | None = None

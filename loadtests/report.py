@@ -98,7 +98,8 @@ def markdown(meta: dict[str, Any], flavours: dict[str, dict[str, Any]], results:
         f"- Pinning: {meta.get('pinning')}",
         f"- Each step: {options.get('duration')} s measured after every user is running (locust `--reset-stats`); "
         f"workers {options.get('workers')}, threads {options.get('threads')}, "
-        f"tornado-nginx processes {options.get('processes')}",
+        f"tornado-nginx processes {options.get('processes')}; database pool per process "
+        f"{options.get('pool_size') or 'as configured (FORUM_POOL_SIZE, default 10)'}",
         f"- Database: {database.get('url')} — size `{database.get('size')}` "
         f"({', '.join(f'{k} {database[k]:,}' for k in ('users', 'groups', 'posts', 'comments', 'questions') if k in database)}); "
         f"seeded {database.get('seeded', '–')}" + (f"; **{database['error']}**" if database.get("error") else ""),
