@@ -9,16 +9,51 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+import re
 
 import tornado.web
-from tornado.web import URLSpec
+from tornado.web import URLSpec, url
 
-from async_app.handlers.api import url_specs
-from async_app.handlers.api.linkpreview import make_client
+from async_app.handlers.api.answers import (
+    AnswerHandler,
+    AnswerLikeHandler,
+    AnswerRepliesHandler,
+    AnswersHandler,
+)
+from async_app.handlers.api.auth import LoginHandler, RegisterHandler
+from async_app.handlers.api.base import ApiHandler
+from async_app.handlers.api.comments import (
+    CommentHandler,
+    CommentLikeHandler,
+    CommentRepliesHandler,
+    CommentsHandler,
+)
+from async_app.handlers.api.docs import OpenApiHandler
+from async_app.handlers.api.groups import (
+    ApplicationHandler,
+    ApplicationsHandler,
+    CoverHandler,
+    GroupHandler,
+    GroupsHandler,
+    MembersHandler,
+    MembershipHandler,
+)
+from async_app.handlers.api.guestbook import GuestbookHandler
+from async_app.handlers.api.linkpreview import LinkPreviewHandler, make_client
+from async_app.handlers.api.me import AvatarHandler, MeHandler, PasswordHandler
+from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
+from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
+from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
+from async_app.handlers.api.users import (
+    UserAnswersHandler,
+    UserGroupsHandler,
+    UserHandler,
+    UserPostsHandler,
+    UserQuestionsHandler,
+)
 from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
-from shared import metrics
+from shared import http, metrics
 from shared.config import Settings
 from shared.linkpreview import allow_list
 from shared.ratelimit import make_async_limiter
@@ -41,6 +76,71 @@ class MediaHandler(FileHandler):
     label = "/media/{path}"
 
 
+def api(template: str, handler: type[ApiHandler], name: str) -> URLSpec:
+    """The URLSpec of a path template from ``shared.routes``: ``/posts/{post_id}`` → ``/api/v1/posts/(\\d+)``.
+
+    The full template is the handler's ``label``: its key into the route table, and its metrics label.
+    """
+    label = http.BASE + template
+    return url(re.sub(r"{\w+}", r"(\\d+)", label) + "$", handler, {"label": label}, name=name)
+
+
+def urls(settings: Settings) -> list[URLSpec]:
+    """Every URL the app serves, by name (``app.reverse_url("post", 7)`` → ``/api/v1/posts/7``)."""
+    return [
+        url(r"/healthz$", HealthHandler, {"label": "/healthz"}, name="healthz"),
+        url(r"/readyz$", ReadyHandler, {"label": "/readyz"}, name="readyz"),
+        url(r"/metrics$", MetricsHandler, {"label": "/metrics"}, name="metrics"),
+
+        api("/auth/register", RegisterHandler, "register"),
+        api("/auth/login", LoginHandler, "login"),
+
+        api("/me", MeHandler, "me"),
+        api("/me/avatar", AvatarHandler, "avatar"),
+        api("/me/password", PasswordHandler, "password"),
+
+        api("/users/{user_id}", UserHandler, "user"),
+        api("/users/{user_id}/posts", UserPostsHandler, "user_posts"),
+        api("/users/{user_id}/questions", UserQuestionsHandler, "user_questions"),
+        api("/users/{user_id}/answers", UserAnswersHandler, "user_answers"),
+        api("/users/{user_id}/groups", UserGroupsHandler, "user_groups"),
+
+        api("/groups", GroupsHandler, "groups"),
+        api("/groups/{group_id}", GroupHandler, "group"),
+        api("/groups/{group_id}/cover", CoverHandler, "cover"),
+        api("/groups/{group_id}/applications", ApplicationsHandler, "applications"),
+        api("/groups/{group_id}/applications/{application_id}", ApplicationHandler, "application"),
+        api("/groups/{group_id}/members", MembersHandler, "members"),
+        api("/groups/{group_id}/members/me", MembershipHandler, "membership"),
+
+        api("/groups/{group_id}/posts", GroupPostsHandler, "group_posts"),
+        api("/posts/{post_id}", PostHandler, "post"),
+        api("/posts/{post_id}/like", PostLikeHandler, "post_like"),
+
+        api("/posts/{post_id}/comments", CommentsHandler, "comments"),
+        api("/comments/{comment_id}", CommentHandler, "comment"),
+        api("/comments/{comment_id}/replies", CommentRepliesHandler, "comment_replies"),
+        api("/comments/{comment_id}/like", CommentLikeHandler, "comment_like"),
+
+        api("/questions", QuestionsHandler, "questions"),
+        api("/questions/{question_id}", QuestionHandler, "question"),
+        api("/questions/{question_id}/answers", AnswersHandler, "answers"),
+        api("/answers/{answer_id}", AnswerHandler, "answer"),
+        api("/answers/{answer_id}/replies", AnswerRepliesHandler, "answer_replies"),
+        api("/answers/{answer_id}/like", AnswerLikeHandler, "answer_like"),
+
+        api("/notifications", NotificationsHandler, "notifications"),
+        api("/notifications/unread-count", UnreadCountHandler, "unread_count"),
+        api("/notifications/read", MarkReadHandler, "mark_read"),
+
+        api("/guestbook", GuestbookHandler, "guestbook"),
+        api("/link-preview", LinkPreviewHandler, "link_preview"),
+        api("/openapi.json", OpenApiHandler, "openapi"),
+
+        url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
+    ]
+
+
 class ForumApplication(tornado.web.Application):
     def __init__(self, settings: Settings, db: CoroutineDatabase) -> None:
         self.forum_settings = settings
@@ -48,16 +148,8 @@ class ForumApplication(tornado.web.Application):
         self.limiter = make_async_limiter(settings)
         self.http_client = make_client(allow_list(settings))
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
-        media_url = "/" + settings.media_url.strip("/") + "/"
-        handlers: list[Any] = [
-            URLSpec(r"/healthz$", HealthHandler, {"label": "/healthz"}, name="healthz"),
-            URLSpec(r"/readyz$", ReadyHandler, {"label": "/readyz"}, name="readyz"),
-            URLSpec(r"/metrics$", MetricsHandler, {"label": "/metrics"}, name="metrics"),
-            *url_specs(),
-            URLSpec(media_url + "(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
-        ]
         super().__init__(
-            handlers,
+            urls(settings),
             default_handler_class=NotFoundHandler,
             static_path=STATIC_DIR,
             static_url_prefix="/static/",

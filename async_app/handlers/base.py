@@ -39,7 +39,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 class ProblemMixin(tornado.web.RequestHandler):
     """Every error as problem+json, for our handlers and for Tornado's static file handler alike."""
 
-    reading_body = False   # True while a streamed body is still arriving (see OperationHandler)
+    reading_body = False   # True while a streamed body is still arriving (see api.base.ApiHandler)
 
     def write_problem(self, answer: Problem) -> None:
         self.clear()   # drop headers a half-done answer may have set
@@ -93,9 +93,6 @@ class BaseHandler(ProblemMixin):
         """The client's address (see ``shared.http.client_address``): rate-limit key and log field."""
         return http.client_address(self.request.remote_ip or "", self.request.headers.get,
                                    self.application.forum_settings)
-
-    async def prepare(self) -> None:
-        await self.find_viewer()
 
     async def find_viewer(self) -> None:
         """Find the caller from ``Authorization: Bearer``; a token that is presented must be valid (401)."""

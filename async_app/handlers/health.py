@@ -9,9 +9,6 @@ from shared import metrics
 class HealthHandler(BaseHandler):
     """``/healthz``: the process runs and its loop answers (no database involved)."""
 
-    async def prepare(self) -> None:   # no caller to find
-        pass
-
     def get(self) -> None:
         self.write_json({"status": "ok"})
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from async_app.handlers.api.operations import OperationHandler
+from async_app.handlers.api.base import ApiHandler
 from shared.openapi import document
-from shared.routes import Route
 
 
-class OpenApiHandler(OperationHandler):
-    async def call(self, route: Route, args: list[Any]) -> Any:
-        return document()
+class OpenApiHandler(ApiHandler):
+    async def get(self) -> None:
+        await self.admit()
+        self.answer(document())

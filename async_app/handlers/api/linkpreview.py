@@ -15,10 +15,9 @@ import tornado.httputil
 import tornado.netutil
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from async_app.handlers.api.operations import OperationHandler
+from async_app.handlers.api.base import ApiHandler
 from shared.errors import BadGateway, ForumError
 from shared.linkpreview import MAX_BYTES, USER_AGENT, Fetch, Reply, preview, resolve_async
-from shared.routes import Route
 
 
 class GuardedResolver(tornado.netutil.Resolver):
@@ -82,13 +81,18 @@ async def fetch(client: AsyncHTTPClient, hop: Fetch) -> Reply:
     return Reply(status, {name.lower(): value for name, value in headers.get_all()}, b"".join(chunks))
 
 
-class LinkPreviewHandler(OperationHandler):
-    async def call(self, route: Route, args: list[Any]) -> Any:
-        plan = preview(args[-1].get("url"))
-        client = self.application.http_client
-        try:
-            hop = next(plan)
-            while True:
-                hop = plan.send(await fetch(client, hop))
-        except StopIteration as done:
-            return done.value
+async def read_preview(client: AsyncHTTPClient, url: str | None) -> dict[str, Any]:
+    """Run the shared plan: fetch each hop it asks for until it returns the preview."""
+    plan = preview(url)
+    try:
+        hop = next(plan)
+        while True:
+            hop = plan.send(await fetch(client, hop))
+    except StopIteration as done:
+        return done.value
+
+
+class LinkPreviewHandler(ApiHandler):
+    async def get(self) -> None:
+        await self.admit()
+        self.answer(await read_preview(self.application.http_client, self.query().get("url")))
