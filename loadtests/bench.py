@@ -109,7 +109,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, help="seconds of unrecorded load after a flavour starts")
     p.add_argument("--workers", type=int, default=5, help="gunicorn/uWSGI workers, and hello-flask's")
     p.add_argument("--threads", type=int, default=4, help="gthread and uWSGI threads per worker")
-    p.add_argument("--processes", type=int, default=0, help="tornado-nginx processes (default: server cores)")
+    p.add_argument("--processes", type=int, default=0, help="tornado-nginx processes (default: server cores, at least 2)")
     p.add_argument("--pool-size", type=int, help="database connections per server process (FORUM_POOL_SIZE)")
     p.add_argument("--server-cores", type=int, default=0, help="cores for the server (default: all but one)")
     p.add_argument("--database", default="forum_bench", help="MySQL database name (made if missing)")
@@ -158,7 +158,8 @@ class Bench:
         self.state = ROOT / "var" / "bench"        # kept between runs: the key, seed markers, accounts
         self.state.mkdir(parents=True, exist_ok=True)
         self.cores = Cores.split(options.server_cores or None)
-        options.processes = options.processes or max(1, len(self.cores.server))
+        # At least 2, so the flavour is what its name says even when the server has one core to itself.
+        options.processes = options.processes or max(2, len(self.cores.server))
         self.database_url = options.database_url or f"mysql://root@127.0.0.1:3306/{options.database}"
         self.upstream_port = processes.free_port()
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
