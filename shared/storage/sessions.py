@@ -1,0 +1,55 @@
+"""Browser sessions for the HTML pages: a random id in an HttpOnly cookie, its hash in the database.
+
+Why not put the JWT in the cookie? A JWT cannot be taken back: the contract wants the cookie to stop
+working the moment a user logs out (RELIABILITY 34), so the session lives in a table and logging out
+deletes it. A password change bumps ``users.token_version``, which ends every session as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from shared import clock
+from shared.auth import ANONYMOUS, Viewer
+from shared.storage.effects import Op, Query, read_only
+
+SESSION_DAYS = 14
+COOKIE_NAME = "forum_session"
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(user_id: int) -> Op[str]:
+    """A new session for a user who just logged in (a new id every login: no session fixation)."""
+    session_id = secrets.token_urlsafe(32)
+    version = yield Query("SELECT token_version FROM users WHERE id = %s", (user_id,), "value")
+    now = clock.now()
+    yield Query("DELETE FROM sessions WHERE user_id = %s AND expires_at < %s",
+                (user_id, clock.db_time(now)), "rowcount")
+    yield Query("INSERT INTO sessions (id_hash, user_id, token_version, created_at, expires_at) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (_hash(session_id), user_id, int(version or 0), clock.db_time(now),
+                 clock.db_time(now + timedelta(days=SESSION_DAYS))), "rowcount")
+    return session_id
+
+
+@read_only
+def session_viewer(session_id: str | None) -> Op[Viewer]:
+    """The viewer a session cookie names: anonymous when it is missing, unknown, expired or outdated."""
+    if not session_id or len(session_id) > 128:
+        return ANONYMOUS
+    row = yield Query(
+        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.id_hash = %s AND s.expires_at > %s AND s.token_version = u.token_version",
+        (_hash(session_id), clock.db_time()), "row")
+    return Viewer(int(row["user_id"])) if row else ANONYMOUS
+
+
+def end_session(session_id: str | None) -> Op[None]:
+    """Log out: the cookie stops working at once, even if someone kept a copy."""
+    if session_id:
+        yield Query("DELETE FROM sessions WHERE id_hash = %s", (_hash(session_id),), "rowcount")
