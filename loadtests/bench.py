@@ -270,10 +270,14 @@ class Bench:
         with ThreadPoolExecutor(8) as pool:   # argon2 makes each call slow; a few at once
             made = list(pool.map(lambda name: _account(url, name), names))
         accounts = [a for a in made if a.get("token")]
-        self.accounts_file.write_text(json.dumps(accounts))
-        if len(accounts) < wanted:
+        if len(accounts) < wanted:      # users then share accounts; too few for any is a failed start
             reason = next((a["error"] for a in made if "error" in a), "")
-            return f"only {len(accounts)} of {wanted} accounts could log in ({reason})"
+            shortfall = f"only {len(accounts)} of {wanted} accounts could log in ({reason})"
+            self.console.print(f"[yellow]{shortfall}[/]")
+            self.meta.setdefault("notes", []).append(shortfall)
+            if not accounts:
+                return shortfall
+        self.accounts_file.write_text(json.dumps(accounts))
         return None
 
     # -- the upstream for the I/O scenario -------------------------------------------------------

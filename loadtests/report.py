@@ -104,6 +104,7 @@ def markdown(meta: dict[str, Any], flavours: dict[str, dict[str, Any]], results:
         f"({', '.join(f'{k} {database[k]:,}' for k in ('users', 'groups', 'posts', 'comments', 'questions') if k in database)}); "
         f"seeded {database.get('seeded', '–')}" + (f"; **{database['error']}**" if database.get("error") else ""),
         f"- I/O scenario upstream delay: {meta.get('upstream', {}).get('delay_ms', '–')} ms",
+        *(f"- **Note:** {note}" for note in meta.get("notes", [])),
         "",
         "How to read it: req/s over the measured window; latencies as locust saw them over loopback; server "
         "CPU in cores used by the server's whole process tree (1 = one full core), RSS summed over the tree; "
