@@ -5,7 +5,7 @@ Each server answers two routes the forum has too, with none of the forum's work 
 auth, no database, no parsing). A forum figure read as a fraction of its framework's ceiling shows
 what the forum's own work costs, apart from what the framework and the server cost.
 
-    python -m loadtests.hello tornado --port 8901 [--http-client curl] [--max-clients 1000] [--uvloop]
+    python -m loadtests.hello tornado --port 8901 [--http-client curl] [--max-clients 1000] [--no-uvloop]
     python -m loadtests.hello flask --port 8902 --workers 5      # gunicorn, sync workers
 """
 
@@ -60,12 +60,13 @@ def run_tornado(port: int, http_client: str, max_clients: int, use_uvloop: bool)
     new connection for each; curl_httpclient keeps connections to the upstream alive."""
     impl = "tornado.curl_httpclient.CurlAsyncHTTPClient" if http_client == "curl" else None
     AsyncHTTPClient.configure(impl, max_clients=max_clients)
-    if use_uvloop:
-        import uvloop
-
-        uvloop.install()
     try:
-        asyncio.run(serve_tornado(port))
+        if use_uvloop:            # the forum's Tornado runs on uvloop when it is installed; so does its ceiling
+            import uvloop
+
+            uvloop.run(serve_tornado(port))
+        else:
+            asyncio.run(serve_tornado(port))
     except KeyboardInterrupt:
         pass
 
@@ -102,7 +103,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=5, help="flask: gunicorn sync workers")
     parser.add_argument("--http-client", choices=("simple", "curl"), default="simple", help="tornado")
     parser.add_argument("--max-clients", type=int, default=1000, help="tornado: concurrent upstream fetches")
-    parser.add_argument("--uvloop", action="store_true", help="tornado: run on uvloop")
+    parser.add_argument("--no-uvloop", dest="uvloop", action="store_false", help="tornado: asyncio's own loop")
     args = parser.parse_args()
     if args.framework == "tornado":
         run_tornado(args.port, args.http_client, args.max_clients, args.uvloop)
