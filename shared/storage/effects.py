@@ -53,6 +53,19 @@ class Compute:
     args: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Tell ``user_id``'s open WebSockets that their notifications changed, once the transaction commits.
+
+    ``notification_id`` names a new notification to push; None means only the unread count moved
+    (some were marked read). The runner collects these and hands them to its ``publish`` callback
+    after the commit, so nobody is told about a notification that was rolled back.
+    """
+
+    user_id: int
+    notification_id: int | None = None
+
+
 class _ReadOnly:
     """Marker yielded first by a read-only operation (see :func:`read_only`)."""
 
@@ -62,7 +75,7 @@ class _ReadOnly:
 
 READ_ONLY = _ReadOnly()
 
-Effect: TypeAlias = Query | Compute | _ReadOnly
+Effect: TypeAlias = Query | Compute | Publish | _ReadOnly
 Op: TypeAlias = Generator[Effect, Any, T]
 
 

@@ -20,7 +20,7 @@ from shared.errors import BadRequest
 from shared.markdown import mentions
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_summary
-from shared.storage.effects import Op, Query, read_only
+from shared.storage.effects import Op, Publish, Query, read_only
 from shared.validation import MAX_ID, Body, parse, query_flag
 
 KINDS = frozenset({"comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"})
@@ -32,7 +32,8 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
            excerpt: str) -> Op[int | None]:
     """Tell ``user_id`` that ``actor_id`` did ``kind`` to a target; nobody is told about their own acts.
 
-    Returns the new notification's id, or None when it was skipped.
+    Returns the new notification's id, or None when it was skipped. Once the transaction commits,
+    the runner publishes it to the user's open WebSockets.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -44,6 +45,7 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
         (user_id, kind, actor_id, target_type, target_id, excerpt.strip()[:EXCERPT_CHARS], db_time()),
         "lastrowid",
     )
+    yield Publish(user_id, new_id)
     return new_id
 
 
@@ -138,4 +140,6 @@ def mark_read(viewer: Viewer, body: Any) -> Op[None]:
         if not data.ids:
             return
         sql += " AND id IN (" + ", ".join(["%s"] * len(data.ids)) + ")"
-    yield Query(sql, (user_id, *(data.ids or ())), "rowcount")
+    changed = yield Query(sql, (user_id, *(data.ids or ())), "rowcount")
+    if changed:   # the unread count moved: tell the user's open WebSockets
+        yield Publish(user_id)

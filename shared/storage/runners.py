@@ -3,20 +3,25 @@
 Both loops are the same; only the waiting differs. The runner owns the transaction, so no
 operation can forget to commit, and a failure half-way through leaves nothing written. ``Compute``
 effects that come before the first query (hashing a new password, decoding an upload) run before
-the transaction opens, so they never hold a connection or SQLite's write lock.
+the transaction opens, so they never hold a connection or SQLite's write lock. ``Publish`` effects
+are kept until the transaction has committed and only then handed to the caller's ``publish``
+callback (the WebSocket fan-out, :mod:`shared.notifier`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 from shared.errors import ForumError
-from shared.storage.effects import READ_ONLY, Compute, Op, Query
+from shared.storage.effects import READ_ONLY, Compute, Op, Publish, Query
 
 T = TypeVar("T")
+Publisher = Callable[[Publish], None]
+log = logging.getLogger("forum.storage")
 
 
 class SyncTransaction(Protocol):
@@ -47,8 +52,8 @@ class AsyncDatabase(Protocol):
     async def close(self) -> None: ...
 
 
-def run_sync(db: SyncDatabase, op: Op[T]) -> T:
-    """Run ``op`` to completion in one transaction on a blocking driver."""
+def run_sync(db: SyncDatabase, op: Op[T], publish: Publisher | None = None) -> T:
+    """Run ``op`` to completion in one transaction on a blocking driver; then announce its ``Publish`` effects."""
     try:
         effect = next(op)
         read_only = effect is READ_ONLY
@@ -58,6 +63,7 @@ def run_sync(db: SyncDatabase, op: Op[T]) -> T:
             effect = op.send(effect.fn(*effect.args))
     except StopIteration as done:
         return done.value
+    published: list[Publish] = []
     with db.transaction(read_only=read_only) as tx:
         while True:
             try:
@@ -67,16 +73,19 @@ def run_sync(db: SyncDatabase, op: Op[T]) -> T:
                     elif isinstance(effect, Compute):
                         result = effect.fn(*effect.args)
                     else:
-                        result = None
+                        result = _keep(effect, published)
                 except ForumError as err:  # a mapped driver error: the operation may handle it
                     effect = op.throw(err)
                 else:
                     effect = op.send(result)
             except StopIteration as done:
-                return done.value
+                value: T = done.value
+                break
+    _announce(published, publish)   # committed: now it is true
+    return value
 
 
-async def run_async(db: AsyncDatabase, op: Op[T]) -> T:
+async def run_async(db: AsyncDatabase, op: Op[T], publish: Publisher | None = None) -> T:
     """Run ``op`` to completion in one transaction on a coroutine driver; CPU work goes to an executor."""
     loop = asyncio.get_running_loop()
     try:
@@ -88,6 +97,7 @@ async def run_async(db: AsyncDatabase, op: Op[T]) -> T:
             effect = op.send(await loop.run_in_executor(None, effect.fn, *effect.args))
     except StopIteration as done:
         return done.value
+    published: list[Publish] = []
     async with db.transaction(read_only=read_only) as tx:
         while True:
             try:
@@ -97,20 +107,46 @@ async def run_async(db: AsyncDatabase, op: Op[T]) -> T:
                     elif isinstance(effect, Compute):
                         result = await loop.run_in_executor(None, effect.fn, *effect.args)
                     else:
-                        result = None
+                        result = _keep(effect, published)
                 except ForumError as err:
                     effect = op.throw(err)
                 else:
                     effect = op.send(result)
             except StopIteration as done:
-                return done.value
+                value: T = done.value
+                break
+    _announce(published, publish)
+    return value
 
 
-def run_canned(op: Op[T], results: Iterator[Any] | list[Any]) -> tuple[T, list[Query]]:
+def _keep(effect: object, published: list[Publish]) -> None:
+    """A ``Publish`` waits for the commit; the operation is sent None for it (and for READ_ONLY)."""
+    if isinstance(effect, Publish):
+        published.append(effect)
+
+
+def _announce(published: list[Publish], publish: Publisher | None) -> None:
+    """Hand committed ``Publish`` effects to the caller's publisher (no publisher: nobody listens).
+
+    The write has already succeeded, so a fan-out failure is logged, never raised: the client still
+    gets its answer, and the notification is in the list for the next read.
+    """
+    if publish is None:
+        return
+    for event in published:
+        try:
+            publish(event)
+        except Exception:
+            log.exception("could not publish %s", event)
+
+
+def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
+               published: list[Publish] | None = None) -> tuple[T, list[Query]]:
     """Run ``op`` against canned results, with no database: for plan tests.
 
     Returns the operation's value and the queries it yielded, in order. A canned result that is an
-    exception is thrown into the operation, as a runner does with a mapped driver error.
+    exception is thrown into the operation, as a runner does with a mapped driver error. ``Publish``
+    effects are appended to ``published`` when a list is given.
     """
     answers = iter(results)
     seen: list[Query] = []
@@ -122,7 +158,7 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any]) -> tuple[T, list[Q
                 effect = op.send(effect.fn(*effect.args))
                 continue
             if not isinstance(effect, Query):
-                effect = op.send(None)
+                effect = op.send(_keep(effect, published if published is not None else []))
                 continue
             seen.append(effect)
             result = next(answers)
@@ -131,4 +167,4 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any]) -> tuple[T, list[Q
         return done.value, seen
 
 
-__all__ = ["AsyncDatabase", "SyncDatabase", "run_async", "run_canned", "run_sync"]
+__all__ = ["AsyncDatabase", "Publisher", "SyncDatabase", "run_async", "run_canned", "run_sync"]
