@@ -73,7 +73,8 @@ def run_sync(db: SyncDatabase, op: Op[T], publish: Publisher | None = None) -> T
                     elif isinstance(effect, Compute):
                         result = effect.fn(*effect.args)
                     else:
-                        result = _keep(effect, published)
+                        _keep(effect, published)
+                        result = None
                 except ForumError as err:  # a mapped driver error: the operation may handle it
                     effect = op.throw(err)
                 else:
@@ -107,7 +108,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], publish: Publisher | None = No
                     elif isinstance(effect, Compute):
                         result = await loop.run_in_executor(None, effect.fn, *effect.args)
                     else:
-                        result = _keep(effect, published)
+                        _keep(effect, published)
+                        result = None
                 except ForumError as err:
                     effect = op.throw(err)
                 else:
@@ -149,6 +151,7 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
     effects are appended to ``published`` when a list is given.
     """
     answers = iter(results)
+    published = [] if published is None else published
     seen: list[Query] = []
     result: Any = None
     try:
@@ -158,7 +161,8 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
                 effect = op.send(effect.fn(*effect.args))
                 continue
             if not isinstance(effect, Query):
-                effect = op.send(_keep(effect, published if published is not None else []))
+                _keep(effect, published)
+                effect = op.send(None)
                 continue
             seen.append(effect)
             result = next(answers)
