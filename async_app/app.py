@@ -53,9 +53,11 @@ from async_app.handlers.api.users import (
 )
 from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
+from async_app.handlers.ws import SOCKET_SETTINGS, socket_url
 from shared import http, metrics
 from shared.config import Settings
 from shared.linkpreview import allow_list
+from shared.notifier import Hub
 from shared.ratelimit import make_async_limiter
 from shared.storage.drivers import CoroutineDatabase
 
@@ -91,6 +93,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/healthz$", HealthHandler, {"label": "/healthz"}, name="healthz"),
         url(r"/readyz$", ReadyHandler, {"label": "/readyz"}, name="readyz"),
         url(r"/metrics$", MetricsHandler, {"label": "/metrics"}, name="metrics"),
+        socket_url(),
 
         api("/auth/register", RegisterHandler, "register"),
         api("/auth/login", LoginHandler, "login"),
@@ -147,6 +150,7 @@ class ForumApplication(tornado.web.Application):
         self.db = db
         self.limiter = make_async_limiter(settings)
         self.http_client = make_client(allow_list(settings))
+        self.hub = Hub(settings)   # this process's WebSockets; started by the server (Redis, if set)
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
         super().__init__(
             urls(settings),
@@ -155,6 +159,7 @@ class ForumApplication(tornado.web.Application):
             static_url_prefix="/static/",
             static_handler_class=FileHandler,
             serve_traceback=False,
+            **SOCKET_SETTINGS,
         )
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
@@ -172,6 +177,7 @@ class ForumApplication(tornado.web.Application):
         """Release what the application made (the pool is the server's: it closes it last)."""
         self.http_client.close()
         await self.limiter.store.close()
+        await self.hub.close()
 
 
 def make_app(settings: Settings, db: CoroutineDatabase) -> ForumApplication:

@@ -8,8 +8,13 @@ restarts one that crashes). A signal to the parent must reach them too, so the c
 read end of a "lifeline" pipe: the parent closes its write end on SIGTERM/SIGINT (or by dying), every
 child sees end-of-file and stops gracefully, and the parent exits 0 when they all have.
 
-A graceful stop (RELIABILITY 21): stop accepting, let requests in flight finish for up to
-``grace_period`` seconds, close the remaining connections, the pool, and exit 0.
+A graceful stop (RELIABILITY 21): stop accepting, close every WebSocket with 1001 "going away" (a
+socket is never "in flight": it would hold the stop for the whole grace period), let requests in
+flight finish for up to ``grace_period`` seconds, close the remaining connections, the pool, and
+exit 0.
+
+``forum serve notifier`` runs the same loop with an application that serves only
+``/ws/notifications`` and ``/healthz``: the WebSockets of the gunicorn and uWSGI flavours, fed by Redis.
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import tornado.netutil
 import tornado.process
 from tornado.httpserver import HTTPServer
 
-from async_app.app import make_app
+from async_app.app import ForumApplication, make_app
+from async_app.handlers.ws import SocketApplication, notifier_app
 from shared import bootstrap, http
 from shared.cli import ServeOptions
 from shared.config import ConfigError, Settings
@@ -54,10 +61,13 @@ async def _preflight(settings: Settings) -> None:
 
 
 async def serve_process(settings: Settings, sockets: list[socket.socket], announce: bool,
-                        lifeline: int | None = None) -> int:
+                        lifeline: int | None = None, name: str = "tornado",
+                        make: Callable[[Settings, CoroutineDatabase], ForumApplication | SocketApplication] = make_app,
+                        ) -> int:
     """One serving process, from opening its pool to its graceful stop."""
     db = await open_checked(settings)
-    app = make_app(settings, db)
+    app = make(settings, db)
+    await app.hub.start()   # listening to Redis (when set) before we say we are ready
     server = HTTPServer(app, max_body_size=http.largest_body(settings), idle_connection_timeout=60,
                         body_timeout=60)
     server.add_sockets(sockets)
@@ -76,10 +86,11 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     if announce:
         host, port = sockets[0].getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        print(f"forum: tornado serving on http://{shown}:{port}/ (pid {os.getpid()})", flush=True)
+        print(f"forum: {name} serving on http://{shown}:{port}/ (pid {os.getpid()})", flush=True)
 
     await stopping.wait()
     server.stop()                                   # no new connections
+    app.hub.close_sockets(1001, "server shutting down")
     deadline = loop.time() + settings.grace_period
     while app.in_flight > 0 and loop.time() < deadline:
         await asyncio.sleep(0.05)
@@ -127,6 +138,9 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     bootstrap.configure(settings)
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     processes = options.processes or tornado.process.cpu_count()   # 0: one per CPU
+    if processes > 1 and not settings.redis_url:
+        log.warning("%d processes and FORUM_REDIS_URL is not set: a WebSocket hears only the notifications "
+                    "made by the process that holds it", processes)
     try:
         if processes > 1:
             _run(_preflight(settings))
@@ -134,5 +148,23 @@ def serve(settings: Settings, options: ServeOptions) -> int:
             return _run(serve_process(settings, sockets, tornado.process.task_id() == 0, lifeline))
         return _run(serve_process(settings, sockets, announce=True))
     except (ConfigError, ForumError) as exc:   # SchemaError is a ConfigError: one line, exit 1
+        print(f"forum: {exc}", file=sys.stderr, flush=True)
+        return 1
+
+
+def serve_notifier(settings: Settings, options: ServeOptions) -> int:
+    """``forum serve notifier``: one process holding the WebSockets of the pre-fork WSGI flavours.
+
+    Their workers publish to Redis and this process listens, so without ``redis_url`` it would never
+    hear anything: that is refused at start.
+    """
+    logging.getLogger().setLevel(settings.log_level.upper())
+    if not settings.redis_url:
+        print("forum: the notifier needs FORUM_REDIS_URL (the WSGI workers publish there)", file=sys.stderr)
+        return 2
+    sockets = tornado.netutil.bind_sockets(options.port, options.host)
+    try:
+        return _run(serve_process(settings, sockets, announce=True, name="notifier", make=notifier_app))
+    except (ConfigError, ForumError) as exc:
         print(f"forum: {exc}", file=sys.stderr, flush=True)
         return 1

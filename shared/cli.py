@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.config import ConfigError, Settings, load_settings
 
-FLAVOURS = ("tornado", "wsgi-container", "gunicorn", "uwsgi", "flask-dev")
+FLAVOURS = ("tornado", "wsgi-container", "gunicorn", "uwsgi", "flask-dev", "notifier")
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,8 @@ def serve(settings: Settings, options: ServeOptions) -> int:
         from shared.nginx import serve_behind_nginx as launcher
     elif options.flavour == "tornado":
         from async_app.server import serve as launcher
+    elif options.flavour == "notifier":   # the WebSockets of gunicorn/uWSGI (started by their launchers)
+        from async_app.server import serve_notifier as launcher
     else:
         from wsgi_app.serve import serve as launcher
     return int(launcher(settings, options) or 0)

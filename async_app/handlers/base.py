@@ -102,8 +102,9 @@ class BaseHandler(ProblemMixin):
             self.current_user = self.viewer.user_id
 
     async def run(self, op: Op[Any]) -> Any:
-        """Run one shared operation in one transaction on this process's pool."""
-        return await run_async(self.application.db, op)
+        """Run one shared operation in one transaction on this process's pool; what it publishes
+        after the commit goes to the WebSockets through the process's hub."""
+        return await run_async(self.application.db, op, publish=self.application.hub.publish)
 
     def query(self) -> dict[str, str]:
         """The query string as ``{name: first value}`` (what operations take); bad UTF-8 is a 400."""

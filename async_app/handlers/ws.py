@@ -1,0 +1,151 @@
+"""``GET /ws/notifications``: the unread count on connect, then each notification the moment it is made.
+
+The caller is found *before* the upgrade (``?token=``, ``Authorization: Bearer`` or the login cookie):
+an unknown caller gets a plain 401 problem+json and never a socket. Tornado's own ``check_origin``
+is what we want (RELIABILITY 37): a browser page from another site is refused with 403, a client
+that sends no ``Origin`` (not a browser) is let through.
+
+Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
+reads the notification and a fresh unread count (one read-only operation each) and sends them. The
+socket sends; it expects nothing back, and a message over 64 KiB closes it with 1009.
+
+Three Tornado applications host this handler: the Tornado forum itself, and — through
+:class:`SocketApplication` — the wsgi-container process (in front of its WSGI fallback) and the
+notifier process that serves the sockets of the gunicorn and uWSGI flavours.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import orjson
+import tornado.web
+import tornado.websocket
+from tornado.ioloop import IOLoop
+from tornado.web import URLSpec, url
+
+from async_app.handlers.base import NotFoundHandler
+from async_app.handlers.health import HealthHandler
+from shared.auth import ANONYMOUS, Viewer, authenticate
+from shared.config import Settings
+from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
+from shared.notifier import Hub
+from shared.storage.drivers import CoroutineDatabase
+from shared.storage.effects import Publish
+from shared.storage.notifications import get_notification, unread_count
+from shared.storage.runners import run_async
+from shared.storage.sessions import COOKIE_NAME, session_viewer
+
+log = logging.getLogger("forum.ws")
+
+# Application settings for every app that hosts the socket. The server pings every 30 s: well inside
+# nginx's 300 s proxy_read_timeout on /ws/ (RELIABILITY 23), and a dead peer is noticed in a minute.
+SOCKET_SETTINGS: dict[str, Any] = {
+    "websocket_ping_interval": 30,
+    "websocket_max_message_size": 64 * 1024,   # larger: close with 1009 (RELIABILITY 37)
+}
+
+
+class SocketHost(Protocol):
+    """What the handler needs from its application."""
+
+    db: CoroutineDatabase
+    hub: Hub
+
+
+class NotificationsSocket(tornado.websocket.WebSocketHandler):
+    application: SocketHost   # type: ignore[assignment]
+    label = "/ws/notifications"   # for metrics and the access log
+
+    def initialize(self) -> None:
+        self.viewer: Viewer = ANONYMOUS
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Authenticate, then upgrade; a missing or bad credential is a 401 answer, not a socket."""
+        try:
+            self.viewer = await self.find_viewer()
+            self.viewer.require()
+        except ForumError as exc:   # 401, or 503 when the pool is exhausted
+            answer = problem(exc)
+            self.set_status(answer.status)
+            for name, value in answer.headers.items():
+                self.set_header(name, value)
+            self.set_header("Content-Type", PROBLEM_CONTENT_TYPE)
+            self.finish(orjson.dumps(answer.body))
+            return
+        await super().get(*args, **kwargs)
+
+    async def find_viewer(self) -> Viewer:
+        """Browsers cannot set headers on a WebSocket: the token comes in the query, or the cookie does."""
+        token = self.get_query_argument("token", None)
+        scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
+        if token is None and scheme.lower() == "bearer":
+            token = bearer.strip()
+        if token is not None:
+            viewer: Viewer = await self.run(authenticate(token))
+            return viewer
+        by_cookie: Viewer = await self.run(session_viewer(self.get_cookie(COOKIE_NAME)))
+        return by_cookie
+
+    async def run(self, op: Any) -> Any:
+        return await run_async(self.application.db, op)
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        self.application.hub.subscribe(self.viewer.require(), self)
+        IOLoop.current().spawn_callback(self.push, Publish(self.viewer.require()))
+
+    def on_message(self, message: str | bytes) -> None:
+        """The protocol is one-way; anything a client sends is ignored (over 64 KiB, Tornado closes: 1009)."""
+
+    def on_close(self) -> None:
+        if self.viewer.user_id is not None:
+            self.application.hub.unsubscribe(self.viewer.user_id, self)
+
+    def notify(self, event: Publish) -> None:
+        """Called by the hub on the loop: push without making the hub wait for the database."""
+        IOLoop.current().spawn_callback(self.push, event)
+
+    async def push(self, event: Publish) -> None:
+        """The new notification (if the event names one), then the unread count as it is now."""
+        try:
+            if event.notification_id is not None:
+                note = await self.run(get_notification(self.viewer, event.notification_id))
+                if note is not None:
+                    await self.send({"type": "notification", "notification": note})
+            count = await self.run(unread_count(self.viewer))
+            await self.send({"type": "unread_count", "count": count["count"]})
+        except tornado.websocket.WebSocketClosedError:
+            pass   # the client went away meanwhile
+        except ForumError as exc:   # the database is unavailable: the client reads the list later
+            log.warning("could not push to user %s: %s", self.viewer.user_id, exc.detail)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.write_message(orjson.dumps(message).decode())
+
+
+def socket_url() -> URLSpec:
+    return url(r"/ws/notifications$", NotificationsSocket, name="notifications_socket")
+
+
+class SocketApplication(tornado.web.Application):
+    """A Tornado application that serves the socket in front of ``routes``.
+
+    The notifier process of the gunicorn/uWSGI flavours passes ``/healthz`` only; the wsgi-container
+    passes its WSGI fallback, so Flask answers everything else from the same port.
+    """
+
+    def __init__(self, settings: Settings, db: CoroutineDatabase, hub: Hub, routes: list[Any]) -> None:
+        self.forum_settings = settings
+        self.db = db
+        self.hub = hub
+        self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
+        super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler, **SOCKET_SETTINGS)
+
+    async def close(self) -> None:
+        await self.hub.close()
+
+
+def notifier_app(settings: Settings, db: CoroutineDatabase) -> SocketApplication:
+    """The notifier process: ``/ws/notifications`` and ``/healthz``, fed by Redis."""
+    return SocketApplication(settings, db, Hub(settings), [url(r"/healthz$", HealthHandler, {"label": "/healthz"})])
