@@ -6,7 +6,10 @@ loop: given an ``executor`` the container runs it on a thread pool and the loop 
 and read other requests (tornado #3299). Without one (``--no-executor``) every request runs on the
 loop itself, one at a time: kept only as a labelled baseline for the comparison.
 
-Later the same Tornado application will carry the WebSocket handler next to the WSGI fallback.
+The same Tornado application serves ``/ws/notifications`` in front of the WSGI fallback (the socket
+handler of :mod:`async_app.handlers.ws`, reading with a small coroutine pool of its own). Flask views
+announce new notifications to this process's hub, from their executor threads; with
+``FORUM_REDIS_URL`` the hub goes through Redis, so notifications made by other processes arrive too.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
 from tornado.wsgi import WSGIContainer
 
+from async_app.handlers.ws import SocketApplication
 from shared import http
 from shared.cli import ServeOptions
 from shared.config import Settings
 from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
+from shared.notifier import Hub
+from shared.storage.drivers import CoroutineDatabase, open_async
 from wsgi_app import create_app, db, settings_as_config
 
 log = logging.getLogger("forum.wsgi-container")
@@ -90,9 +96,10 @@ class WSGIFallback(tornado.web.RequestHandler):
     get = head = post = delete = patch = put = options = forward  # type: ignore[assignment]
 
 
-def make_tornado_app(container: CountingWSGIContainer, max_body: int) -> tornado.web.Application:
-    return tornado.web.Application([
-        # (r"/ws/notifications", NotificationSocket) will go here, in front of the WSGI fallback.
+def make_tornado_app(settings: Settings, sockets_db: CoroutineDatabase, hub: Hub,
+                     container: CountingWSGIContainer, max_body: int) -> tornado.web.Application:
+    """The WebSocket first, then everything else to Flask."""
+    return SocketApplication(settings, sockets_db, hub, [
         (r".*", WSGIFallback, {"container": container, "max_body": max_body}),
     ])
 
@@ -107,7 +114,11 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     executor = None if options.no_executor else ThreadPoolExecutor(options.executor_threads, "wsgi")
     container = CountingWSGIContainer(app, executor)
     max_body = http.largest_body(settings)
-    server = HTTPServer(make_tornado_app(container, max_body), max_body_size=max_body)
+    sockets_db = await open_async(settings)
+    hub = Hub(settings)
+    await hub.start()
+    app.extensions["forum.publish"] = hub.publish   # read by wsgi_app.db.publisher()
+    server = HTTPServer(make_tornado_app(settings, sockets_db, hub, container, max_body), max_body_size=max_body)
     sockets = bind_sockets(options.port, options.host)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
@@ -129,6 +140,7 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     await stopping.wait()
     log.info("stopping: no new connections; finishing %d request(s) in flight", container.in_flight)
     server.stop()
+    hub.close_sockets(1001, "server shutting down")   # sockets are not requests in flight
     deadline = time.monotonic() + settings.grace_period
     while container.in_flight and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -136,4 +148,6 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     if executor is not None:
         executor.shutdown(wait=True)
     db.close(app)
+    await hub.close()
+    await sockets_db.close()
     return 0

@@ -23,9 +23,10 @@ from flask import Flask, current_app
 
 from shared import ratelimit
 from shared.config import Settings
+from shared.notifier import worker_publisher
 from shared.storage.drivers import BlockingDatabase, open_sync
 from shared.storage.effects import Op
-from shared.storage.runners import run_sync
+from shared.storage.runners import Publisher, run_sync
 
 T = TypeVar("T")
 
@@ -67,8 +68,17 @@ def _open(settings: Settings) -> BlockingDatabase:
 
 
 def run(op: Op[T]) -> T:
-    """Run one operation in one transaction on this process's pool."""
-    return run_sync(get_db(), op)
+    """Run one operation in one transaction on this process's pool; what it publishes goes to the
+    WebSockets (see :func:`publisher`)."""
+    return run_sync(get_db(), op, publish=publisher())
+
+
+def publisher() -> Publisher | None:
+    """Where committed notifications are announced: the hub of the wsgi-container process (which
+    holds the sockets itself, ``forum.publish``), else Redis when configured, else nowhere."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    hub: Publisher | None = app.extensions.get("forum.publish")
+    return hub or per_process(app, "publisher", lambda: worker_publisher(app.extensions["forum"]))
 
 
 def limiter() -> ratelimit.Limiter:
