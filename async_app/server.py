@@ -162,6 +162,7 @@ def serve_notifier(settings: Settings, options: ServeOptions) -> int:
     if not settings.redis_url:
         print("forum: the notifier needs FORUM_REDIS_URL (the WSGI workers publish there)", file=sys.stderr)
         return 2
+    bootstrap.configure(settings)
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     try:
         return _run(serve_process(settings, sockets, announce=True, name="notifier", make=notifier_app))

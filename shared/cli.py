@@ -31,6 +31,7 @@ class ServeOptions:
     nginx: bool = False
     no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
     executor_threads: int = 16
+    notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-executor", dest="no_executor", action="store_true",
                    help="wsgi-container only: run Flask on the event loop (a teaching baseline)")
     p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16)
+    p.add_argument("--notifier-port", dest="notifier_port", type=int, default=0,
+                   help="gunicorn/uwsgi: the port of their /ws/notifications process (default: a free one)")
     _add_settings_flags(p)
 
     sub.add_parser("bench", help="the side-by-side comparison under locust (forum bench --help)")

@@ -10,10 +10,17 @@ The same WSGI application (:mod:`wsgi_app.wsgi`) runs under each; only the serve
 gunicorn and uWSGI run as child processes of this launcher: it checks the schema first, passes the
 settings down as ``FORUM_*`` variables, prints the ready line once ``/healthz`` answers, and forwards
 SIGTERM/SIGINT (as SIGTERM, the graceful stop of both) and exits 0 when the server has stopped.
+
+A pre-fork WSGI worker answers one request at a time and cannot hold a WebSocket open for hours, so
+for gunicorn and uWSGI the launcher also starts ``forum serve notifier`` (a small Tornado process
+serving only ``/ws/notifications``, fed by Redis) on its own port, and names it in the ready line.
+Without ``FORUM_REDIS_URL`` the workers could not reach it: the launcher warns and starts none.
+Behind nginx (``--nginx``) one site serves both: nginx sends ``/ws/`` to the notifier.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import logging
 import os
@@ -135,7 +142,8 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 def run_server(flavour: str, argv: list[str], port: int, settings: Settings, options: ServeOptions) -> int:
-    """Run a pre-fork server as a child process, announce it once it answers, stop it on SIGTERM."""
+    """Run a pre-fork server (and its notifier) as child processes, announce it once it answers, stop
+    both on SIGTERM."""
     several = options.workers != 1 if flavour == "gunicorn" else options.processes > 1
     if several and not settings.redis_url:
         log.warning("%s runs several worker processes and FORUM_REDIS_URL is not set: each process counts "
@@ -147,20 +155,30 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
     child = subprocess.Popen(argv, env=env, start_new_session=True)
+    notifier_port, notifier = start_notifier(settings, options, env)
+    children = [child, *([notifier] if notifier else [])]
     stopping = threading.Event()
 
     def forward(_signum: int, _frame: Any) -> None:
         stopping.set()
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)   # graceful for gunicorn, and for uWSGI by deploy/uwsgi.ini's hook
+        for running in children:
+            if running.poll() is None:
+                # graceful for gunicorn, for uWSGI by deploy/uwsgi.ini's hook, and for the notifier
+                running.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     try:
-        if wait_until_healthy(options.host, port, child, stopping):
-            print(f"forum: {flavour} serving on http://{options.host}:{port}/ ({describe(flavour, options)}; "
-                  f"pid {child.pid})", flush=True)
+        if all(wait_until_healthy(options.host, at, running, stopping)
+               for at, running in ((port, child), (notifier_port, notifier)) if running):
+            sockets = f" (notifications: ws://{options.host}:{notifier_port}/ws/notifications)" if notifier else ""
+            print(f"forum: {flavour} serving on http://{options.host}:{port}/{sockets} "
+                  f"({describe(flavour, options)}; pid {child.pid})", flush=True)
         code = child.wait()
+        if notifier:   # the server stopped (asked, or on its own): the notifier goes with it
+            if notifier.poll() is None:
+                notifier.send_signal(signal.SIGTERM)
+            code = code or notifier.wait()
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -168,6 +186,18 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         return 0
     log.error("%s exited with status %s", flavour, code)
     return code or 1
+
+
+def start_notifier(settings: Settings, options: ServeOptions,
+                   env: dict[str, str]) -> tuple[int, subprocess.Popen[bytes] | None]:
+    """``forum serve notifier`` on ``--notifier-port`` (0: a free port), or nothing without Redis."""
+    if not settings.redis_url:
+        log.warning("FORUM_REDIS_URL is not set: no notifier is started, so /ws/notifications is not served "
+                    "(%s workers publish notifications through Redis)", options.flavour)
+        return 0, None
+    port = options.notifier_port or _port(dataclasses.replace(options, port=0))
+    argv = [sys.executable, "-m", "shared.cli", "serve", "notifier", "--host", options.host, "--port", str(port)]
+    return port, subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
 
 
 def describe(flavour: str, options: ServeOptions) -> str:

@@ -12,7 +12,7 @@ from .client import NOTIFICATION_KEYS, ok
 
 
 def connect(api, token: str | None) -> websocket.WebSocket:
-    url = api.base_url.replace("http://", "ws://", 1) + "/ws/notifications"
+    url = api.server.notifications_url   # the base URL's, or the notifier's for gunicorn/uWSGI
     if token is not None:
         url += f"?token={token}"
     return websocket.create_connection(url, timeout=10)

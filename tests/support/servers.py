@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -81,6 +82,7 @@ class Server:
     stdout_path: Path
     stderr_path: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    notifications_url: str = ""   # ws://.../ws/notifications: the base URL's, or the notifier's (gunicorn/uWSGI)
 
     def output(self) -> str:
         """The server's stdout and stderr so far, for failure messages."""
@@ -176,6 +178,25 @@ def _wait_ready(server: Server, deadline: float) -> None:
     raise ServerFailed(f"forum serve {server.flavour} was not ready within {START_TIMEOUT:.0f} s{server.output()}")
 
 
+PREFORK_FLAVOURS = ("gunicorn", "uwsgi")   # their WebSockets live in a separate notifier process
+
+
+def _notifications_url(server: Server, deadline: float) -> str:
+    """Where ``/ws/notifications`` is served: the launcher of gunicorn/uWSGI names its notifier in the
+    ready line (``... (notifications: ws://127.0.0.1:Q/ws/notifications) ...``); every other flavour
+    serves it on the base URL."""
+    own = server.base_url.replace("http://", "ws://", 1) + "/ws/notifications"
+    if server.flavour not in PREFORK_FLAVOURS:
+        return own
+    while time.monotonic() < deadline and server.process.poll() is None:
+        text = server.stdout_path.read_text(errors="replace") if server.stdout_path.exists() else ""
+        if " serving on " in text:
+            match = re.search(r"notifications: (ws://\S+?)\)", text)
+            return match.group(1) if match else own
+        time.sleep(0.1)
+    return own
+
+
 def stop(server: Server) -> int:
     """SIGTERM, then wait; a server that will not stop is killed and reported."""
     if server.process.poll() is None:
@@ -234,6 +255,7 @@ def running_server(
                         process, stdout_path, stderr_path, env)
         try:
             _wait_ready(server, time.monotonic() + START_TIMEOUT)
+            server.notifications_url = _notifications_url(server, time.monotonic() + START_TIMEOUT)
         except BaseException:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
