@@ -14,6 +14,7 @@ import re
 import tornado.web
 from tornado.web import URLSpec, url
 
+from async_app import uimodules
 from async_app.handlers.api.answers import (
     AnswerHandler,
     AnswerLikeHandler,
@@ -53,6 +54,10 @@ from async_app.handlers.api.users import (
 )
 from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
+from async_app.handlers.pages import auth as auth_pages
+from async_app.handlers.pages import groups as group_pages
+from async_app.handlers.pages import people as people_pages
+from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.ws import SOCKET_SETTINGS, socket_url
 from shared import http, metrics
 from shared.config import Settings
@@ -62,7 +67,9 @@ from shared.ratelimit import make_async_limiter
 from shared.storage.drivers import CoroutineDatabase
 
 access_log = logging.getLogger("tornado.access")
-STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+# One stylesheet for both apps: shared/static (the Flask app serves the same directory).
+STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shared", "static")
+TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 
 
 class FileHandler(ProblemMixin, tornado.web.StaticFileHandler):
@@ -140,6 +147,24 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
 
+        # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
+        url(r"/$", group_pages.HomePage, name="home"),
+        url(r"/login$", auth_pages.LoginPage, name="login_page"),
+        url(r"/register$", auth_pages.RegisterPage, name="register_page"),
+        url(r"/logout$", auth_pages.LogoutPage, name="logout_page"),
+        url(r"/groups/new$", group_pages.NewGroupPage, name="new_group_page"),
+        url(r"/groups/(\d+)$", group_pages.GroupPage, name="group_page"),
+        url(r"/groups/(\d+)/applications/(\d+)$", group_pages.DecisionPage, name="decision_page"),
+        url(r"/groups/(\d+)/posts/new$", group_pages.NewPostPage, name="new_post_page"),
+        url(r"/posts/(\d+)$", group_pages.PostPage, name="post_page"),
+        url(r"/(posts|comments|answers)/(\d+)/(like|unlike)$", group_pages.LikePage, name="like_page"),
+        url(r"/questions$", question_pages.QuestionsPage, name="questions_page"),
+        url(r"/questions/new$", question_pages.NewQuestionPage, name="new_question_page"),
+        url(r"/questions/(\d+)$", question_pages.QuestionPage, name="question_page"),
+        url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
+        url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
+        url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]
 
@@ -159,6 +184,13 @@ class ForumApplication(tornado.web.Application):
             static_url_prefix="/static/",
             static_handler_class=FileHandler,
             serve_traceback=False,
+            # HTML pages: templates and UIModules, the login page, XSRF tokens on every form
+            # (API handlers skip the check: they never read cookies).
+            template_path=TEMPLATE_DIR,
+            ui_modules=uimodules,
+            login_url="/login",
+            xsrf_cookies=True,
+            xsrf_cookie_kwargs={"samesite": "Lax"},
             **SOCKET_SETTINGS,
         )
 

@@ -1,0 +1,92 @@
+"""``PageHandler``: what every HTML page shares: the session cookie's user, XSRF, HTML error pages.
+
+Like ``demos/blog``'s ``BaseHandler``: ``prepare()`` looks the session cookie up (asynchronously,
+through the shared ``visitor`` operation), ``get_current_user`` returns what it found, and
+``@tornado.web.authenticated`` sends anonymous visitors to ``login_url``. Unlike the JSON API
+(which never reads the cookie, so a cookie alone gets 401 there), pages check Tornado's XSRF token
+on every POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+
+from async_app.handlers.base import BaseHandler
+from shared import pages
+from shared.errors import ForumError
+from shared.ratelimit import throttle_route
+from shared.storage.effects import Op
+from shared.storage.sessions import COOKIE_NAME, SESSION_DAYS
+
+
+class PageHandler(BaseHandler):
+    async def prepare(self) -> None:
+        self.visitor = await self.run(pages.visitor(self.get_cookie(COOKIE_NAME)))
+        self.viewer = self.visitor["viewer"]
+
+    def get_current_user(self) -> Any:
+        return self.visitor["user"] if hasattr(self, "visitor") else None
+
+    # BaseHandler turns the check off for the API (bearer tokens, no cookies); pages need it back.
+    check_xsrf_cookie = tornado.web.RequestHandler.check_xsrf_cookie
+
+    def set_default_headers(self) -> None:
+        for name, value in pages.SECURITY_HEADERS.items():
+            self.set_header(name, value)
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        """What every template may use besides Tornado's own names: the nav's unread count, a message."""
+        namespace = super().get_template_namespace()
+        namespace.update(unread=getattr(self, "visitor", {}).get("unread", 0), message=None,
+                         values={}, errors={})
+        return namespace
+
+    def form(self) -> dict[str, str]:
+        """The posted form as ``{name: first value}``, what ``shared.pages.form_body`` takes."""
+        return {name: self.decode_argument(values[0], name=name)
+                for name, values in self.request.body_arguments.items()}
+
+    async def throttle(self, method: str, path: str) -> None:
+        """The API route's rate limit for the same action (posting, signing the guestbook ...)."""
+        await self.application.limiter.run(throttle_route(method, path, self.viewer.user_id, self.client_address))
+
+    def back(self, default: str) -> None:
+        """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``."""
+        self.redirect(pages.local_path(self.get_body_argument("next", ""), default), status=303)
+
+    def start_session_cookie(self, session_id: str) -> None:
+        """A new session's cookie: HttpOnly (no script reads it), SameSite=Lax, Secure over HTTPS."""
+        request = self.request
+        secure = pages.forwarded_https(request.protocol, request.remote_ip or "",
+                                       request.headers.get("X-Forwarded-Proto"), self.application.forum_settings)
+        self.set_cookie(COOKIE_NAME, session_id, httponly=True, samesite="Lax", secure=secure,
+                        expires_days=SESSION_DAYS)
+
+    async def attempt(self, op: Op[Any]) -> tuple[Any, ForumError | None]:
+        """Run a form's operation: ``(value, None)``, or ``(None, refusal)`` when the user can fix it
+        (422 invalid fields, 409 a conflict such as a taken name, 401 a wrong password, 429)."""
+        try:
+            return await self.run(op), None
+        except ForumError as exc:
+            if exc.status not in pages.FORM_STATUSES:
+                raise
+            return None, exc
+
+    def refused(self, exc: ForumError) -> dict[str, Any]:
+        """Set the refusal's status; what a template needs to show the form again with the user's input."""
+        self.set_status(exc.status)
+        return pages.form_state(exc, self.form())
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """An HTML error page (the API answers problem+json; a page answers a page)."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ForumError):   # Tornado calls any exception but its HTTPError a 500
+            status_code = exc.status
+        detail = exc.detail if isinstance(exc, ForumError) and status_code < 500 else None
+        self.clear()
+        self.set_status(status_code)
+        for name, value in getattr(exc, "headers", {}).items():
+            self.set_header(name, value)
+        self.render("error.html", status=status_code, title=pages.error_title(status_code), detail=detail)

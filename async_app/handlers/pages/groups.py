@@ -1,0 +1,107 @@
+"""The home page, groups, their posts, comments and likes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+
+from async_app.handlers.pages.base import PageHandler
+from shared import pages
+from shared.storage import comments, groups, posts
+from shared.storage.answers import like_answer, unlike_answer
+from shared.storage.comments import like_comment, unlike_comment
+from shared.storage.posts import like_post, unlike_post
+
+
+class HomePage(PageHandler):
+    async def get(self) -> None:
+        self.render("home.html", title="Home", **await self.run(pages.home(self.viewer)))
+
+
+class NewGroupPage(PageHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.render("group_new.html", title="New group")
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        group, refusal = await self.attempt(groups.create_group(self.viewer, pages.form_body("group", self.form())))
+        if refusal:
+            self.render("group_new.html", title="New group", **self.refused(refusal))
+        else:
+            self.redirect(self.reverse_url("group_page", group["id"]), status=303)
+
+
+class GroupPage(PageHandler):
+    async def get(self, group_id: str) -> None:
+        page = await self.run(pages.group_page(self.viewer, int(group_id), self.query()))
+        self.render("group.html", title=page["group"]["name"], **page)
+
+    @tornado.web.authenticated
+    async def post(self, group_id: str) -> None:
+        """Join an open group, or apply to one that needs the owner's approval."""
+        await self.run(groups.apply(self.viewer, int(group_id), pages.form_body("application", self.form())))
+        self.redirect(self.reverse_url("group_page", group_id), status=303)
+
+
+class DecisionPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, group_id: str, application_id: str) -> None:
+        """The owner approves or rejects an application."""
+        await self.run(groups.decide_application(self.viewer, int(group_id), int(application_id),
+                                                 pages.form_body("decision", self.form())))
+        self.redirect(self.reverse_url("group_page", group_id), status=303)
+
+
+class NewPostPage(PageHandler):
+    @tornado.web.authenticated
+    async def get(self, group_id: str) -> None:
+        group = await self.run(groups.get_group(self.viewer, int(group_id)))
+        self.render("post_new.html", title="New post", group=group)
+
+    @tornado.web.authenticated
+    async def post(self, group_id: str) -> None:
+        group = await self.run(groups.get_group(self.viewer, int(group_id)))
+        await self.throttle("POST", "/groups/{group_id}/posts")
+        post, refusal = await self.attempt(posts.create_post(self.viewer, int(group_id),
+                                                             pages.form_body("post", self.form())))
+        if refusal:
+            self.render("post_new.html", title="New post", group=group, **self.refused(refusal))
+        else:
+            self.redirect(self.reverse_url("post_page", post["id"]), status=303)
+
+
+class PostPage(PageHandler):
+    async def get(self, post_id: str) -> None:
+        await self.show(post_id)
+
+    async def show(self, post_id: str, **form: Any) -> None:
+        page = await self.run(pages.post_page(self.viewer, int(post_id), self.query()))
+        self.render("post.html", title=page["post"]["title"], **page, **form)
+
+    @tornado.web.authenticated
+    async def post(self, post_id: str) -> None:
+        """A comment, or a reply when the form names its ``parent_id``; a refusal shows the page again."""
+        await self.throttle("POST", "/posts/{post_id}/comments")
+        comment, refusal = await self.attempt(comments.create_comment(self.viewer, int(post_id),
+                                                                      pages.form_body("reply", self.form())))
+        if refusal:
+            await self.show(post_id, **self.refused(refusal))
+        else:
+            self.redirect(f"{self.reverse_url('post_page', post_id)}#comment-{comment['id']}", status=303)
+
+
+# What each like button changes, by the URL's words: /posts/7/like, /comments/9/unlike ...
+LIKES = {
+    ("posts", "like"): like_post, ("posts", "unlike"): unlike_post,
+    ("comments", "like"): like_comment, ("comments", "unlike"): unlike_comment,
+    ("answers", "like"): like_answer, ("answers", "unlike"): unlike_answer,
+}
+
+
+class LikePage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, kind: str, item_id: str, action: str) -> None:
+        await self.run(LIKES[kind, action](self.viewer, int(item_id)))
+        self.back("/")

@@ -1,0 +1,45 @@
+"""Profiles, notifications and the guestbook."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from async_app.handlers.pages.base import PageHandler
+from shared import pages
+from shared.storage import guestbook, notifications
+
+
+class UserPage(PageHandler):
+    async def get(self, user_id: str) -> None:
+        page = await self.run(pages.user_page(self.viewer, int(user_id)))
+        self.render("user.html", title=page["user"]["username"], **page)
+
+
+class NotificationsPage(PageHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        listed = await self.run(notifications.list_notifications(self.viewer, self.query()))
+        self.render("notifications.html", title="Notifications", notifications=listed, link=pages.notification_link)
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        """Mark all as read."""
+        await self.run(notifications.mark_read(self.viewer, {"all": True}))
+        self.redirect(self.reverse_url("notifications_page"), status=303)
+
+
+class GuestbookPage(PageHandler):
+    async def get(self) -> None:
+        await self.show()
+
+    async def show(self, **form: object) -> None:
+        listed = await self.run(guestbook.list_entries(self.viewer, self.query()))
+        self.render("guestbook.html", title="Guestbook", entries=listed, **form)
+
+    async def post(self) -> None:
+        await self.throttle("POST", "/guestbook")
+        _, refusal = await self.attempt(guestbook.sign(self.viewer, pages.form_body("guestbook", self.form())))
+        if refusal:
+            await self.show(**self.refused(refusal))
+        else:
+            self.redirect(self.reverse_url("guestbook_page"), status=303)

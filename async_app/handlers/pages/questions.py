@@ -1,0 +1,53 @@
+"""Questions and their answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tornado.web
+
+from async_app.handlers.pages.base import PageHandler
+from shared import pages
+from shared.storage import answers, questions
+
+
+class QuestionsPage(PageHandler):
+    async def get(self) -> None:
+        listed = await self.run(questions.list_questions(self.viewer, self.query()))
+        self.render("questions.html", title="Questions", questions=listed)
+
+
+class NewQuestionPage(PageHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.render("question_new.html", title="Ask a question")
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        await self.throttle("POST", "/questions")
+        question, refusal = await self.attempt(
+            questions.create_question(self.viewer, pages.form_body("question", self.form())))
+        if refusal:
+            self.render("question_new.html", title="Ask a question", **self.refused(refusal))
+        else:
+            self.redirect(self.reverse_url("question_page", question["id"]), status=303)
+
+
+class QuestionPage(PageHandler):
+    async def get(self, question_id: str) -> None:
+        await self.show(question_id)
+
+    async def show(self, question_id: str, **form: Any) -> None:
+        page = await self.run(pages.question_page(self.viewer, int(question_id), self.query()))
+        self.render("question.html", title=page["question"]["title"], **page, **form)
+
+    @tornado.web.authenticated
+    async def post(self, question_id: str) -> None:
+        """An answer, or a reply to one when the form names its ``parent_id``."""
+        await self.throttle("POST", "/questions/{question_id}/answers")
+        answer, refusal = await self.attempt(answers.create_answer(self.viewer, int(question_id),
+                                                                   pages.form_body("reply", self.form())))
+        if refusal:
+            await self.show(question_id, **self.refused(refusal))
+        else:
+            self.redirect(f"{self.reverse_url('question_page', question_id)}#answer-{answer['id']}", status=303)

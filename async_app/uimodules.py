@@ -1,0 +1,66 @@
+"""UIModules: the partials many pages repeat, as in Tornado's ``demos/blog`` (``{% module Entry(entry) %}``).
+
+Each renders a template under ``templates/modules/``; the Flask app has the same markup as Jinja2
+macros in ``wsgi_app/templates/macros.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import tornado.web
+
+from shared import pages
+
+
+class UserBadge(tornado.web.UIModule):
+    """A link to a user's profile."""
+
+    def render(self, user: Mapping[str, Any]) -> str:
+        return self.render_string("modules/user_badge.html", user=user)
+
+
+class Summary(tornado.web.UIModule):
+    """One line of a list of posts (``kind="posts"``) or questions (``kind="questions"``)."""
+
+    def render(self, kind: str, item: Mapping[str, Any]) -> str:
+        return self.render_string("modules/summary.html", kind=kind, item=item)
+
+
+class Like(tornado.web.UIModule):
+    """A like button as a small form (a count only, for anonymous visitors)."""
+
+    def render(self, kind: str, item: Mapping[str, Any], back: str) -> str:
+        return self.render_string("modules/like.html", kind=kind, item=item, back=back)
+
+
+class Item(tornado.web.UIModule):
+    """A comment or an answer with its replies and, for who may reply, a reply form."""
+
+    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool) -> str:
+        return self.render_string("modules/item.html", kind=kind, item=item, back=back, can_reply=can_reply)
+
+
+class Pager(tornado.web.UIModule):
+    """The "Older →" link under a list, when the list has more."""
+
+    def render(self, listing: Mapping[str, Any]) -> str:
+        cursor = listing["next_cursor"]
+        query = {name: self.handler.decode_argument(values[0], name=name)
+                 for name, values in self.request.query_arguments.items()}
+        href = pages.older_link(self.request.path, query, cursor) if cursor else None
+        return self.render_string("modules/pager.html", href=href)
+
+
+class Field(tornado.web.UIModule):
+    """A labelled form field showing the user's input and its error after a refusal.
+
+    ``kind``: text, email, password (never shown again) or textarea.
+    """
+
+    def render(self, name: str, label: str, values: Mapping[str, str], errors: Mapping[str, str],
+               kind: str = "text", maxlength: int = 0, required: bool = True) -> str:
+        value = "" if kind == "password" else values.get(name, "")
+        return self.render_string("modules/field.html", name=name, label=label, kind=kind, maxlength=maxlength,
+                                  required=required, value=value, error=errors.get(name))
