@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -125,13 +126,21 @@ class SyncPool(Generic[C]):
 
 
 class AsyncPool(Generic[C]):
-    """The same pool for coroutines; ``close`` is awaited so shutdown is clean (no "Event loop is closed")."""
+    """The same pool for coroutines, strictly first come, first served.
+
+    A released connection goes straight to the oldest waiter, and a newcomer queues behind anyone
+    already waiting. With an ``asyncio.Condition`` (aiomysql's pool, and ours before) the woken
+    waiter only runs on a later loop turn: a newcomer that arrives first takes the connection, and
+    the waiter, finding none, goes back to the end of the queue. Under load a few unlucky requests
+    wait many times over, which is the p99 of 0.6-0.9 s against a p50 of 8 ms on 64 connections.
+    ``close`` is awaited so shutdown is clean (no "Event loop is closed").
+    """
 
     def __init__(self, connect: Callable[[], Awaitable[C]], close: Callable[[C], Awaitable[None]], *,
                  size: int, timeout: float, max_idle: float | None = None) -> None:
         self._connect, self._close = connect, close
         self._books: _Books[C] = _Books(size, timeout, max_idle)
-        self._cond = asyncio.Condition()
+        self._queue: deque[asyncio.Future[tuple[C | None, C | None]]] = deque()
         self._closing: set[asyncio.Future[None]] = set()
 
     size = property(lambda self: self._books.size)
@@ -140,19 +149,10 @@ class AsyncPool(Generic[C]):
 
     async def acquire(self) -> C:
         books = self._books
-        books.waiting += 1
-        try:
-            async with self._cond:
-                try:
-                    async with asyncio.timeout(books.timeout):
-                        await self._cond.wait_for(books.can_lend)
-                except TimeoutError:
-                    self._cond.notify()  # pass on a wake-up we may have taken as the clock ran out
-                    raise Unavailable(POOL_EXHAUSTED) from None
-                # lent outside the timeout, so a timeout can never strand a lent slot (aiomysql #553)
-                conn, stale = books.lend()
-        finally:
-            books.waiting -= 1
+        if books.can_lend() and not self._queue:
+            conn, stale = books.lend()
+        else:
+            conn, stale = await self._wait_turn()
         if stale is not None:
             await self._close(stale)
         if conn is not None:
@@ -161,21 +161,64 @@ class AsyncPool(Generic[C]):
             return await self._connect()
         except BaseException:
             books.forget()
-            await self._wake()
+            self._serve_queue()
             raise
+
+    async def _wait_turn(self) -> tuple[C | None, C | None]:
+        """Queue until a slot is lent to us, at most ``timeout`` seconds (then 503)."""
+        books = self._books
+        turn: asyncio.Future[tuple[C | None, C | None]] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+        books.waiting += 1
+        try:
+            async with asyncio.timeout(books.timeout):
+                return await turn
+        except TimeoutError:
+            if turn.done() and not turn.cancelled():
+                return turn.result()   # lent to us just as the clock ran out: take it
+            raise Unavailable(POOL_EXHAUSTED) from None
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self._hand_back(*turn.result())  # cancelled after a slot was lent: never strand it
+            raise
+        finally:
+            books.waiting -= 1
+            if not turn.done():
+                turn.cancel()
+            if turn in self._queue:
+                self._queue.remove(turn)
+
+    def _serve_queue(self) -> None:
+        """Lend free slots to the oldest waiters, in order; a waiter already given up is skipped."""
+        while self._queue and self._books.can_lend():
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(self._books.lend())
+
+    def _hand_back(self, conn: C | None, stale: C | None) -> None:
+        """Undo a lend whose borrower is gone: keep the connection, or free the slot."""
+        if stale is not None:
+            self._close_later(stale)
+        if conn is not None:
+            self._give_back(conn, broken=False)
+        else:
+            self._books.forget()
+            self._serve_queue()
 
     async def release(self, conn: C, *, broken: bool = False) -> None:
         """Return ``conn``; a broken one is closed in the background, so a cancelled request is not
         held up while its abandoned query finishes (aiosqlite) or its socket says goodbye (aiomysql)."""
-        if self._books.give_back(conn, broken):
-            closing = asyncio.ensure_future(self._close(conn))
-            self._closing.add(closing)
-            closing.add_done_callback(self._closing.discard)
-        await self._wake()
+        self._give_back(conn, broken)
 
-    async def _wake(self) -> None:
-        async with self._cond:
-            self._cond.notify()
+    def _give_back(self, conn: C, broken: bool) -> None:
+        if self._books.give_back(conn, broken):
+            self._close_later(conn)
+        self._serve_queue()
+
+    def _close_later(self, conn: C) -> None:
+        closing = asyncio.ensure_future(self._close(conn))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def close(self) -> None:
         for conn in self._books.drain():
