@@ -58,7 +58,7 @@ class Plan:
     listen: str              # host:port nginx listens on (the public address)
     app_ports: tuple[int, ...] = ()  # internal HTTP ports (empty for uWSGI)
     socket: Path | None = None       # uWSGI's unix socket
-    ws_port: int = 0                 # the WebSocket upstream for the WSGI flavours (placeholder)
+    ws_port: int = 0                 # gunicorn/uWSGI: their WebSocket notifier (`forum serve notifier`)
 
     @property
     def uses_uwsgi_protocol(self) -> bool:
@@ -165,8 +165,13 @@ def forum_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "shared.cli", *args]
 
 
-def app_commands(plan: Plan, options: ServeOptions) -> list[list[str]]:
-    """The ``forum serve`` command line(s) that run the app on the plan's internal addresses."""
+def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[list[str]]:
+    """The ``forum serve`` command line(s) that run the app on the plan's internal addresses.
+
+    gunicorn and uWSGI also need the WebSocket notifier on ``ws_port``: ``forum serve gunicorn``
+    starts it itself (``--notifier-port``); uWSGI, started directly here, gets ``forum serve notifier``
+    beside it. The notifier is fed by Redis: without ``redis_url`` there is none and /ws/ answers 502.
+    """
     if plan.flavour == "tornado":
         return [forum_command("serve", "tornado", "--host", "127.0.0.1", "--port", str(port))
                 for port in plan.app_ports]
@@ -175,11 +180,12 @@ def app_commands(plan: Plan, options: ServeOptions) -> list[list[str]]:
         # run uWSGI ourselves with the same command line builder (deploy/uwsgi.ini plus flags).
         from wsgi_app.serve import uwsgi_command
 
-        return [uwsgi_command(options, socket_path=str(plan.socket))]
+        notifier = [forum_command("serve", "notifier", "--host", "127.0.0.1", "--port", str(plan.ws_port))]
+        return [uwsgi_command(options, socket_path=str(plan.socket)), *(notifier if settings.redis_url else [])]
     if plan.flavour == "gunicorn":
         return [forum_command("serve", "gunicorn", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
                               "--workers", str(options.workers), "--worker-class", options.worker_class,
-                              "--threads", str(options.threads))]
+                              "--threads", str(options.threads), "--notifier-port", str(plan.ws_port))]
     container = ["--no-executor"] if options.no_executor else ["--executor-threads", str(options.executor_threads)]
     return [forum_command("serve", "wsgi-container", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
                           *container)]
@@ -330,7 +336,7 @@ def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
         launch.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     public_url = f"http://{plan.listen}"
     deadline = time.monotonic() + START_TIMEOUT
-    launch.start_apps(app_commands(plan, options))
+    launch.start_apps(app_commands(plan, options, settings))
     internal = [f"http://127.0.0.1:{port}" for port in plan.app_ports]
     started = (launch.wait_until(internal, deadline) and launch.start_nginx(nginx, conf)
                and launch.wait_until([public_url], deadline))
