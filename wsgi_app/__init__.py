@@ -13,6 +13,7 @@ and returns it, committed or rolled back, before the view goes on.
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from shared import bootstrap, http
 from shared.config import Settings, load_settings
-from wsgi_app import api, errors, site
+from wsgi_app import api, errors, pages, site
 from wsgi_app.middleware import AccessLog, TrustedProxies
 
 
@@ -35,7 +36,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings({k: v for k, v in config.items() if k.islower()})
     bootstrap.configure(settings)
 
-    app = Flask(__name__)
+    # One stylesheet for both apps: shared/static (the Tornado app serves the same directory).
+    app = Flask(__name__, static_folder=str(Path(__file__).resolve().parent.parent / "shared" / "static"))
     app.extensions["forum"] = settings   # read back with wsgi_app.db.current_settings()
     app.config.update(
         # Bodies bigger than the largest upload are refused by Werkzeug (413) before they are read;
@@ -54,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     site.register(app, settings)
     api.register(app)
+    app.register_blueprint(pages.bp)   # the HTML pages (API.md §5)
 
     app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
     return app
