@@ -20,6 +20,7 @@ database says. Framework-free, like the rest of ``shared/``: the Tornado handler
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -30,8 +31,13 @@ from shared.storage.effects import Publish
 
 log = logging.getLogger("forum.notifier")
 
-CHANNEL = "forum:notifications"
 RECONNECT_SECONDS = 1.0
+
+
+def channel(settings: Settings) -> str:
+    """The Redis channel of one forum: named after its database, so two forums (or two test runs)
+    sharing a Redis never hear each other's user ids."""
+    return "forum:notifications:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
 
 
 def encode(event: Publish) -> str:
@@ -47,7 +53,7 @@ def decode(raw: bytes | str) -> Publish | None:
             raise TypeError("ids must be integers")
         return Publish(data["user_id"], notification_id)
     except (ValueError, TypeError, KeyError) as exc:
-        log.warning("ignoring a malformed message on %s: %s", CHANNEL, exc)
+        log.warning("ignoring a malformed notification message: %s", exc)
         return None
 
 
@@ -67,6 +73,7 @@ class Hub:
 
     def __init__(self, settings: Settings) -> None:
         self.redis_url = settings.redis_url
+        self.channel = channel(settings)
         self.subscribers: dict[int, set[Subscriber]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._redis: Any = None
@@ -97,7 +104,7 @@ class Hub:
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self.channel)
                     self._subscribed.set()
                     async for message in pubsub.listen():
                         if message["type"] == "message" and (event := decode(message["data"])):
@@ -143,7 +150,7 @@ class Hub:
         import redis
 
         try:
-            await self._redis.publish(CHANNEL, encode(event))
+            await self._redis.publish(self.channel, encode(event))
         except (redis.RedisError, OSError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
 
@@ -166,22 +173,20 @@ class Hub:
 class RedisPublisher:
     """The publisher of Flask workers that hold no sockets (gunicorn, uWSGI): one PUBLISH per event."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.channel = channel(settings)
+        self._redis = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
     def __call__(self, event: Publish) -> None:
         try:
-            self._redis.publish(CHANNEL, encode(event))
+            self._redis.publish(self.channel, encode(event))
         except (self._error, OSError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
-
-    def close(self) -> None:
-        self._redis.close()
 
 
 def worker_publisher(settings: Settings) -> RedisPublisher | None:
     """What a Flask worker publishes with: Redis when configured, else nothing (no socket could hear it)."""
-    return RedisPublisher(settings.redis_url) if settings.redis_url else None
+    return RedisPublisher(settings) if settings.redis_url else None
