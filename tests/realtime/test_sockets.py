@@ -82,6 +82,7 @@ def test_a_message_over_64_kib_closes_the_socket_with_1009(pair, forums, holder)
         assert receive(ws)["type"] == "unread_count"
         ws.send("x" * 64 * 1024)   # at the limit: ignored, the socket stays open
         big = websocket.ABNF.create_frame("x" * (64 * 1024 + 1), websocket.ABNF.OPCODE_TEXT).format()
+        assert ws.sock is not None
         ws.sock.sendall(big[:10])  # FIN+opcode, "127: 64-bit length follows", the 8-byte length
         assert close_code(ws) == 1009
     finally:

@@ -1,0 +1,114 @@
+"""The fan-out without a web server: the hub, Redis between hubs, and publishing only after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from shared.auth import Viewer
+from shared.config import Settings
+from shared.notifier import Hub, RedisPublisher, decode, encode
+from shared.storage.drivers import open_sync
+from shared.storage.effects import Op, Publish, Query
+from shared.storage.notifications import mark_read, notify
+from shared.storage.runners import run_canned, run_sync
+
+
+class Inbox:
+    """A subscriber that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[Publish] = asyncio.Queue()
+
+    def notify(self, event: Publish) -> None:
+        self.events.put_nowait(event)
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        self.events.put_nowait(Publish(-1, code))
+
+
+async def test_an_event_published_from_a_thread_reaches_the_subscriber_on_the_loop():
+    """wsgi-container: Flask runs on executor threads, the sockets on the loop."""
+    hub, inbox = Hub(Settings(database_url="sqlite:///x")), Inbox()
+    await hub.start()
+    hub.subscribe(7, inbox)
+    thread = threading.Thread(target=hub.publish, args=(Publish(7, 42),))
+    thread.start()
+    thread.join()
+    assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, 42)
+    hub.publish(Publish(8, 1))   # another user: not delivered here
+    hub.unsubscribe(7, inbox)
+    hub.publish(Publish(7, 43))  # unsubscribed: not delivered
+    await asyncio.sleep(0.1)
+    assert inbox.events.empty()
+    await hub.close()
+
+
+async def test_close_sockets_says_going_away():
+    hub, inbox = Hub(Settings(database_url="sqlite:///x")), Inbox()
+    hub.subscribe(7, inbox)
+    assert hub.close_sockets() == 1
+    assert inbox.events.get_nowait() == Publish(-1, 1001)
+
+
+async def test_redis_carries_events_between_processes_of_one_forum_only(redis_url):
+    """Hubs (and sync publishers) on the same database hear each other; another forum's do not."""
+    same = Settings(database_url="sqlite:///one.sqlite3", redis_url=redis_url)
+    other = Settings(database_url="sqlite:///two.sqlite3", redis_url=redis_url)
+    listening, talking, stranger, inbox = Hub(same), Hub(same), Hub(other), Inbox()
+    for hub in (listening, talking, stranger):
+        await hub.start()
+    listening.subscribe(7, inbox)
+    talking.publish(Publish(7, 1))
+    assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, 1)
+    await asyncio.to_thread(RedisPublisher(same), Publish(7, None))   # what a gunicorn worker does
+    assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, None)
+    stranger.publish(Publish(7, 2))
+    await asyncio.sleep(0.3)
+    assert inbox.events.empty()
+    for hub in (listening, talking, stranger):
+        await hub.close()
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"{}", b'{"user_id": "7", "notification_id": 1}',
+                                 b'{"user_id": 7, "notification_id": 1.5}'])
+def test_a_malformed_message_is_ignored(raw):
+    assert decode(raw) is None
+
+
+def test_messages_round_trip():
+    assert decode(encode(Publish(7, 42))) == Publish(7, 42)
+    assert decode(encode(Publish(7))) == Publish(7)
+
+
+def test_notify_and_mark_read_yield_their_publish():
+    published: list[Publish] = []
+    run_canned(notify(7, "like", 8, "post", 1, "hi"), [42], published)
+    run_canned(mark_read(Viewer(7), {"all": True}), [3], published)
+    run_canned(mark_read(Viewer(7), {"all": True}), [0], published)   # nothing changed: nothing to say
+    assert published == [Publish(7, 42), Publish(7)]
+    run_canned(notify(7, "like", 7, "post", 1, "my own"), [], published)   # nobody is told of their own acts
+    assert published == [Publish(7, 42), Publish(7)]
+
+
+def test_the_runner_publishes_only_what_was_committed(sqlite_url, settings_for):
+    db = open_sync(settings_for(sqlite_url))
+    published: list[Publish] = []
+
+    def op(fail: bool) -> Op[None]:
+        yield Query("SELECT 1", (), "value")
+        yield Publish(7, 1)
+        if fail:
+            raise ValueError("rolled back")
+
+    try:
+        with pytest.raises(ValueError):
+            run_sync(db, op(True), publish=published.append)
+        assert published == []
+        run_sync(db, op(False), publish=published.append)
+        assert published == [Publish(7, 1)]
+        run_sync(db, op(False))   # no publisher: dropped
+    finally:
+        db.close()
