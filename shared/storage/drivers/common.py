@@ -97,12 +97,14 @@ class Dialect:
     def sql(self, sql: str) -> str:
         return _qmark(sql) if self.name == "sqlite" else sql
 
-    def begin(self, read_only: bool) -> str:
+    @property
+    def begin(self) -> str:
+        """What opens a writing transaction (readers open none: see ``database.py``)."""
         if self.name == "mysql":
-            return "START TRANSACTION READ ONLY" if read_only else "START TRANSACTION"
+            return "START TRANSACTION"
         # A writer takes the write lock up front, so it queues on the busy timeout instead of failing
         # with SQLITE_BUSY when a read lock cannot be upgraded; readers never wait in WAL mode.
-        return "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        return "BEGIN IMMEDIATE"
 
     def classify(self, exc: BaseException) -> tuple[ForumError | None, bool]:
         """The domain error for a driver error (None: not ours, re-raise it) and whether the
@@ -164,7 +166,8 @@ def mysql_connect_args(url: DatabaseUrl, settings: Any) -> dict[str, Any]:
         init += f", wait_timeout = {int(session_wait_timeout)}"
     return {
         "host": url.host, "port": url.port, "user": url.user, "password": url.password, "db": url.database,
-        "charset": "utf8mb4", "autocommit": False, "init_command": init,
+        # autocommit: a read-only operation is just its SELECTs; writers send START TRANSACTION
+        "charset": "utf8mb4", "autocommit": True, "init_command": init,
         # rowcount = rows matched, as on SQLite, so "UPDATE ... WHERE id = %s" -> 0 means "no such row"
         "client_flag": pymysql.constants.CLIENT.FOUND_ROWS,
         "connect_timeout": settings.connect_timeout,

@@ -5,6 +5,18 @@
 returns the connection to the pool, or closes it when it can no longer be trusted: lost, timed out,
 or left in the middle of a cancelled query (RELIABILITY 7). Both drivers of a kind speak DB-API, so
 the only per-database knowledge is the :class:`~shared.storage.drivers.common.Dialect`.
+
+Connections stay in autocommit mode, and only a writing operation opens a transaction
+(``START TRANSACTION`` / ``BEGIN IMMEDIATE``, then ``COMMIT``). A read-only operation is just its
+SELECTs: one round trip for a one-query read such as authentication, where a read transaction costs
+three. Each SELECT is then consistent on its own, but two SELECTs of one read no longer share a
+snapshot. No read-only operation depends on that: the second query of a list (authors, ``liked``
+flags, "does the group exist" when the page is empty) may only see a moment later, exactly as if
+the page had been asked for a moment later.
+
+The first statement on a borrowed connection is retried once on a fresh connection when the
+connection turns out to be dead (it died while idle, e.g. the server restarted): nothing has
+happened on it yet, so running it again is safe. For a writer that statement is the BEGIN.
 """
 
 from __future__ import annotations
@@ -14,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from shared.errors import ForumError
+from shared.errors import ForumError, Unavailable
 from shared.storage.drivers.common import Dialect, shape, wants_rows
 from shared.storage.drivers.pools import AsyncPool, SyncPool
 from shared.storage.effects import Query
@@ -25,10 +37,22 @@ def _params(query: Query) -> Any:
 
 
 class BlockingTransaction:
-    def __init__(self, conn: Any, dialect: Dialect) -> None:
-        self.conn, self.dialect, self.broken = conn, dialect, False
+    def __init__(self, pool: SyncPool[Any], conn: Any, dialect: Dialect, writes: bool) -> None:
+        self.pool, self.dialect, self.writes = pool, dialect, writes
+        self.conn, self.broken, self.fresh = conn, False, True
 
     def perform(self, query: Query) -> Any:
+        fresh, self.fresh = self.fresh, False
+        try:
+            return self._perform(query)
+        except Unavailable:
+            if not (fresh and self.broken):
+                raise
+        self.conn = self.pool.replace(self.conn)   # died while idle: retry once on a new connection
+        self.broken = False
+        return self._perform(query)
+
+    def _perform(self, query: Query) -> Any:
         if query.many and not query.params:
             return 0  # executemany of nothing: PyMySQL would leave rowcount at -1
         try:
@@ -58,6 +82,14 @@ class BlockingTransaction:
         self.broken = self.broken or broken
         return err
 
+    def finish(self, commit: bool) -> None:
+        if not self.writes:
+            return   # autocommit: each SELECT was its own transaction, there is nothing to end
+        if commit:
+            self.conn.commit()
+        elif not self.broken:
+            self.conn.rollback()
+
 
 class BlockingDatabase:
     """A blocking pool (PyMySQL, sqlite3), shared by the threads of one process."""
@@ -73,33 +105,19 @@ class BlockingDatabase:
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[BlockingTransaction]:
-        tx = self._begin(read_only)
+        tx = BlockingTransaction(self.pool, self.pool.acquire(), self.dialect_rules, writes=not read_only)
         try:
+            if tx.writes:
+                tx.perform(Query(self.dialect_rules.begin, returns="rowcount"))
             yield tx
         except BaseException:
             self._end(tx, commit=False)
             raise
         self._end(tx, commit=True)
 
-    def _begin(self, read_only: bool) -> BlockingTransaction:
-        """Begin on a pooled connection; one that died while idle (a restarted server) is replaced once."""
-        for attempt in (1, 2):
-            tx = BlockingTransaction(self.pool.acquire(), self.dialect_rules)
-            try:
-                tx.perform(Query(self.dialect_rules.begin(read_only), returns="rowcount"))
-                return tx
-            except Exception:
-                self.pool.release(tx.conn, broken=tx.broken)
-                if not tx.broken or attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
     def _end(self, tx: BlockingTransaction, commit: bool) -> None:
         try:
-            if commit:
-                tx.conn.commit()
-            elif not tx.broken:
-                tx.conn.rollback()
+            tx.finish(commit)
         except Exception as exc:
             tx.broken = True
             if commit:
@@ -120,10 +138,23 @@ class BlockingDatabase:
 
 
 class CoroutineTransaction:
-    def __init__(self, conn: Any, dialect: Dialect, read_timeout: float) -> None:
-        self.conn, self.dialect, self.read_timeout, self.broken = conn, dialect, read_timeout, False
+    def __init__(self, pool: AsyncPool[Any], conn: Any, dialect: Dialect, read_timeout: float,
+                 writes: bool) -> None:
+        self.pool, self.dialect, self.read_timeout, self.writes = pool, dialect, read_timeout, writes
+        self.conn, self.broken, self.fresh = conn, False, True
 
     async def perform(self, query: Query) -> Any:
+        fresh, self.fresh = self.fresh, False
+        try:
+            return await self._perform(query)
+        except Unavailable:
+            if not (fresh and self.broken):
+                raise
+        self.conn = await self.pool.replace(self.conn)   # died while idle: retry once on a new connection
+        self.broken = False
+        return await self._perform(query)
+
+    async def _perform(self, query: Query) -> Any:
         if query.many and not query.params:
             return 0
         try:
@@ -157,6 +188,8 @@ class CoroutineTransaction:
         return err
 
     async def finish(self, commit: bool) -> None:
+        if not self.writes:
+            return   # autocommit: each SELECT was its own transaction, there is nothing to end
         async with asyncio.timeout(self.read_timeout):
             if commit:
                 await self.conn.commit()
@@ -179,25 +212,16 @@ class CoroutineDatabase:
 
     @asynccontextmanager
     async def transaction(self, read_only: bool = False) -> AsyncIterator[CoroutineTransaction]:
-        tx = await self._begin(read_only)
+        tx = CoroutineTransaction(self.pool, await self.pool.acquire(), self.dialect_rules, self.read_timeout,
+                                  writes=not read_only)
         try:
+            if tx.writes:
+                await tx.perform(Query(self.dialect_rules.begin, returns="rowcount"))
             yield tx
         except BaseException:
             await self._end(tx, commit=False)
             raise
         await self._end(tx, commit=True)
-
-    async def _begin(self, read_only: bool) -> CoroutineTransaction:
-        for attempt in (1, 2):
-            tx = CoroutineTransaction(await self.pool.acquire(), self.dialect_rules, self.read_timeout)
-            try:
-                await tx.perform(Query(self.dialect_rules.begin(read_only), returns="rowcount"))
-                return tx
-            except BaseException as exc:
-                await self.pool.release(tx.conn, broken=tx.broken)
-                if not tx.broken or attempt == 2 or not isinstance(exc, Exception):
-                    raise
-        raise AssertionError("unreachable")
 
     async def _end(self, tx: CoroutineTransaction, commit: bool) -> None:
         """Commit or roll back; a failed rollback only costs the connection (the caller re-raises the

@@ -111,6 +111,12 @@ class SyncPool(Generic[C]):
                 self._cond.notify()
             raise
 
+    def replace(self, conn: C) -> C:
+        """A new connection in the same lent slot, for one found dead; if none can be made, the
+        caller still holds the dead one and releases it as broken."""
+        self._close(conn)
+        return self._connect()
+
     def release(self, conn: C, *, broken: bool = False) -> None:
         with self._cond:
             discard = self._books.give_back(conn, broken)
@@ -204,6 +210,11 @@ class AsyncPool(Generic[C]):
         else:
             self._books.forget()
             self._serve_queue()
+
+    async def replace(self, conn: C) -> C:
+        """:meth:`SyncPool.replace` for coroutines (the dead connection is closed in the background)."""
+        self._close_later(conn)
+        return await self._connect()
 
     async def release(self, conn: C, *, broken: bool = False) -> None:
         """Return ``conn``; a broken one is closed in the background, so a cancelled request is not
