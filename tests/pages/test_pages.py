@@ -1,0 +1,170 @@
+"""The HTML pages over real sockets, in plain HTTP: every flavour answers the same pages, safely."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from shared.pages import SECURITY_HEADERS
+from shared.storage.sessions import COOKIE_NAME
+from tests.support.servers import Server
+
+from .conftest import PASSWORD, Browser
+
+
+def session_cookie_header(answer: requests.Response) -> str:
+    """The raw ``Set-Cookie`` for the session (redirects included), to read its attributes."""
+    for step in [*answer.history, answer]:
+        for value in step.raw.headers.get_all("Set-Cookie") or []:
+            if value.startswith(COOKIE_NAME + "="):
+                return str(value)
+    raise AssertionError("no session cookie was set")
+
+
+def test_pages_answer_html_with_security_headers(browser: Browser) -> None:
+    browser.register()
+    for path in ("/", "/login", "/register", "/questions", "/guestbook", "/notifications", "/groups/new",
+                 "/questions/new", "/users/1"):
+        answer = browser.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["Content-Type"].startswith("text/html"), path
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers[name] == value, (path, name)
+    css = browser.get("/static/forum.css")
+    assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+
+
+def test_missing_things_get_html_error_pages(browser: Browser) -> None:
+    for path in ("/posts/99999", "/groups/99999", "/questions/99999", "/users/99999"):
+        answer = browser.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["Content-Type"].startswith("text/html")
+        assert "Page not found" in answer.text
+    assert browser.get("/questions?cursor=junk").status_code == 400
+    # The API keeps problem+json.
+    assert browser.get("/api/v1/posts/99999").headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_login_cookie_is_httponly_lax_new_each_time_and_dies_at_logout(site: Server, browser: Browser) -> None:
+    name = browser.register()
+    first = browser.http.cookies[COOKIE_NAME]
+    second_browser = Browser(site.base_url)
+    login = second_browser.submit("/login", {"login": name, "password": PASSWORD}, page="/login")
+    assert login.status_code == 200 and 'id="nav-user"' in login.text
+    header = session_cookie_header(login).lower()
+    assert "httponly" in header and "samesite=lax" in header and "secure" not in header   # plain HTTP here
+    assert second_browser.http.cookies[COOKIE_NAME] != first   # a new session at every login
+
+    # A cookie alone is no credential for the API (it reads bearer tokens only).
+    assert requests.get(site.base_url + "/api/v1/me", cookies={COOKIE_NAME: first}, timeout=10).status_code == 401
+
+    old = dict(browser.http.cookies)
+    assert browser.submit("/logout", {}, page="/").status_code == 200
+    replay = requests.get(site.base_url + "/notifications", cookies=old, timeout=10, allow_redirects=False)
+    assert replay.status_code == 302 and replay.headers["Location"].startswith("/login")
+    assert 'id="nav-login"' in requests.get(site.base_url + "/", cookies=old, timeout=10).text
+
+
+def test_secure_cookie_when_a_trusted_proxy_says_https(site: Server) -> None:
+    browser = Browser(site.base_url)
+    name = browser.register()
+    other = Browser(site.base_url)
+    answer = other.submit("/login", {"login": name, "password": PASSWORD}, page="/login",
+                          headers={"X-Forwarded-Proto": "https"})
+    if site.flavour == "tornado":   # gunicorn trusts only forwarded_allow_ips; the Tornado app checks it itself
+        assert "secure" in session_cookie_header(answer).lower()
+
+
+def test_forms_need_the_xsrf_token(site: Server, browser: Browser) -> None:
+    form = {"name": "Eve", "message": "no token"}
+    assert requests.post(site.base_url + "/guestbook", data=form, timeout=10).status_code == 403
+    browser.token()   # the browser now has the XSRF cookie, but sends a wrong token
+    wrong = browser.http.post(site.base_url + "/guestbook", data={**form, "_xsrf": "wrong"}, timeout=10)
+    assert wrong.status_code == 403 and wrong.headers["Content-Type"].startswith("text/html")
+    assert browser.http.post(site.base_url + "/guestbook", data=form, timeout=10).status_code == 403
+    signed = browser.submit("/guestbook", {**form, "message": "with token"})
+    assert signed.status_code == 200 and "with token" in signed.text
+
+
+def test_refused_forms_show_errors_and_keep_input(site: Server, browser: Browser) -> None:
+    bad = browser.submit("/register", {"username": "x!", "email": "not-an-email", "password": "short"},
+                         page="/register")
+    assert bad.status_code == 422
+    assert 'id="f-username-error"' in bad.text and 'value="x!"' in bad.text
+    assert 'value="short"' not in bad.text   # a password is never sent back
+    name = browser.register()
+    taken = Browser(site.base_url).submit(
+        "/register", {"username": name, "email": "other@example.com", "password": PASSWORD}, page="/register")
+    assert taken.status_code == 409 and 'class="flash"' in taken.text
+    wrong = Browser(site.base_url).submit("/login", {"login": name, "password": "wrong password"}, page="/login")
+    assert wrong.status_code == 401 and 'class="flash"' in wrong.text
+
+
+def test_group_with_approval_post_comment_reply_like(site: Server, browser: Browser) -> None:
+    owner = browser.register()
+    made = browser.submit("/groups/new", {"name": "club " + owner, "category": "c", "description": "d",
+                                          "join_policy": "approval"}, page="/groups/new")
+    assert made.status_code == 200
+    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+
+    member = Browser(site.base_url)
+    member_name = member.register()
+    assert member.get(group_path + "/posts/new").status_code == 200   # the form shows; posting is refused
+    assert member.submit(group_path, {"reason": "let me in"}, page=group_path).status_code == 200
+    assert "waiting for the owner" in member.get(group_path).text
+
+    page = browser.get(group_path).text
+    assert "let me in" in page and member_name in page
+    application = re.search(r'action="(/groups/\d+/applications/\d+)"', page).group(1)  # type: ignore[union-attr]
+    browser.submit(application, {"status": "approved"}, page=group_path)
+    assert 'id="new-post"' in member.get(group_path).text
+
+    post = member.submit(group_path + "/posts/new", {"title": "Hello", "content": "**hi** @" + owner},
+                         page=group_path + "/posts/new")
+    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    assert "<strong>hi</strong>" in post.text
+    comment = browser.submit(post_path, {"content": "welcome"}, page=post_path)
+    comment_id = re.search(r"#comment-(\d+)$", comment.url).group(1)  # type: ignore[union-attr]
+    reply = member.submit(post_path, {"content": "thanks", "parent_id": comment_id}, page=post_path)
+    assert reply.status_code == 200
+    replies = re.search(rf'id="comment-{comment_id}".*?</article>', reply.text, re.S).group(0)  # type: ignore[union-attr]
+    assert "thanks" in replies and 'class="item reply"' in replies
+    bad_parent = member.submit(post_path, {"content": "x", "parent_id": "nope"}, page=post_path)
+    assert bad_parent.status_code == 422 and 'class="flash"' in bad_parent.text
+
+    liked = browser.submit(post_path + "/like", {"next": post_path}, page=post_path)
+    assert liked.url.endswith(post_path) and 'aria-pressed="true"' in liked.text
+    unliked = browser.submit(post_path + "/unlike", {"next": "//evil.example/"}, page=post_path, allow_redirects=False)
+    assert unliked.status_code == 303 and unliked.headers["Location"] == "/"   # never an open redirect
+
+    notes = member.get("/notifications").text
+    assert "approved" in notes and "comment" in notes and 'class="notification unread"' in notes
+    read = member.submit("/notifications", {}, page="/notifications")
+    assert "notification unread" not in read.text and 'id="unread-count">0<' in read.text
+
+
+def test_non_member_cannot_post(site: Server, browser: Browser) -> None:
+    owner = browser.register()
+    made = browser.submit("/groups/new", {"name": "solo " + owner, "category": "c", "join_policy": "open"},
+                          page="/groups/new")
+    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    stranger = Browser(site.base_url)
+    stranger.register()
+    refused = stranger.submit(group_path + "/posts/new", {"title": "t", "content": "c"}, page="/guestbook")
+    assert refused.status_code == 403 and refused.headers["Content-Type"].startswith("text/html")
+    assert 'id="join"' in stranger.get(group_path).text
+    anonymous = requests.get(site.base_url + group_path + "/posts/new", timeout=10, allow_redirects=False)
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
+
+
+def test_user_text_is_escaped(site: Server, browser: Browser) -> None:
+    browser.register()
+    asked = browser.submit("/questions/new", {"title": "<script>alert(1)</script>", "category": "<b>x</b>",
+                                              "content": "[x](javascript:alert(1)) <img src=x onerror=alert(1)>"},
+                           page="/questions/new")
+    assert asked.status_code == 200
+    assert "<script>alert(1)</script>" not in asked.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in asked.text
+    assert "<b>x</b>" not in asked.text
+    content = asked.text.split('<div class="content">', 1)[1].split("</div>", 1)[0]
+    assert 'href="javascript:' not in content and "<img" not in content   # inert text, no link, no tag
