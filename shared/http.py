@@ -6,6 +6,7 @@ takes, which content type a JSON body must declare, and which multipart field an
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 
@@ -58,16 +59,18 @@ def require_multipart(content_type: str | None) -> None:
         raise UnsupportedMediaType("Send the file as multipart/form-data.")
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The trusted-proxy setting parsed once, not on every request (keyed by the setting's text)."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in proxies.split(",") if item.strip())
+
+
 def _trusted(peer: str, proxies: str) -> bool:
     try:
         ip = ipaddress.ip_address(peer)
     except ValueError:
         return False
-    for item in proxies.split(","):
-        item = item.strip()
-        if item and ip in ipaddress.ip_network(item, strict=False):
-            return True
-    return False
+    return any(ip in network for network in _networks(proxies))
 
 
 def client_address(peer: str, header: Callable[[str], str | None], settings: Settings) -> str:
