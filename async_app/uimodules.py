@@ -17,35 +17,35 @@ from shared import pages
 class UserBadge(tornado.web.UIModule):
     """A link to a user's profile."""
 
-    def render(self, user: Mapping[str, Any]) -> str:
+    def render(self, user: Mapping[str, Any]) -> bytes:
         return self.render_string("modules/user_badge.html", user=user)
 
 
 class Summary(tornado.web.UIModule):
     """One line of a list of posts (``kind="posts"``) or questions (``kind="questions"``)."""
 
-    def render(self, kind: str, item: Mapping[str, Any]) -> str:
+    def render(self, kind: str, item: Mapping[str, Any]) -> bytes:
         return self.render_string("modules/summary.html", kind=kind, item=item)
 
 
 class Like(tornado.web.UIModule):
     """A like button as a small form (a count only, for anonymous visitors)."""
 
-    def render(self, kind: str, item: Mapping[str, Any], back: str) -> str:
+    def render(self, kind: str, item: Mapping[str, Any], back: str) -> bytes:
         return self.render_string("modules/like.html", kind=kind, item=item, back=back)
 
 
 class Item(tornado.web.UIModule):
     """A comment or an answer with its replies and, for who may reply, a reply form."""
 
-    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool) -> str:
+    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool) -> bytes:
         return self.render_string("modules/item.html", kind=kind, item=item, back=back, can_reply=can_reply)
 
 
 class Pager(tornado.web.UIModule):
     """The "Older →" link under a list, when the list has more."""
 
-    def render(self, listing: Mapping[str, Any]) -> str:
+    def render(self, listing: Mapping[str, Any]) -> bytes:
         cursor = listing["next_cursor"]
         query = {name: self.handler.decode_argument(values[0], name=name)
                  for name, values in self.request.query_arguments.items()}
@@ -60,7 +60,7 @@ class Field(tornado.web.UIModule):
     """
 
     def render(self, name: str, label: str, values: Mapping[str, str], errors: Mapping[str, str],
-               kind: str = "text", maxlength: int = 0, required: bool = True) -> str:
+               kind: str = "text", maxlength: int = 0, required: bool = True) -> bytes:
         value = "" if kind == "password" else values.get(name, "")
         return self.render_string("modules/field.html", name=name, label=label, kind=kind, maxlength=maxlength,
                                   required=required, value=value, error=errors.get(name))

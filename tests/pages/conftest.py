@@ -65,7 +65,7 @@ class Browser:
         name = name or "u" + secrets.token_hex(5)
         answer = self.submit("/register", {"username": name, "email": f"{name}@example.com", "password": PASSWORD},
                              page="/register")
-        assert answer.status_code == 200 and f'id="nav-user"' in answer.text, answer.text[:500]
+        assert answer.status_code == 200 and 'id="nav-user"' in answer.text, answer.text[:500]
         return name
 
 
