@@ -127,12 +127,35 @@ def resolve_sync(host: str, port: int, allow: frozenset[str]) -> list[Address]:
 
 async def resolve_async(host: str, port: int, allow: frozenset[str],
                         family: int = socket.AF_UNSPEC) -> list[Address]:
-    """Look a name up without blocking the loop (the loop's resolver thread) and vet every address."""
+    """Look a name up without blocking the loop (the loop's resolver thread) and vet every address.
+
+    An IP literal needs no lookup, so it skips the thread round trip."""
+    literal = _ip_literal(host, port, family)
+    if literal is not None:
+        return vet(host, port, [literal], allow)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise BadGateway(f"cannot resolve {host}") from exc
     return vet(host, port, [(info[0], info[4]) for info in infos], allow)
+
+
+def _ip_literal(host: str, port: int, family: int) -> Address | None:
+    """The address getaddrinfo would give for an IP literal of the wanted family, else None.
+
+    Only a literal written the way getaddrinfo writes it back takes this path; anything odd (a scoped
+    or IPv4-mapped IPv6 address, ``127.1``, the other family) is left to getaddrinfo, as before."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if str(ip) != host or getattr(ip, "scope_id", None):
+        return None
+    if ip.version == 4 and family in (socket.AF_UNSPEC, socket.AF_INET):
+        return socket.AF_INET, (host, port)
+    if ip.version == 6 and family in (socket.AF_UNSPEC, socket.AF_INET6):
+        return socket.AF_INET6, (host, port, 0, 0)
+    return None
 
 
 Plan: TypeAlias = Generator[Fetch, Reply, dict[str, Any]]

@@ -45,19 +45,15 @@ class _Enough(tornado.httputil.HTTPInputError):
 
 
 async def fetch(client: AsyncHTTPClient, hop: Fetch) -> Reply:
-    """One hop of the plan: status, headers and at most MAX_BYTES of body."""
-    status = 0
-    headers = tornado.httputil.HTTPHeaders()
+    """One hop of the plan: status, headers and at most MAX_BYTES of body.
+
+    The head is collected as raw lines (``header_callback``) rather than read from the response,
+    because stopping at MAX_BYTES ends the fetch with an exception and no response object; the lines
+    are only appended while the fetch runs and parsed once afterwards.
+    """
+    head: list[str] = []
     chunks: list[bytes] = []
     size = 0
-
-    def on_header(line: str) -> None:
-        nonlocal status
-        if line.startswith("HTTP/"):
-            status = tornado.httputil.parse_response_start_line(line.strip()).code
-            headers.clear()
-        elif line.strip():
-            headers.parse_line(line)
 
     def on_chunk(chunk: bytes) -> None:
         nonlocal size
@@ -68,7 +64,7 @@ async def fetch(client: AsyncHTTPClient, hop: Fetch) -> Reply:
 
     request = HTTPRequest(hop.target.url, connect_timeout=hop.timeout, request_timeout=hop.timeout,
                           follow_redirects=False, user_agent=USER_AGENT, headers={"Accept": "text/html"},
-                          header_callback=on_header, streaming_callback=on_chunk)
+                          header_callback=head.append, streaming_callback=on_chunk)
     try:
         await client.fetch(request, raise_error=False)
     except ForumError:
@@ -76,8 +72,11 @@ async def fetch(client: AsyncHTTPClient, hop: Fetch) -> Reply:
     except Exception as exc:        # noqa: BLE001 - any network failure is the upstream's failure
         if size < MAX_BYTES:        # (stopping at MAX_BYTES on purpose is not)
             raise BadGateway("the page could not be fetched") from exc
-    if not status:
+    starts = [i for i, line in enumerate(head) if line.startswith("HTTP/")]
+    if not starts:
         raise BadGateway("the page did not answer")
+    status = tornado.httputil.parse_response_start_line(head[starts[-1]].strip()).code
+    headers = tornado.httputil.HTTPHeaders.parse("".join(head[starts[-1] + 1:]))
     return Reply(status, {name.lower(): value for name, value in headers.get_all()}, b"".join(chunks))
 
 
