@@ -1,0 +1,73 @@
+"""``shared/pages.py`` on both databases: the page operations, the replies query, the form helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import pages
+from shared.auth import Viewer
+from shared.errors import Invalid
+from shared.storage import comments, groups, posts, users
+from shared.storage.drivers import BlockingDatabase
+from shared.storage.runners import run_sync
+
+ANYONE = Viewer()
+
+
+def make_user(db: BlockingDatabase, name: str) -> Viewer:
+    user = run_sync(db, users.register(ANYONE, {"username": name, "email": f"{name}@example.com",
+                                                "password": "correct horse battery"}))
+    return Viewer(user["id"])
+
+
+def test_post_page_has_the_first_replies_of_each_comment_in_order(sync_db: BlockingDatabase) -> None:
+    owner, other = make_user(sync_db, "owner"), make_user(sync_db, "other")
+    group = run_sync(sync_db, groups.create_group(owner, {"name": "g", "category": "c"}))
+    post = run_sync(sync_db, posts.create_post(owner, group["id"], {"title": "t", "content": "c"}))
+    busy = run_sync(sync_db, comments.create_comment(owner, post["id"], {"content": "busy"}))
+    quiet = run_sync(sync_db, comments.create_comment(owner, post["id"], {"content": "quiet"}))
+    lonely = run_sync(sync_db, comments.create_comment(owner, post["id"], {"content": "lonely"}))
+    made = [run_sync(sync_db, comments.create_comment(owner, post["id"], {"content": f"r{n}", "parent_id": busy["id"]}))
+            for n in range(pages.REPLIES_SHOWN + 2)]
+    answer = run_sync(sync_db, comments.create_comment(owner, post["id"], {"content": "q", "parent_id": quiet["id"]}))
+    run_sync(sync_db, comments.like_comment(other, made[1]["id"]))
+
+    page: dict[str, Any] = run_sync(sync_db, pages.post_page(other, post["id"], {}))
+    by_id = {item["id"]: item for item in page["comments"]["items"]}
+    assert [r["id"] for r in by_id[busy["id"]]["replies"]] == [r["id"] for r in made[:pages.REPLIES_SHOWN]]
+    assert [r["id"] for r in by_id[quiet["id"]]["replies"]] == [answer["id"]]
+    assert by_id[lonely["id"]]["replies"] == []
+    assert [r["liked"] for r in by_id[busy["id"]]["replies"][:2]] == [False, True]
+    assert page["post"]["view_count"] == 1 and page["group"]["membership"] == "none"
+
+
+def test_home_and_group_pages(sync_db: BlockingDatabase) -> None:
+    owner, applicant = make_user(sync_db, "owner"), make_user(sync_db, "applicant")
+    group = run_sync(sync_db, groups.create_group(owner, {"name": "g", "category": "c", "join_policy": "approval"}))
+    run_sync(sync_db, posts.create_post(owner, group["id"], {"title": "hello", "content": "c"}))
+    run_sync(sync_db, groups.apply(applicant, group["id"], {"reason": "please"}))
+    home = run_sync(sync_db, pages.home(ANYONE))
+    assert [p["title"] for p in home["posts"]] == ["hello"] and [g["name"] for g in home["groups"]] == ["g"]
+    assert run_sync(sync_db, pages.group_page(applicant, group["id"], {}))["applications"] == []
+    seen = run_sync(sync_db, pages.group_page(owner, group["id"], {}))
+    assert [a["reason"] for a in seen["applications"]] == ["please"]
+
+
+def test_visitor_without_or_with_an_unknown_session_is_anonymous(sync_db: BlockingDatabase) -> None:
+    for cookie in (None, "", "nope", "x" * 500):
+        assert run_sync(sync_db, pages.visitor(cookie))["user"] is None
+
+
+def test_form_body_maps_forms_to_api_bodies() -> None:
+    assert pages.form_body("reply", {"content": "hi", "parent_id": ""}) == {"content": "hi"}
+    assert pages.form_body("reply", {"content": "hi", "parent_id": "12"}) == {"content": "hi", "parent_id": 12}
+    assert pages.form_body("reply", {"content": "hi", "parent_id": "x"})["parent_id"] == "x"   # 422 later
+    assert pages.form_body("login", {"login": "a", "extra": "ignored"}) == {"login": "a", "password": ""}
+
+
+def test_form_state_and_local_paths() -> None:
+    state = pages.form_state(Invalid.one("title", "too long"), {"title": "t" * 200})
+    assert state["errors"] == {"title": "too long"} and state["values"]["title"] == "t" * 200
+    assert pages.local_path("/posts/1#comment-2", "/") == "/posts/1#comment-2"
+    for bad in ("//evil.example/", "/\\evil.example", "https://evil.example/", "", "/\nx"):
+        assert pages.local_path(bad, "/") == "/"
