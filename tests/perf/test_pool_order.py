@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
+import time
 
 import pytest
 
 from shared.errors import Unavailable
-from shared.storage.drivers.pools import AsyncPool
+from shared.storage.drivers.pools import AsyncPool, SyncPool
 
 
 def make_pool(size: int, timeout: float = 5.0) -> AsyncPool[int]:
@@ -60,3 +62,28 @@ async def test_a_waiter_that_gives_up_leaves_its_turn_to_the_next() -> None:
     await pool.release(held)
     assert (pool.in_use, pool.waiting) == (0, 0)
     assert await pool.acquire() == held  # nothing left queued: the idle connection is lent at once
+
+
+def test_threads_are_served_in_arrival_order_too() -> None:
+    connections = itertools.count(1)
+    pool: SyncPool[int] = SyncPool(lambda: next(connections), lambda conn: None, size=1, timeout=5.0)
+    held = pool.acquire()
+    order: list[str] = []
+
+    def borrow(name: str) -> None:
+        conn = pool.acquire()
+        order.append(name)
+        pool.release(conn)
+
+    threads = []
+    for i in range(3):
+        threads.append(threading.Thread(target=borrow, args=(f"waiter{i}",)))
+        threads[-1].start()
+        while pool.waiting < i + 1:   # queued, in this order
+            time.sleep(0.001)
+    pool.release(held)
+    borrow("newcomer")                # asks at once, before any woken waiter has run
+    for thread in threads:
+        thread.join()
+    assert order == ["waiter0", "waiter1", "waiter2", "newcomer"]
+    assert (pool.in_use, pool.waiting) == (0, 0)

@@ -72,14 +72,24 @@ class _Books(Generic[C]):
         return conns
 
 
+class _Turn(Generic[C]):
+    """A thread's place in the queue: the releaser lends it a slot, then wakes it."""
+
+    def __init__(self) -> None:
+        self.lent: tuple[C | None, C | None] | None = None
+        self.ready = threading.Event()
+
+
 class SyncPool(Generic[C]):
-    """A thread-safe pool; ``connect`` and ``close`` are the driver's."""
+    """A thread-safe pool, first come, first served like :class:`AsyncPool` (whose docstring says why);
+    ``connect`` and ``close`` are the driver's."""
 
     def __init__(self, connect: Callable[[], C], close: Callable[[C], None], *, size: int, timeout: float,
                  max_idle: float | None = None) -> None:
         self._connect, self._close = connect, close
         self._books: _Books[C] = _Books(size, timeout, max_idle)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._queue: deque[_Turn[C]] = deque()
 
     size = property(lambda self: self._books.size)
     in_use = property(lambda self: self._books.in_use)
@@ -87,18 +97,23 @@ class SyncPool(Generic[C]):
 
     def acquire(self) -> C:
         books = self._books
-        deadline = time.monotonic() + books.timeout
-        with self._cond:
-            books.waiting += 1
-            try:
-                while not books.can_lend():
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise Unavailable(POOL_EXHAUSTED)
-                    self._cond.wait(remaining)
-                conn, stale = books.lend()
-            finally:
+        with self._lock:
+            if books.can_lend() and not self._queue:
+                lent = books.lend()
+            else:
+                turn: _Turn[C] = _Turn()
+                self._queue.append(turn)
+                books.waiting += 1
+                lent = None
+        if lent is None:
+            turn.ready.wait(books.timeout)
+            with self._lock:   # lent under this lock, so a slot lent as the clock ran out is seen here
                 books.waiting -= 1
+                if turn.lent is None:
+                    self._queue.remove(turn)
+                    raise Unavailable(POOL_EXHAUSTED)
+                lent = turn.lent
+        conn, stale = lent
         if stale is not None:
             self._close(stale)
         if conn is not None:
@@ -106,10 +121,17 @@ class SyncPool(Generic[C]):
         try:
             return self._connect()
         except BaseException:
-            with self._cond:
+            with self._lock:
                 books.forget()
-                self._cond.notify()
+                self._serve_queue()
             raise
+
+    def _serve_queue(self) -> None:
+        """Lend free slots to the oldest waiting threads, in order (called holding the lock)."""
+        while self._queue and self._books.can_lend():
+            turn = self._queue.popleft()
+            turn.lent = self._books.lend()
+            turn.ready.set()
 
     def replace(self, conn: C) -> C:
         """A new connection in the same lent slot, for one found dead; if none can be made, the
@@ -118,14 +140,14 @@ class SyncPool(Generic[C]):
         return self._connect()
 
     def release(self, conn: C, *, broken: bool = False) -> None:
-        with self._cond:
+        with self._lock:
             discard = self._books.give_back(conn, broken)
-            self._cond.notify()
+            self._serve_queue()
         if discard:
             self._close(conn)
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             conns = self._books.drain()
         for conn in conns:
             self._close(conn)
