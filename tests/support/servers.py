@@ -190,7 +190,7 @@ def _notifications_url(server: Server, deadline: float) -> str:
         return own
     while time.monotonic() < deadline and server.process.poll() is None:
         text = server.stdout_path.read_text(errors="replace") if server.stdout_path.exists() else ""
-        if " serving on " in text:
+        if "forum: " in text:   # the ready line (behind nginx it names no notifier: nginx routes /ws/)
             match = re.search(r"notifications: (ws://\S+?)\)", text)
             return match.group(1) if match else own
         time.sleep(0.1)
