@@ -1,0 +1,130 @@
+"""The pages in a real browser: headless Chromium walks the forum on each app, as a user would.
+
+A few whole flows only (the plain-HTTP tests cover the details, faster). Screenshots of the home
+page and a post page land in /tmp (``forum-pages-<flavour>-home.png`` ...) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
+
+from shared.storage.sessions import COOKIE_NAME
+from tests.support.servers import Server
+
+from .conftest import PASSWORD, Browser
+
+BOTH_APPS = [("tornado", "sqlite"), ("gunicorn", "mysql")]
+XSS_TITLE = "<script>alert(1)</script>"
+
+
+class User:
+    """A person at the browser: opens pages, fills in forms, presses buttons."""
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def find(self, css: str) -> WebElement:
+        element: WebElement = self.driver.find_element(By.CSS_SELECTOR, css)
+        return element
+
+    def text(self, css: str) -> str:
+        return self.find(css).text
+
+    def fill(self, form: str, button: str | None = None, **fields: str) -> None:
+        """Type into a form's fields, then press its (first, or named) submit button."""
+        for name, value in fields.items():
+            field = self.find(f"{form} [name={name}]")
+            field.clear()
+            field.send_keys(value)
+        self.press(f"{form} {button or 'button[type=submit]'}")
+
+    def press(self, css: str) -> None:
+        """Click a link or button and wait until the next page has replaced this one."""
+        page = self.find("html")
+        self.find(css).click()
+        WebDriverWait(self.driver, 15).until(staleness_of(page))
+
+    def no_alert(self) -> bool:
+        try:
+            _ = self.driver.switch_to.alert
+        except NoAlertPresentException:
+            return True
+        return False
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_a_user_walks_the_forum(site: Server, chromium: Any) -> None:
+    chromium.delete_all_cookies()
+    user = User(chromium, site.base_url)
+    name = "walker" + secrets.token_hex(3)
+
+    user.open("/register")
+    user.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    assert user.text("#nav-user") == name
+    session = chromium.get_cookie(COOKIE_NAME)
+    assert session["httpOnly"] is True and session["sameSite"] == "Lax"
+
+    user.open("/groups/new")
+    user.fill("#group-form", name=f"Group of {name}", category="testing", description="A <i>group</i>")
+    assert user.text("h1") == f"Group of {name}"
+    assert user.text(".description") == "A <i>group</i>"   # shown as typed, not as markup
+
+    user.press("#new-post")
+    user.fill("#post-form", title=XSS_TITLE, content="Hello [click](javascript:alert(1)) **bold**")
+    assert user.text("#post h1") == XSS_TITLE   # visible as text
+    assert user.no_alert()
+    assert user.text("#post .content strong") == "bold"
+    assert not chromium.find_elements(By.CSS_SELECTOR, "#post a[href^='javascript']")
+
+    user.fill("#comment-form", content="First comment")
+    assert "First comment" in user.text("#comments .item")
+    user.fill("#comments .reply-form", content="A reply to it")
+    assert user.text("#comments .item.reply .content") == "A reply to it"
+
+    user.press("#post .like-button")
+    assert user.find("#post .like-button").get_attribute("aria-pressed") == "true"
+    assert user.text("#post .like-count") == "1"
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-post.png")
+
+    if site.flavour == "tornado":
+        # The app itself serves the WebSocket (gunicorn's is a separate notifier process, reached
+        # through nginx): the badge counts a new comment without a reload.
+        post_path = chromium.current_url.removeprefix(site.base_url)
+        neighbour = Browser(site.base_url)
+        neighbour.register()
+        neighbour.submit(user.find("#post .crumbs a").get_attribute("href").removeprefix(site.base_url), {})
+        neighbour.submit(post_path, {"content": "Hello from next door"}, page=post_path)
+        WebDriverWait(chromium, 15).until(lambda _: user.text("#unread-count") == "1")
+
+    user.open("/questions/new")
+    user.fill("#question-form", title="How do pages work?", category="meta", content="Asking for a *friend*.")
+    user.fill("#answer-form", content="With templates.")
+    assert "With templates." in user.text("#answers .item .content")
+
+    user.open("/guestbook")
+    user.fill("#guestbook-form", name="Walker", message="Nice forum <3")
+    assert "Nice forum <3" in user.text("#entries .message")
+
+    user.open("/")
+    assert XSS_TITLE in user.text("#latest-posts") and "How do pages work?" in user.text("#newest-questions")
+    assert user.no_alert()
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-home.png")
+
+    user.press("#logout")
+    assert user.text("#nav-login") == "Log in"
+    chromium.add_cookie({"name": COOKIE_NAME, "value": session["value"], "path": "/"})   # replay the old cookie
+    user.open("/notifications")
+    assert chromium.current_url.startswith(site.base_url + "/login")
+    assert not chromium.find_elements(By.CSS_SELECTOR, "#nav-user")
