@@ -15,6 +15,7 @@ announce new notifications to this process's hub, from their executor threads; w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -25,8 +26,10 @@ from typing import Any
 import orjson
 import tornado.web
 from flask import Flask
+from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPServerRequest
+from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 from tornado.wsgi import WSGIContainer
 
@@ -53,6 +56,11 @@ class CountingWSGIContainer(WSGIContainer):
         self.in_flight += 1
         try:
             await super().handle_request(request)
+            # The answer is now queued on the connection, not necessarily sent: a long one may still
+            # be in the stream's buffer. An empty write resolves once everything before it is written.
+            if isinstance(request.connection, HTTP1Connection):
+                with contextlib.suppress(StreamClosedError):   # the client has gone: nothing left to send
+                    await request.connection.stream.write(b"")
         finally:
             self.in_flight -= 1
 
