@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
 
 import requests
 
@@ -168,3 +170,21 @@ def test_user_text_is_escaped(site: Server, browser: Browser) -> None:
     assert "<b>x</b>" not in asked.text
     content = asked.text.split('<div class="content">', 1)[1].split("</div>", 1)[0]
     assert 'href="javascript:' not in content and "<img" not in content   # inert text, no link, no tag
+
+
+def test_older_link_pages_through_a_list(browser: Browser) -> None:
+    browser.register()
+    titles = [f"Question {n} {secrets.token_hex(3)}" for n in range(3)]
+    for title in titles:
+        browser.submit("/questions/new", {"title": title, "category": "paging", "content": "?"}, page="/questions/new")
+    first = browser.get("/questions?limit=2&category=paging")
+    older = re.search(r'<a rel="next" href="([^"]+)">Older →</a>', first.text)
+    assert older and titles[2] in first.text and titles[0] not in first.text
+    href = html.unescape(older.group(1))
+    assert "limit=2" in href and "category=paging" in href and "cursor=" in href
+    last = browser.get(href)
+    assert titles[0] in last.text and titles[2] not in last.text and 'rel="next"' not in last.text
+
+
+def test_head_is_not_served_on_pages(browser: Browser) -> None:
+    assert browser.http.head(browser.base_url + "/", timeout=10).status_code == 405

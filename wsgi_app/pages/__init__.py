@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, redirect, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from shared import pages
@@ -40,10 +40,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @bp.before_request
 def load_visitor() -> None:
-    g.visitor = run(pages.visitor(request.cookies.get(sessions.COOKIE_NAME)))
-    g.viewer, g.user = g.visitor["viewer"], g.visitor["user"]
+    """Who is looking, from the session cookie; in the Tornado app's order (HEAD is not served, and a
+    POST's XSRF token is checked before anything else)."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(["GET"])
     if request.method == "POST":
         check_xsrf()
+    g.visitor = run(pages.visitor(request.cookies.get(sessions.COOKIE_NAME)))
+    g.viewer, g.user = g.visitor["viewer"], g.visitor["user"]
 
 
 def xsrf_token() -> str:
