@@ -25,11 +25,11 @@ import tornado.websocket
 from tornado.ioloop import IOLoop
 from tornado.web import URLSpec, url
 
-from async_app.handlers.base import NotFoundHandler
+from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer, authenticate
 from shared.config import Settings
-from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
+from shared.errors import BadRequest, ForumError
 from shared.notifier import Hub
 from shared.storage.drivers import CoroutineDatabase
 from shared.storage.effects import Publish
@@ -54,26 +54,22 @@ class SocketHost(Protocol):
     hub: Hub
 
 
-class NotificationsSocket(tornado.websocket.WebSocketHandler):
+class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     application: SocketHost   # type: ignore[assignment]
     label = "/ws/notifications"   # for metrics and the access log
+    SUPPORTED_METHODS = ("GET",)  # anything else is 405 at once (before Tornado's XSRF check)
 
     def initialize(self) -> None:
         self.viewer: Viewer = ANONYMOUS
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        """Authenticate, then upgrade; a missing or bad credential is a 401 answer, not a socket."""
-        try:
-            self.viewer = await self.find_viewer()
-            self.viewer.require()
-        except ForumError as exc:   # 401, or 503 when the pool is exhausted
-            answer = problem(exc)
-            self.set_status(answer.status)
-            for name, value in answer.headers.items():
-                self.set_header(name, value)
-            self.set_header("Content-Type", PROBLEM_CONTENT_TYPE)
-            self.finish(orjson.dumps(answer.body))
-            return
+        """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
+        problem+json answer (ProblemMixin): 400 for a request that is no WebSocket handshake, 401 for
+        a missing or bad credential, 503 when the pool is exhausted."""
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            raise BadRequest("This is a WebSocket endpoint: the request must ask to upgrade to websocket.")
+        self.viewer = await self.find_viewer()
+        self.viewer.require()
         await super().get(*args, **kwargs)
 
     async def find_viewer(self) -> Viewer:

@@ -6,6 +6,7 @@ import signal
 from collections.abc import Iterator
 
 import pytest
+import requests
 import websocket
 
 from tests.contract.client import Api, Forum, ok
@@ -53,6 +54,15 @@ def test_a_socket_needs_a_valid_token_before_the_upgrade(pair, holder):
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:
             connect(pair[holder], token)
         assert refused.value.status_code == 401
+
+
+@pytest.mark.parametrize("holder", ["tornado", "gunicorn"])
+def test_a_request_that_is_no_handshake_gets_a_problem_answer(pair, holder):
+    url = pair[holder].notifications_url.replace("ws://", "http://", 1)
+    for method, status in (("GET", 400), ("POST", 405)):
+        answer = requests.request(method, url, timeout=10)
+        assert answer.status_code == status, answer.text
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize("holder", ["tornado", "gunicorn"])
