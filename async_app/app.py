@@ -58,7 +58,7 @@ from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
-from async_app.handlers.ws import SOCKET_SETTINGS, socket_url
+from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, metrics
 from shared.config import Settings
 from shared.linkpreview import allow_list
@@ -191,7 +191,7 @@ class ForumApplication(tornado.web.Application):
             login_url="/login",
             xsrf_cookies=True,
             xsrf_cookie_kwargs={"samesite": "Lax"},
-            **SOCKET_SETTINGS,
+            **socket_settings(settings),
         )
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:

@@ -121,6 +121,8 @@ def template_values(plan: Plan, settings: Settings) -> dict[str, str]:
         "app_servers": servers,
         "app_port": str(plan.app_ports[0]) if plan.app_ports else "",
         "ws_port": str(plan.ws_port),
+        # ten of the app's pings: an idle socket that still answers them is never cut (RELIABILITY 23)
+        "ws_timeout": f"{max(1, round(10 * settings.ws_ping_interval))}s",
         "socket": str(plan.socket or ""),
         "static_root": str(REPO_ROOT / static_app / "static"),
         "media_root": str(Path(settings.media_dir).resolve()),

@@ -39,12 +39,14 @@ from shared.storage.sessions import COOKIE_NAME, session_viewer
 
 log = logging.getLogger("forum.ws")
 
-# Application settings for every app that hosts the socket. The server pings every 30 s: well inside
-# nginx's 300 s proxy_read_timeout on /ws/ (RELIABILITY 23), and a dead peer is noticed in a minute.
-SOCKET_SETTINGS: dict[str, Any] = {
-    "websocket_ping_interval": 30,
-    "websocket_max_message_size": 64 * 1024,   # larger: close with 1009 (RELIABILITY 37)
-}
+MAX_MESSAGE_BYTES = 64 * 1024   # larger: close with 1009 (RELIABILITY 37)
+
+
+def socket_settings(settings: Settings) -> dict[str, Any]:
+    """Application settings for every app that hosts the socket. The server pings every 30 s
+    (``ws_ping_interval``): well inside nginx's read timeout on /ws/ (ten pings, 300 s; RELIABILITY 23),
+    and a dead peer is noticed within a minute or two."""
+    return {"websocket_ping_interval": settings.ws_ping_interval, "websocket_max_message_size": MAX_MESSAGE_BYTES}
 
 
 class SocketHost(Protocol):
@@ -136,7 +138,8 @@ class SocketApplication(tornado.web.Application):
         self.db = db
         self.hub = hub
         self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
-        super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler, **SOCKET_SETTINGS)
+        super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler,
+                         **socket_settings(settings))
 
     async def close(self) -> None:
         await self.hub.close()
