@@ -87,16 +87,17 @@ def older_link(cursor: str) -> str:
 
 
 @bp.errorhandler(Exception)
-def error_page(exc: Exception) -> tuple[str, int]:
+def error_page(exc: Exception) -> tuple[str, int, dict[str, str]]:
     """An HTML error page (the API answers problem+json; a page answers a page)."""
-    if isinstance(exc, ForumError):
-        status, detail = exc.status, exc.detail if exc.status < 500 else None
-    elif isinstance(exc, HTTPException):   # the XSRF check's 403, login_required's 403
+    headers: dict[str, str] = {}
+    if isinstance(exc, ForumError):   # with the Retry-After of a 429 or a 503
+        status, detail, headers = exc.status, exc.detail if exc.status < 500 else None, exc.headers
+    elif isinstance(exc, HTTPException):   # the XSRF check's 403, login_required's 403, HEAD's 405
         status, detail = exc.code or 500, None
     else:
         log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
         status, detail = 500, None
-    return render_template("error.html", status=status, title=pages.error_title(status), detail=detail), status
+    return render_template("error.html", status=status, title=pages.error_title(status), detail=detail), status, headers
 
 
 def login_required(view: F) -> F:

@@ -22,12 +22,16 @@ from shared.storage.sessions import COOKIE_NAME, SESSION_DAYS
 
 
 class PageHandler(BaseHandler):
+    def initialize(self, label: str | None = None) -> None:
+        super().initialize(label)
+        self.visitor: dict[str, Any] = {"viewer": self.viewer, "user": None, "unread": 0}   # until prepare()
+
     async def prepare(self) -> None:
         self.visitor = await self.run(pages.visitor(self.get_cookie(COOKIE_NAME)))
         self.viewer = self.visitor["viewer"]
 
     def get_current_user(self) -> Any:
-        return self.visitor["user"] if hasattr(self, "visitor") else None
+        return self.visitor["user"]
 
     # BaseHandler turns the check off for the API (bearer tokens, no cookies); pages need it back.
     check_xsrf_cookie = tornado.web.RequestHandler.check_xsrf_cookie
@@ -39,8 +43,7 @@ class PageHandler(BaseHandler):
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template may use besides Tornado's own names: the nav's unread count, a message."""
         namespace = super().get_template_namespace()
-        namespace.update(unread=getattr(self, "visitor", {}).get("unread", 0), message=None,
-                         values={}, errors={})
+        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={})
         return namespace
 
     def form(self) -> dict[str, str]:
@@ -87,6 +90,7 @@ class PageHandler(BaseHandler):
         detail = exc.detail if isinstance(exc, ForumError) and status_code < 500 else None
         self.clear()
         self.set_status(status_code)
-        for name, value in getattr(exc, "headers", {}).items():
-            self.set_header(name, value)
+        if isinstance(exc, ForumError):   # Retry-After of a 429 or a 503
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
         self.render("error.html", status=status_code, title=pages.error_title(status_code), detail=detail)
