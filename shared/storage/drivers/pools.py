@@ -158,9 +158,9 @@ class AsyncPool(Generic[C]):
 
     A released connection goes straight to the oldest waiter, and a newcomer queues behind anyone
     already waiting. With an ``asyncio.Condition`` (aiomysql's pool, and ours before) the woken
-    waiter only runs on a later loop turn: a newcomer that arrives first takes the connection, and
-    the waiter, finding none, goes back to the end of the queue. Under load a few unlucky requests
-    wait many times over, which is the p99 of 0.6-0.9 s against a p50 of 8 ms on 64 connections.
+    waiter only runs on a later loop turn: a newcomer that runs first takes the connection, and the
+    waiter, finding none, goes back to the *end* of the queue. Under load a few unlucky requests are
+    overtaken again and again: a p99 many times the p50 (``loadtests/RESULTS.md``, "Hot-path work").
     ``close`` is awaited so shutdown is clean (no "Event loop is closed").
     """
 
