@@ -169,11 +169,18 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     try:
-        if all(wait_until_healthy(options.host, at, running, stopping)
-               for at, running in ((port, child), (notifier_port, notifier)) if running):
+        ready = all(wait_until_healthy(options.host, at, running, stopping)
+                    for at, running in ((port, child), (notifier_port, notifier)) if running)
+        failed = not ready and not stopping.is_set()
+        if ready:
             sockets = f" (notifications: ws://{options.host}:{notifier_port}/ws/notifications)" if notifier else ""
             print(f"forum: {flavour} serving on http://{options.host}:{port}/{sockets} "
                   f"({describe(flavour, options)}; pid {child.pid})", flush=True)
+        elif failed:   # one of the two died or never answered: do not serve half a forum
+            log.error("%s did not start; stopping", flavour if child.poll() is not None else "the notifier")
+            for running in children:
+                if running.poll() is None:
+                    running.send_signal(signal.SIGTERM)
         code = child.wait()
         if notifier:   # the server stopped (asked, or on its own): the notifier goes with it
             if notifier.poll() is None:
@@ -182,6 +189,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+    if failed:
+        return 1
     if stopping.is_set() and code in (0, -signal.SIGTERM):
         return 0
     log.error("%s exited with status %s", flavour, code)
