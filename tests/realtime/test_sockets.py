@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator
 
@@ -114,5 +115,23 @@ def test_a_graceful_stop_closes_sockets_with_1001(lone_server):
         assert receive(ws)["type"] == "unread_count"
         lone_server.process.send_signal(signal.SIGTERM)
         assert close_code(ws) == 1001
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("holder", ["tornado", "gunicorn"])
+def test_the_login_cookie_opens_a_socket_too(pair, forums, holder):
+    """A browser page cannot set headers on a WebSocket: the session cookie of /login is enough."""
+    user = forums["tornado"].user()
+    browser = requests.Session()
+    form = browser.get(pair["tornado"].base_url + "/login", timeout=10)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+    assert xsrf, form.text
+    done = browser.post(pair["tornado"].base_url + "/login", allow_redirects=False, timeout=10,
+                        data={"login": user["username"], "password": user["password"], "_xsrf": xsrf.group(1)})
+    assert done.status_code == 303 and "forum_session" in browser.cookies, done.text
+    ws = connect(pair[holder], cookie=f"forum_session={browser.cookies['forum_session']}")
+    try:
+        assert receive(ws) == {"type": "unread_count", "count": 0}
     finally:
         ws.close()
