@@ -222,6 +222,18 @@ def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
     return path + "?" + urlencode({**query, "cursor": next_cursor})
 
 
+# How a notification reads on /notifications: "<actor> <phrase> <excerpt of the page>".
+NOTIFICATION_PHRASES = {
+    "comment": "commented on", "reply": "replied in", "like": "liked your words in", "answer": "answered",
+    "application": "asked to join", "approved": "let you into", "rejected": "turned down your application to",
+    "mention": "mentioned you in",
+}
+
+
+def notification_phrase(kind: str) -> str:
+    return NOTIFICATION_PHRASES.get(kind, kind)
+
+
 def notification_link(notification: Mapping[str, Any]) -> str:
     """The page a notification is about: its post, question or group."""
     target = notification["target"]

@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -54,7 +54,9 @@ class User:
         """Click a link or button and wait until the next page has replaced this one."""
         page = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 15).until(staleness_of(page))
+        # While the old page goes, chromedriver may answer "node does not belong to the document"
+        # rather than "stale element": both mean it is going, so keep asking.
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
 
     def no_alert(self) -> bool:
         try:

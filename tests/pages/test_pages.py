@@ -141,7 +141,7 @@ def test_group_with_approval_post_comment_reply_like(site: Server, browser: Brow
     assert unliked.status_code == 303 and unliked.headers["Location"] == "/"   # never an open redirect
 
     notes = member.get("/notifications").text
-    assert "approved" in notes and "comment" in notes and 'class="notification unread"' in notes
+    assert "let you into" in notes and "commented on" in notes and 'class="notification unread"' in notes
     read = member.submit("/notifications", {}, page="/notifications")
     assert "notification unread" not in read.text and 'id="unread-count">0<' in read.text
 

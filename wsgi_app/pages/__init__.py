@@ -342,7 +342,7 @@ def notifications_page() -> Any:
         return see("/notifications")
     listed = run(notifications.list_notifications(g.viewer, request.args.to_dict()))
     return render_template("notifications.html", title="Notifications", notifications=listed,
-                           link=pages.notification_link)
+                           link=pages.notification_link, phrase=pages.notification_phrase)
 
 
 def show_guestbook(**state: Any) -> str:

@@ -19,7 +19,8 @@ class NotificationsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         listed = await self.run(notifications.list_notifications(self.viewer, self.query()))
-        self.render("notifications.html", title="Notifications", notifications=listed, link=pages.notification_link)
+        self.render("notifications.html", title="Notifications", notifications=listed,
+                    link=pages.notification_link, phrase=pages.notification_phrase)
 
     @tornado.web.authenticated
     async def post(self) -> None:
