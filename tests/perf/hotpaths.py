@@ -8,6 +8,7 @@ the bulk seed password logs in).
     .venv/bin/python -m tests.perf.hotpaths reader --connections 64 --pool-size 10
     .venv/bin/python -m tests.perf.hotpaths io --connections 200
     .venv/bin/python -m tests.perf.hotpaths hello
+    .venv/bin/python -m tests.perf.hotpaths io --connections 200 --server gunicorn-sync
 
 The server runs on core 0, wrk (and the slow upstream) on core 1, as in ``forum bench``.
 """
@@ -28,6 +29,7 @@ from loadtests import processes
 from shared.seed import SEED_PASSWORD
 
 SERVER_CORE, CLIENT_CORE = (0,), (1,)
+SERVERS = {"tornado": ["tornado"], "gunicorn-sync": ["gunicorn", "--workers", "5", "--worker-class", "sync"]}
 
 
 def wrk(url: str, connections: int, duration: int, token: str | None) -> dict[str, str]:
@@ -53,6 +55,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument("--server", choices=list(SERVERS), default="tornado")
     parser.add_argument("--database-url", default=os.environ.get(
         "FORUM_DATABASE_URL", "mysql://root@127.0.0.1:3306/forum_pf_bench"))
     args = parser.parse_args()
@@ -68,8 +71,8 @@ def main() -> int:
         if args.scenario == "io":
             started.append(processes.start([sys.executable, "-m", "loadtests.upstream", "--port",
                                             str(upstream_port)], CLIENT_CORE, logs / "upstream.log", env))
-        server = processes.start([sys.executable, "-m", "shared.cli", "serve", "tornado", "--port", str(port),
-                                  "--pool-size", str(args.pool_size)], SERVER_CORE, logs / "server.log", env)
+        server = processes.start([sys.executable, "-m", "shared.cli", "serve", *SERVERS[args.server], "--port",
+                                  str(port), "--pool-size", str(args.pool_size)], SERVER_CORE, logs / "server.log", env)
         started.append(server)
         problem = processes.wait_ready(server, f"{base}/healthz", 30, logs / "server.log")
         if problem:
@@ -88,7 +91,7 @@ def main() -> int:
                 url = f"{base}/api/v1/link-preview?url=http://127.0.0.1:{upstream_port}/"
         wrk(url, args.connections, 2, token)   # warm-up: connections opened, code paths taken
         result = wrk(url, args.connections, args.duration, token)
-        print(f"{args.scenario} c={args.connections} pool={args.pool_size}: "
+        print(f"{args.server} {args.scenario} c={args.connections} pool={args.pool_size}: "
               + ", ".join(f"{key} {value}" for key, value in result.items()), flush=True)
         return 0
     finally:
