@@ -1,6 +1,6 @@
 """One transaction on a pooled connection, blocking or as a coroutine; the runners drive these.
 
-``transaction()`` borrows a connection, begins, yields an object whose ``perform(query)`` runs one
+``transaction()`` borrows a connection, begins (writers only, see below), yields an object whose ``perform(query)`` runs one
 :class:`~shared.storage.effects.Query`, commits when the block ends, rolls back on any exception and
 returns the connection to the pool, or closes it when it can no longer be trusted: lost, timed out,
 or left in the middle of a cancelled query (RELIABILITY 7). Both drivers of a kind speak DB-API, so
@@ -169,8 +169,8 @@ class CoroutineTransaction:
                     await cursor.execute(sql, _params(query))
                 rows = await cursor.fetchall() if wants_rows(query) else ()
                 result = shape(query, cursor.description, rows, cursor.rowcount, cursor.lastrowid)
-                # closed only after success: after a failure the connection is rolled back or thrown
-                # away, and closing an aiosqlite cursor would first wait for the abandoned query
+                # closed only after success: after a failure the connection is rolled back (a writer's)
+                # or thrown away, and closing an aiosqlite cursor would first wait for the abandoned query
                 await cursor.close()
                 return result
         except Exception as exc:
