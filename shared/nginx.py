@@ -107,7 +107,6 @@ def render(text: str, values: dict[str, str]) -> str:
 
 def template_values(plan: Plan, settings: Settings) -> dict[str, str]:
     """Every placeholder of deploy/nginx/*.tmpl for this plan."""
-    static_app = "async_app" if plan.flavour == "tornado" else "wsgi_app"
     servers = "\n".join(f"    server 127.0.0.1:{port};" for port in plan.app_ports)
     pass_snippet = "forum-uwsgi-pass.conf" if plan.uses_uwsgi_protocol else "forum-proxy-pass.conf"
     # Running as root (a container, a CI job), nginx would drop its workers to `nobody`, who may
@@ -124,7 +123,7 @@ def template_values(plan: Plan, settings: Settings) -> dict[str, str]:
         # ten of the app's pings: an idle socket that still answers them is never cut (RELIABILITY 23)
         "ws_timeout": f"{max(1, round(10 * settings.ws_ping_interval))}s",
         "socket": str(plan.socket or ""),
-        "static_root": str(REPO_ROOT / static_app / "static"),
+        "static_root": str(REPO_ROOT / "shared" / "static"),   # both apps' one stylesheet and script
         "media_root": str(Path(settings.media_dir).resolve()),
         "app_pass": f"snippets/{pass_snippet}",
         "user_line": user_line,

@@ -1,6 +1,6 @@
 """Everything outside /api/v1: health and readiness, Prometheus metrics, uploaded media.
 
-``/static/`` is Flask's own static route (``wsgi_app/static``).
+``/static/`` is Flask's own static route, pointed at ``shared/static`` (one copy for both apps).
 """
 
 from __future__ import annotations

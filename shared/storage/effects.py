@@ -82,8 +82,10 @@ Op: TypeAlias = Generator[Effect, Any, T]
 def read_only(fn: Callable[P, Op[T]]) -> Callable[P, Op[T]]:
     """Mark an operation that never writes.
 
-    The runner then opens a read transaction (``START TRANSACTION READ ONLY`` on MySQL, a deferred
-    one on SQLite) instead of a write transaction, so readers never queue behind SQLite's one writer.
+    The runner then opens no transaction at all: each SELECT runs on its own in autocommit (one round
+    trip instead of three for a one-query read such as authentication), and readers never queue
+    behind SQLite's one writer. The price: several SELECTs of one read-only operation do not share a
+    snapshot, so a read-only operation must not depend on one (none does; see the drivers' notes).
     """
 
     @functools.wraps(fn)

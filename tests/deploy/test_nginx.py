@@ -114,7 +114,7 @@ def test_smoke_through_nginx(site: Site) -> None:
 
 
 def test_static_files_come_from_nginx_with_long_cache(site: Site) -> None:
-    static = REPO_ROOT / ("async_app" if site.flavour == "tornado" else "wsgi_app") / "static"
+    static = REPO_ROOT / "shared" / "static"
     files = sorted(p for p in static.rglob("*") if p.is_file()) if static.is_dir() else []
     if not files:
         pytest.skip(f"no static files in {static.relative_to(REPO_ROOT)} yet")
