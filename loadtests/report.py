@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, NullFormatter, ScalarFormatter  # noqa: E402
 
 COLUMNS = ("flavour", "framework", "ceiling", "scenario", "users", "status", "requests", "failures", "fail_ratio",
-           "rps", "p50_ms", "p95_ms", "p99_ms", "server_cpu_cores", "server_rss_peak_mb", "locust_cpu_share",
+           "rps", "rps_attempted", "p50_ms", "p95_ms", "p99_ms", "server_cpu_cores", "server_rss_peak_mb", "locust_cpu_share",
            "db_cpu_cores", "upstream_cpu_cores", "error")
 LOCUST_BUSY = 0.9       # above this share of its core, locust itself may be what limits the numbers
 FAILURES_NOTED = 0.01
@@ -106,7 +106,7 @@ def markdown(meta: dict[str, Any], flavours: dict[str, dict[str, Any]], results:
         f"- I/O scenario upstream delay: {meta.get('upstream', {}).get('delay_ms', '–')} ms",
         *(f"- **Note:** {note}" for note in meta.get("notes", [])),
         "",
-        "How to read it: req/s over the measured window; latencies as locust saw them over loopback; server "
+        "How to read it: req/s counts successful answers per second over the measured window (failed ones are in *failed*); latencies as locust saw them over loopback; server "
         "CPU in cores used by the server's whole process tree (1 = one full core), RSS summed over the tree; "
         f"locust CPU as a share of its one core — above {LOCUST_BUSY:g} (⚠) the load generator, not the "
         "server, may be the limit. *vs ceiling* divides a flavour's best req/s by its framework's bare "
