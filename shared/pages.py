@@ -217,6 +217,11 @@ def form_state(exc: ForumError, form: Mapping[str, str]) -> dict[str, Any]:
     return {"values": dict(form), "errors": errors, "message": exc.detail}
 
 
+def noun(count: int, singular: str) -> str:
+    """The word after a count, so a page says "1 member" and "2 members" (every noun counted here takes -s)."""
+    return singular if count == 1 else singular + "s"
+
+
 def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
     """The "Older →" link: this page with the list's next cursor (other parameters, e.g. ``sort``, kept)."""
     return path + "?" + urlencode({**query, "cursor": next_cursor})

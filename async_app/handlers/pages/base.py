@@ -43,7 +43,7 @@ class PageHandler(BaseHandler):
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template may use besides Tornado's own names: the nav's unread count, a message."""
         namespace = super().get_template_namespace()
-        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={})
+        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={}, noun=pages.noun)
         return namespace
 
     def form(self) -> dict[str, str]:
