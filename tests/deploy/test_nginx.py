@@ -308,53 +308,6 @@ def test_slow_clients_do_not_starve_normal_ones(site: Site) -> None:
             sock.close()
 
 
-@pytest.mark.slow
-def test_websocket_survives_idle_behind_nginx(site: Site) -> None:
-    """An idle WebSocket through nginx still answers a ping after 120 s (RELIABILITY 23).
-
-    A ping, not a notification: with several processes and no Redis a notification made by another
-    process does not reach this socket, and what is tested here is nginx's read timeout.
-
-    Full length only when FORUM_TEST_WS_IDLE is set: tests/realtime/test_nginx_idle.py runs the
-    same check scaled down (pings every 0.4 s, a 4 s read timeout) on every flavour."""
-    if "FORUM_TEST_WS_IDLE" not in os.environ:
-        pytest.skip("the full-length idle run needs FORUM_TEST_WS_IDLE=120 (tests/realtime runs it scaled down)")
-    import json
-
-    import websocket
-
-    _, token = site.new_user()
-    ws_url = site.url.replace("http://", "ws://") + f"/ws/notifications?token={token}"
-    try:
-        ws = websocket.create_connection(ws_url, timeout=10, origin=site.url)
-    except websocket.WebSocketBadStatusException as exc:
-        if exc.status_code in (404, 502):
-            pytest.skip(f"websocket not yet built (the handshake answered {exc.status_code})")
-        raise
-    try:
-        assert json.loads(ws.recv())["type"] == "unread_count"
-        # No messages for 120 s (past nginx's default 60 s read timeout). Meanwhile the client keeps
-        # reading, as a browser does, so it answers the server's pings (websocket-client pongs itself).
-        idle_until = time.monotonic() + float(os.environ.get("FORUM_TEST_WS_IDLE", "120"))
-        ws.settimeout(1)
-        while time.monotonic() < idle_until:
-            try:
-                opcode, _ = ws.recv_data_frame(control_frame=True)
-            except websocket.WebSocketTimeoutException:
-                continue
-            assert opcode != websocket.ABNF.OPCODE_CLOSE, "the socket was closed while idle"
-        ws.settimeout(10)
-        ws.ping(b"still there?")
-        while True:   # skip any message or server ping; each recv waits at most the 10 s timeout
-            opcode, frame = ws.recv_data_frame(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_PONG:
-                assert frame.data == b"still there?"
-                break
-            assert opcode != websocket.ABNF.OPCODE_CLOSE, "the socket was closed while idle"
-    finally:
-        ws.close()
-
-
 def test_spoofed_forwarded_headers_do_not_change_the_client_address(site: Site) -> None:
     """Failed logins with a different spoofed X-Forwarded-For / X-Real-IP each still count against
     127.0.0.1: the per-address limit (20) answers 429. Were the headers believed, every attempt would
