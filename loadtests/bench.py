@@ -44,7 +44,12 @@ from loadtests import processes, report
 from loadtests.processes import ROOT, Cores, TreeSampler
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
-SCENARIOS = {"reader": "ReaderUser", "writer": "WriterUser", "io": "IOUser", "hello": "HelloUser"}
+SCENARIOS = {"reader": "ReaderUser", "reader-max": "ReaderUser", "writer": "WriterUser", "io": "IOUser",
+             "hello": "HelloUser"}
+# reader-max: the reader's pages with no think time, at 64 users only. It saturates the server, so it
+# gives the reader's ceiling (read against the hello-world one) and the tail-latency check (p99 / p50
+# with 64 connections) in the same run as everything else.
+STEP_USERS = {"reader-max": [64]}
 ACCOUNT_PASSWORD = "bench load test password"   # bench accounts only: reproducible logins, no secret
 
 
@@ -68,7 +73,10 @@ class Flavour:
 
 
 FLAVOURS = {f.name: f for f in (
-    Flavour("hello-tornado", "tornado", ("tornado",), "kept alive", ceiling=True),
+    Flavour("hello-tornado", "tornado", ("tornado", "--http-client", "curl"), "kept alive", ceiling=True),
+    Flavour("hello-tornado-simple", "tornado", ("tornado", "--http-client", "simple"),
+            "kept alive (the ceiling with Tornado's default simple_httpclient: a new upstream connection "
+            "per fetch)", ceiling=True),
     Flavour("hello-flask", "flask", ("flask", "--workers", "{workers}"), "closed after each response "
             "(gunicorn sync)", ceiling=True),
     Flavour("tornado", "tornado", ("tornado",), "kept alive (Tornado HTTP/1.1)"),
@@ -95,7 +103,7 @@ SIZES = {   # users, groups, posts, comments, questions handed to ``forum seed``
 
 QUICK = {"flavours": "hello-tornado,hello-flask,tornado,gunicorn-sync", "scenarios": "reader,io",
          "users": "10,50", "duration": 5.0, "warmup": 2.0, "size": "tiny"}
-FULL = {"flavours": ",".join(FLAVOURS), "scenarios": "reader,io,writer,hello",
+FULL = {"flavours": ",".join(FLAVOURS), "scenarios": "reader,reader-max,io,writer,hello",
         "users": "10,50,200,1000", "duration": 20.0, "warmup": 5.0, "size": "medium"}
 
 
@@ -298,8 +306,12 @@ class Bench:
 
     # -- one flavour -------------------------------------------------------------------------------
 
+    def users(self, scenario: str) -> list[int]:
+        return STEP_USERS.get(scenario, self.options.users)
+
+
     def measure(self, flavour: Flavour, progress: Progress, task: Any) -> None:
-        steps = [(s, u) for s in self.options.scenarios if flavour.runs(s) for u in self.options.users]
+        steps = [(s, u) for s in self.options.scenarios if flavour.runs(s) for u in self.users(s)]
         port = processes.free_port()
         url = f"http://127.0.0.1:{port}"
         log = self.dir / "logs" / f"{flavour.name}.log"
@@ -373,9 +385,11 @@ class Bench:
         command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
                    "-u", str(users), "-r", str(spawn_rate), "-t", f"{run_time}s", "--csv", str(prefix),
                    "--only-summary", "--reset-stats", "--exit-code-on-error", "0", "--loglevel", "WARNING",
-                   *(SCENARIOS[s] for s in scenarios)]
-        env = {**self.env, "FORUM_BENCH_WEIGHTS": ",".join(f"{s}=1" for s in scenarios),
+                   *dict.fromkeys(SCENARIOS[s] for s in scenarios)]
+        env = {**self.env, "FORUM_BENCH_WEIGHTS": ",".join(f"{s.removesuffix('-max')}=1" for s in scenarios),
                "FORUM_BENCH_UPSTREAM": f"http://127.0.0.1:{self.upstream_port}"}
+        if scenarios == ["reader-max"]:
+            env["FORUM_BENCH_THINK"] = "0"
         if flavour.ceiling:
             env["FORUM_BENCH_NO_LOGIN"] = "1"
         elif self.accounts_file.exists():
@@ -400,7 +414,7 @@ class Bench:
     def run(self) -> int:
         o = self.options
         flavours = [FLAVOURS[name] for name in o.flavours]
-        total = sum(1 for f in flavours for s in o.scenarios if f.runs(s) for _ in o.users)
+        total = sum(1 for f in flavours for s in o.scenarios if f.runs(s) for _ in self.users(s))
         self.meta.update(started=datetime.now(UTC).isoformat(timespec="seconds"), machine=_machine(),
                          pinning=self.cores.describe(), commit=_commit(), argv=o.argv,
                          options={k: v for k, v in vars(o).items() if k not in ("database",)},

@@ -144,12 +144,14 @@ def markdown(meta: dict[str, Any], flavours: dict[str, dict[str, Any]], results:
                 f"| {_cell(r['p99_ms'])} | {_cell(r['failures'])} | {_cell(r.get('server_cpu_cores'))} "
                 f"| {_cell(r.get('server_rss_peak_mb'))} | {_cell(r.get('locust_cpu_share'))} "
                 f"| {_cell(r.get('db_cpu_cores'))} | {'; '.join(notes).replace('|', '/')} |")
-        lines += ["", "| flavour | best req/s | at users | vs ceiling |", "| --- | ---: | ---: | ---: |"]
+        lines += ["", "| flavour | best req/s | at users | p99 / p50 there | vs ceiling |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
         for name, best in sorted(peaks.items(), key=lambda item: -item[1]["rps"]):
             ceiling_name = f"hello-{best['framework']}"
             ceiling = peaks.get(ceiling_name) or hello_peaks.get(ceiling_name)
             share = f"{best['rps'] / ceiling['rps']:.0%}" if ceiling and not best["ceiling"] else "–"
-            lines.append(f"| {name} | {best['rps']:g} | {best['users']} | {share} |")
+            tail = f"{best['p99_ms'] / best['p50_ms']:.1f}×" if best.get("p99_ms") and best.get("p50_ms") else "–"
+            lines.append(f"| {name} | {best['rps']:g} | {best['users']} | {tail} | {share} |")
     lines += ["", "Raw numbers: `results.csv`, `results.json`; locust's own CSVs and every process's log "
               "are under `locust/` and `logs/`.", ""]
     return "\n".join(lines)

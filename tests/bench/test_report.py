@@ -33,7 +33,7 @@ def test_report_shows_failures_ceilings_and_a_busy_load_generator(tmp_path: Path
 
     text = (tmp_path / "report.md").read_text()
     assert "failed to start: exited with code 1: no uwsgi" in text
-    assert "| tornado | 200 | 50 | 50% |" in text          # best req/s against its framework's ceiling
+    assert "| tornado | 200 | 50 | 1.5× | 50% |" in text   # best req/s, its tail, against the framework's ceiling
     assert "⚠ locust busy" in text
     with open(tmp_path / "results.csv", newline="") as f:
         assert [r["flavour"] for r in csv.DictReader(f)].count("uwsgi-nginx") == 1
