@@ -40,7 +40,7 @@ from async_app.handlers.api.groups import (
     MembershipHandler,
 )
 from async_app.handlers.api.guestbook import GuestbookHandler
-from async_app.handlers.api.linkpreview import LinkPreviewHandler, make_client
+from async_app.handlers.api.linkpreview import LinkPreviewHandler, PreviewClient
 from async_app.handlers.api.me import AvatarHandler, MeHandler, PasswordHandler
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
@@ -174,7 +174,7 @@ class ForumApplication(tornado.web.Application):
         self.forum_settings = settings
         self.db = db
         self.limiter = make_async_limiter(settings)
-        self.http_client = make_client(allow_list(settings))
+        self.http_client = PreviewClient(allow_list(settings))
         self.hub = Hub(settings)   # this process's WebSockets; started by the server (Redis, if set)
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
         super().__init__(

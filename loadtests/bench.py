@@ -309,7 +309,6 @@ class Bench:
     def users(self, scenario: str) -> list[int]:
         return STEP_USERS.get(scenario, self.options.users)
 
-
     def measure(self, flavour: Flavour, progress: Progress, task: Any) -> None:
         steps = [(s, u) for s in self.options.scenarios if flavour.runs(s) for u in self.users(s)]
         port = processes.free_port()

@@ -41,7 +41,7 @@ async def site():
 
 @pytest.fixture
 async def client():
-    preview_client = linkpreview.make_client(frozenset())
+    preview_client = linkpreview.PreviewClient(frozenset())
     yield preview_client
     preview_client.close()
 

@@ -40,10 +40,6 @@ class PreviewClient:
         self.curl.close()
 
 
-def make_client(allow: frozenset[str]) -> PreviewClient:
-    return PreviewClient(allow)
-
-
 class _Transfer:
     """What curl hands over for one hop: the raw head lines and at most MAX_BYTES of body.
 
