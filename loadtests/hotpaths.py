@@ -1,14 +1,13 @@
 """A short, repeatable micro-benchmark of the hot paths: one Tornado process under ``wrk``.
 
-Not a test (pytest does not collect it) and not ``forum bench``: it measures one request shape at a
-time, quickly, to compare a change before and after on the same machine. Needs ``wrk`` (Debian:
-``apt-get install wrk``) and a seeded database (``forum seed --users 1000 ...``; user ``user1`` with
-the bulk seed password logs in).
+Unlike ``forum bench`` it measures one request shape at a time, quickly, to compare a change before
+and after on the same machine. Needs ``wrk`` (Debian: ``apt-get install wrk``) and a seeded database
+(``forum seed --users 1000 ...``; user ``user1`` with the bulk seed password logs in).
 
-    .venv/bin/python -m tests.perf.hotpaths reader --connections 64 --pool-size 10
-    .venv/bin/python -m tests.perf.hotpaths io --connections 200
-    .venv/bin/python -m tests.perf.hotpaths hello
-    .venv/bin/python -m tests.perf.hotpaths io --connections 200 --server gunicorn-sync
+    .venv/bin/python -m loadtests.hotpaths reader --connections 64 --pool-size 10
+    .venv/bin/python -m loadtests.hotpaths io --connections 200
+    .venv/bin/python -m loadtests.hotpaths hello
+    .venv/bin/python -m loadtests.hotpaths io --connections 200 --server gunicorn-sync
 
 The server runs on core 0, wrk (and the slow upstream) on core 1, as in ``forum bench``.
 """
