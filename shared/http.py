@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable
+from email.message import Message
 
 from shared.config import Settings
-from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import BadRequest, Invalid, PayloadTooLarge, UnsupportedMediaType
 from shared.routes import Route
 
 BASE = "/api/v1"
@@ -53,10 +54,30 @@ def require_json(content_type: str | None) -> None:
         raise UnsupportedMediaType("Send the body as application/json.")
 
 
-def require_multipart(content_type: str | None) -> None:
+def require_multipart(content_type: str | None, body: bytes) -> None:
+    """An upload must be ``multipart/form-data`` (else 415) with a boundary and its closing line (else 400).
+
+    Tornado's parser refuses a body without them, while Werkzeug quietly finds no files in it; checking
+    here first gives both flavours the same answer.
+    """
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime != "multipart/form-data":
         raise UnsupportedMediaType("Send the file as multipart/form-data.")
+    header = Message()
+    header["Content-Type"] = content_type or ""
+    boundary = (header.get_boundary() or "").encode()
+    if not boundary or b"--" + boundary + b"--" not in body:
+        raise unreadable_upload()
+
+
+def unreadable_upload() -> BadRequest:
+    """The 400 for a multipart body the framework's parser cannot read."""
+    return BadRequest("The multipart body could not be read.")
+
+
+def missing_upload(route: Route) -> Invalid:
+    """The 422 for an upload that does not arrive in the route's field."""
+    return Invalid.one(UPLOAD_FIELDS[route.path], "required: send the image as this multipart field")
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from shared import http, ratelimit
 from shared.auth import ANONYMOUS, Viewer, authenticate
-from shared.errors import BadRequest, Invalid
+from shared.errors import BadRequest
 from shared.routes import ROUTES, Route
 from shared.validation import check_id, parse_json
 from wsgi_app.db import current_settings, limiter, run
@@ -82,19 +82,13 @@ def body() -> Any:
 
 def upload() -> bytes:
     """The bytes of the route's multipart file field (``avatar``, ``cover``); the operation checks the image."""
-    http.require_multipart(request.headers.get("Content-Type"))
-    field = http.UPLOAD_FIELDS[g.route.path]
-    # Werkzeug quietly finds no files in a body that is not multipart at all; the Tornado app's parser
-    # refuses one without a boundary or a closing boundary line, and so do we.
-    boundary = request.mimetype_params.get("boundary", "").encode()
-    if not boundary or b"--" + boundary + b"--" not in request.get_data():
-        raise BadRequest("The multipart body could not be read.")
+    http.require_multipart(request.headers.get("Content-Type"), request.get_data())
     try:
-        sent = request.files.get(field)
+        sent = request.files.get(http.UPLOAD_FIELDS[g.route.path])
     except ValueError as exc:
-        raise BadRequest("The multipart body could not be read.") from exc
+        raise http.unreadable_upload() from exc
     if sent is None:
-        raise Invalid.one(field, "required: send the image as this multipart field")
+        raise http.missing_upload(g.route)
     return sent.read()
 
 

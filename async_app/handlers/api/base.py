@@ -24,7 +24,7 @@ import tornado.web
 from async_app.handlers.base import BaseHandler
 from shared import http
 from shared.auth import Viewer
-from shared.errors import BadRequest, Invalid, MethodNotAllowed, PayloadTooLarge
+from shared.errors import MethodNotAllowed, PayloadTooLarge
 from shared.ratelimit import throttle_route
 from shared.routes import ROUTES, Route
 from shared.validation import check_id, parse_json
@@ -106,17 +106,17 @@ class ApiHandler(BaseHandler):
     def upload(self) -> bytes:
         """The uploaded file's bytes from the route's multipart field (422 when it is missing)."""
         content_type = self.request.headers.get("Content-Type")
-        http.require_multipart(content_type)
+        http.require_multipart(content_type, self.body)
         arguments: dict[str, list[bytes]] = {}
         files: dict[str, list[tornado.httputil.HTTPFile]] = {}
         try:
             tornado.httputil.parse_body_arguments(content_type or "", self.body, arguments, files)
         except tornado.httputil.HTTPInputError as exc:
-            raise BadRequest("The multipart body could not be read.") from exc
-        field = http.UPLOAD_FIELDS[self.route.path]
-        if not files.get(field):
-            raise Invalid.one(field, "required: send the image as this multipart field")
-        return files[field][0].body
+            raise http.unreadable_upload() from exc
+        sent = files.get(http.UPLOAD_FIELDS[self.route.path])
+        if not sent:
+            raise http.missing_upload(self.route)
+        return sent[0].body
 
     @property
     def media_dir(self) -> str:
