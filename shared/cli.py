@@ -34,6 +34,31 @@ class ServeOptions:
     notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port
 
 
+# The serve options each flavour reads (besides --host and --port). Any other one given to a flavour
+# is refused, so `forum serve wsgi-container --processes 4` says it will not fork rather than run one process.
+FLAVOUR_OPTIONS = {
+    "tornado": {"processes", "nginx"},
+    "wsgi-container": {"no_executor", "executor_threads", "nginx"},
+    "gunicorn": {"workers", "worker_class", "threads", "notifier_port", "nginx"},
+    "uwsgi": {"processes", "threads", "notifier_port", "nginx"},
+    "flask-dev": set(),
+    "notifier": set(),
+}
+
+
+def check_serve_options(options: ServeOptions) -> None:
+    """Refuse options that the chosen flavour would silently ignore (ConfigError names them)."""
+    defaults = ServeOptions(options.flavour)
+    ignored = [name for name in ServeOptions.__dataclass_fields__
+               if name not in ("flavour", "host", "port") and name not in FLAVOUR_OPTIONS[options.flavour]
+               and getattr(options, name) != getattr(defaults, name)]
+    if ignored:
+        flags = ", ".join("--" + name.replace("_", "-") for name in ignored)
+        usable = ", ".join(sorted("--" + name.replace("_", "-") for name in FLAVOUR_OPTIONS[options.flavour]))
+        raise ConfigError(f"{flags}: not used by the {options.flavour} flavour (it takes --host, --port"
+                          f"{', ' + usable if usable else ''})")
+
+
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (flags win over FORUM_* environment variables)")
     group.add_argument("--config", help="optional settings file")
@@ -119,6 +144,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return recount_command(settings)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
+    check_serve_options(options)
     return serve(settings, options)
 
 
