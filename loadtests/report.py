@@ -34,13 +34,16 @@ def write(directory: Path, meta: dict[str, Any], flavours: dict[str, dict[str, A
         writer.writeheader()
         writer.writerows(results)
     scenarios = list(dict.fromkeys(r["scenario"] for r in results))
+    # One colour per flavour for every plot of the run: tab20's ten strong colours, then its ten light ones.
+    palette = plt.get_cmap("tab20").colors[0::2] + plt.get_cmap("tab20").colors[1::2]
+    colours = {name: palette[i % len(palette)] for i, name in enumerate(dict.fromkeys(r["flavour"] for r in results))}
     for scenario in scenarios:
-        plot(directory, scenario, [r for r in results if r["scenario"] == scenario])
+        plot(directory, scenario, [r for r in results if r["scenario"] == scenario], colours)
     (directory / "report.md").write_text(markdown(meta, flavours, results, scenarios))
 
 
-def plot(directory: Path, scenario: str, rows: list[dict[str, Any]]) -> None:
-    """Two plots per scenario, one line per flavour; ceilings dashed. Steps without numbers are gaps."""
+def plot(directory: Path, scenario: str, rows: list[dict[str, Any]], colours: dict[str, Any]) -> None:
+    """Two plots per scenario, one line per flavour in its own colour; ceilings dashed; steps without numbers are gaps."""
     for metric, label, log_y in (("rps", "requests/s", False), ("p99_ms", "p99 latency (ms)", True)):
         fig, ax = plt.subplots(figsize=(8, 5))
         by_flavour: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -50,7 +53,8 @@ def plot(directory: Path, scenario: str, rows: list[dict[str, Any]]) -> None:
             points = [(r["users"], r[metric]) for r in series if r["status"] == "ok" and r.get(metric)]
             if points:
                 xs, ys = zip(*sorted(points), strict=True)
-                ax.plot(xs, ys, marker="o", label=name, linestyle="--" if series[0]["ceiling"] else "-")
+                ax.plot(xs, ys, marker="o", label=name, color=colours[name],
+                        linestyle="--" if series[0]["ceiling"] else "-")
         ax.set_xscale("log")
         ax.set_xticks(sorted({r["users"] for r in rows}))
         ax.xaxis.set_major_formatter(ScalarFormatter())
