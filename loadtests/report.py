@@ -35,7 +35,8 @@ def write(directory: Path, meta: dict[str, Any], flavours: dict[str, dict[str, A
         writer.writerows(results)
     scenarios = list(dict.fromkeys(r["scenario"] for r in results))
     # One colour per flavour for every plot of the run: tab20's ten strong colours, then its ten light ones.
-    palette = plt.get_cmap("tab20").colors[0::2] + plt.get_cmap("tab20").colors[1::2]
+    tab20 = plt.get_cmap("tab20")
+    palette = [tab20(i) for i in [*range(0, 20, 2), *range(1, 20, 2)]]
     colours = {name: palette[i % len(palette)] for i, name in enumerate(dict.fromkeys(r["flavour"] for r in results))}
     for scenario in scenarios:
         plot(directory, scenario, [r for r in results if r["scenario"] == scenario], colours)

@@ -14,7 +14,17 @@ from typing import Any
 
 from shared.config import ConfigError, Settings, load_settings
 
-FLAVOURS = ("tornado", "wsgi-container", "gunicorn", "uwsgi", "flask-dev", "notifier")
+# The serve options each flavour reads (besides --host and --port). Any other one given to a flavour
+# is refused, so `forum serve wsgi-container --processes 4` says it will not fork rather than run one process.
+FLAVOUR_OPTIONS = {
+    "tornado": {"processes", "nginx"},
+    "wsgi-container": {"no_executor", "executor_threads", "nginx"},
+    "gunicorn": {"workers", "worker_class", "threads", "notifier_port", "nginx"},
+    "uwsgi": {"processes", "threads", "notifier_port", "nginx"},
+    "flask-dev": set(),
+    "notifier": set(),
+}
+FLAVOURS = tuple(FLAVOUR_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -32,18 +42,6 @@ class ServeOptions:
     no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
     executor_threads: int = 16
     notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port
-
-
-# The serve options each flavour reads (besides --host and --port). Any other one given to a flavour
-# is refused, so `forum serve wsgi-container --processes 4` says it will not fork rather than run one process.
-FLAVOUR_OPTIONS = {
-    "tornado": {"processes", "nginx"},
-    "wsgi-container": {"no_executor", "executor_threads", "nginx"},
-    "gunicorn": {"workers", "worker_class", "threads", "notifier_port", "nginx"},
-    "uwsgi": {"processes", "threads", "notifier_port", "nginx"},
-    "flask-dev": set(),
-    "notifier": set(),
-}
 
 
 def check_serve_options(options: ServeOptions) -> None:
