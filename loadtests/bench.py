@@ -307,6 +307,7 @@ class Bench:
     # -- one flavour -------------------------------------------------------------------------------
 
     def users(self, scenario: str) -> list[int]:
+        """The user counts a scenario steps through: its own fixed ones (reader-max), else --users."""
         return STEP_USERS.get(scenario, self.options.users)
 
     def measure(self, flavour: Flavour, progress: Progress, task: Any) -> None:
