@@ -1,7 +1,7 @@
 """The Tornado application: named URLSpecs for every route, and what the handlers share.
 
 Like Tornado's ``demos/blog``, an ``Application`` subclass holds the process's resources — the
-database pool, the rate limiter, the link-preview HTTP client — made once per process, after any
+database pool, the runner's services (keys, rate-limit counters, the link-preview HTTP client) — made once per process, after any
 fork, and reached from handlers as ``self.application.db`` and so on.
 """
 
@@ -61,10 +61,12 @@ from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, metrics
 from shared.config import Settings
+from shared.keys import Keys
 from shared.linkpreview import allow_list
 from shared.notifier import Hub
-from shared.ratelimit import make_async_limiter
+from shared.ratelimit import AsyncRedisCounters, rules_from
 from shared.storage.drivers import CoroutineDatabase
+from shared.storage.runners import Services
 
 access_log = logging.getLogger("tornado.access")
 # One stylesheet for both apps: shared/static (the Flask app serves the same directory).
@@ -173,9 +175,13 @@ class ForumApplication(tornado.web.Application):
     def __init__(self, settings: Settings, db: CoroutineDatabase) -> None:
         self.forum_settings = settings
         self.db = db
-        self.limiter = make_async_limiter(settings)
         self.http_client = PreviewClient(allow_list(settings))
         self.hub = Hub(settings)   # this process's WebSockets; started by the server (Redis, if set)
+        # What the runner performs effects against: this app's keys, the sockets, the rate-limit
+        # counters (Redis when set, else the database) and the link-preview fetcher.
+        self.services = Services(keys=Keys.from_settings(settings), publish=self.hub.publish,
+                                 counters=AsyncRedisCounters(settings.redis_url) if settings.redis_url else None,
+                                 fetch=self.http_client.fetch, rules=rules_from(settings))
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
         super().__init__(
             urls(settings),
@@ -208,7 +214,8 @@ class ForumApplication(tornado.web.Application):
     async def close(self) -> None:
         """Release what the application made (the pool is the server's: it closes it last)."""
         self.http_client.close()
-        await self.limiter.store.close()
+        if self.services.counters is not None:
+            await self.services.counters.close()
         await self.hub.close()
 
 

@@ -34,7 +34,7 @@ from tornado.httpserver import HTTPServer
 
 from async_app.app import ForumApplication, make_app
 from async_app.handlers.ws import SocketApplication, notifier_app
-from shared import bootstrap, http
+from shared import http
 from shared.cli import ServeOptions
 from shared.config import ConfigError, Settings
 from shared.errors import ForumError
@@ -135,7 +135,6 @@ def _fork(processes: int) -> int:
 def serve(settings: Settings, options: ServeOptions) -> int:
     """``forum serve tornado``: returns the exit code (0 after a graceful stop, 1 if it cannot start)."""
     logging.getLogger().setLevel(settings.log_level.upper())
-    bootstrap.configure(settings)
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     processes = options.processes or tornado.process.cpu_count()   # 0: one per CPU
     if processes > 1 and not settings.redis_url:
@@ -162,7 +161,6 @@ def serve_notifier(settings: Settings, options: ServeOptions) -> int:
     if not settings.redis_url:
         print("forum: the notifier needs FORUM_REDIS_URL (the WSGI workers publish there)", file=sys.stderr)
         return 2
-    bootstrap.configure(settings)
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     try:
         return _run(serve_process(settings, sockets, announce=True, name="notifier", make=notifier_app))

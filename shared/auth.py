@@ -4,8 +4,10 @@ Passwords: argon2id at OWASP's minimum cost (19 MiB, 2 passes, 1 lane) so a logi
 milliseconds and stays off the event loop (operations yield ``Compute(hash_password, ...)``). A
 login for an unknown user verifies against a dummy hash, so both failures take the same time.
 
-Tokens: HS256 only, ``exp``/``iat``/``sub`` required, and a ``ver`` claim that must equal the user's
-``token_version``: changing the password bumps it, so every older token stops working at once.
+Tokens: HS256 only, signed with the application's key (:mod:`shared.keys`), ``exp``/``iat``/``sub``
+required, and a ``ver`` claim that must equal the user's ``token_version`` (checked by
+``shared.storage.sessions.authenticate``): changing the password bumps it, so every older token
+stops working at once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.errors import Unauthorized
-from shared.storage.effects import Op, Query, read_only
+from shared.keys import current as current_keys
 from shared.validation import MAX_ID
 
 
@@ -81,34 +83,20 @@ def is_common_password(password: str) -> bool:
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
-MIN_KEY_BYTES = 32
-_key = b""
-_ttl = 86400
-
-
-def configure(secret: bytes, ttl: int) -> None:
-    """Set the signing key and token lifetime (once, at start-up, from the settings)."""
-    global _key, _ttl
-    if len(secret) < MIN_KEY_BYTES:
-        raise ValueError(f"the token key must be at least {MIN_KEY_BYTES} bytes")
-    _key, _ttl = secret, ttl
 
 
 def issue_token(user_id: int, token_version: int) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
-    if not _key:
-        raise RuntimeError("shared.auth.configure() was not called")
+    """A token signed with the current application's key (:mod:`shared.keys`), and its lifetime in seconds."""
+    keys = current_keys()
     issued = int(time.time())
-    claims = {"sub": str(user_id), "iat": issued, "exp": issued + _ttl, "ver": token_version}
-    return jwt.encode(claims, _key, algorithm=ALGORITHM), _ttl
+    claims = {"sub": str(user_id), "iat": issued, "exp": issued + keys.token_ttl, "ver": token_version}
+    return jwt.encode(claims, keys.token, algorithm=ALGORITHM), keys.token_ttl
 
 
 def decode_token(token: str) -> tuple[int, int]:
-    """``(user_id, token_version)`` from a token this server signed; anything else is a 401."""
-    if not _key:
-        raise RuntimeError("shared.auth.configure() was not called")
+    """``(user_id, token_version)`` from a token this application signed; anything else is a 401."""
     try:
-        claims = jwt.decode(token, _key, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
+        claims = jwt.decode(token, current_keys().token, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
                             options={"require": ["exp", "iat", "sub", "ver"]})
     except jwt.PyJWTError as exc:
         raise Unauthorized("The token is invalid or expired.") from exc
@@ -116,13 +104,3 @@ def decode_token(token: str) -> tuple[int, int]:
     if not (isinstance(sub, str) and sub.isdigit() and 0 < int(sub) <= MAX_ID) or type(ver) is not int:
         raise Unauthorized("The token is invalid or expired.")
     return int(sub), ver
-
-
-@read_only
-def authenticate(token: str) -> Op[Viewer]:
-    """The viewer a bearer token names, if that user still exists and the token is not outdated."""
-    user_id, version = decode_token(token)
-    current = yield Query("SELECT token_version FROM users WHERE id = %s", (user_id,), "value")
-    if current is None or int(current) != version:
-        raise Unauthorized("The token is invalid or expired.")
-    return Viewer(user_id)

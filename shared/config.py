@@ -47,6 +47,11 @@ class Settings:
     ws_ping_interval: float = 30.0        # seconds between WebSocket pings; nginx's /ws/ read timeout is 10x this
     trusted_proxies: str = "127.0.0.1,::1"  # X-Real-IP / X-Forwarded-For honoured only from these
     log_level: str = "info"
+    # Rate limits, "count/seconds" (shared.ratelimit): counted in Redis when redis_url is set, else in the database
+    limit_login: str = "5/900"            # attempts on one account
+    limit_login_address: str = "20/900"   # failed logins from one client address
+    limit_guestbook: str = "5/60"         # guestbook entries from one client address
+    limit_posting: str = "30/60"          # posts, comments, questions and answers by one user
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -97,7 +97,8 @@ class TooManyRequests(ForumError):
     status, title = 429, "Too Many Requests"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many requests; try again later.", headers={"Retry-After": str(max(1, retry_after))})
+        seconds = max(1, retry_after)
+        super().__init__(f"Too many requests; try again in {seconds} second{'' if seconds == 1 else 's'}.", headers={"Retry-After": str(seconds)})
 
 
 class BadGateway(ForumError):

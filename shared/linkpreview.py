@@ -1,9 +1,9 @@
 """Link previews, written once: which URLs may be fetched, how redirects are followed, what is read.
 
-A preview is a plan (:func:`preview`): a generator that yields one :class:`Fetch` per hop and is
-sent back a :class:`Reply`, so the redirect rules and the parsing live here once while each app
-fetches the way its concurrency model wants: :func:`preview_sync` below with ``http.client`` (Flask),
-Tornado's ``AsyncHTTPClient`` in ``async_app``.
+A preview is an operation (:func:`preview`) that yields one ``Fetch`` effect per hop and is sent
+back a ``Reply``, so the redirect rules and the parsing live here once while each app fetches the
+way its concurrency model wants: :func:`fetch_sync` below with ``http.client`` (Flask), Tornado's
+curl client in ``async_app``. The runner hands each ``Fetch`` to the app's fetcher.
 
 The SSRF guard: every hop's host is resolved, and *every* address it resolves to must be public
 (:func:`vet`); the connection is then made to a vetted address, never to a second lookup of the
@@ -22,14 +22,13 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
 from shared.config import Settings
 from shared.errors import BadGateway, Invalid
+from shared.storage.effects import Fetch, Op, Reply, Target
 
 MAX_BYTES = 1024 * 1024        # read at most this much of a page
 TIMEOUT = 5.0                  # seconds for the whole preview, redirects included
@@ -39,35 +38,6 @@ USER_AGENT = "forum-link-preview/1.0"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 Address: TypeAlias = tuple[int, Any]   # (address family, socket address) as getaddrinfo gives them
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    url: str
-    scheme: str
-    host: str
-    port: int
-
-    @property
-    def path(self) -> str:
-        """What goes on the request line: path and query, never the fragment."""
-        parts = urlsplit(self.url)
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    """One GET the runner must make; ``timeout`` is what is left of the whole preview's time."""
-
-    target: Target
-    timeout: float
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    headers: Mapping[str, str]   # case-insensitive lookups are the runner's business: pass lower-case keys
-    body: bytes                  # at most MAX_BYTES
 
 
 def parse_url(raw: str | None) -> Target:
@@ -158,11 +128,11 @@ def _ip_literal(host: str, port: int, family: int) -> Address | None:
     return None
 
 
-Plan: TypeAlias = Generator[Fetch, Reply, dict[str, Any]]
+def preview(raw_url: str | None) -> Op[dict[str, Any]]:
+    """Fetch the page (following up to MAX_REDIRECTS redirects, each re-checked) and read its tags.
 
-
-def preview(raw_url: str | None) -> Plan:
-    """Fetch the page (following up to MAX_REDIRECTS redirects, each re-checked) and read its tags."""
+    An operation like any other, with no query: one ``Fetch`` effect per hop, which the runner hands
+    to the app's fetcher (:func:`fetch_sync` here for Flask, curl in ``async_app``)."""
     first = target = parse_url(raw_url)
     deadline = time.monotonic() + TIMEOUT
     for _hop in range(MAX_REDIRECTS + 1):
@@ -271,7 +241,9 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def fetch_sync(fetch: Fetch, allow: frozenset[str]) -> Reply:
-    """One hop with ``http.client``: resolve, vet, connect to the vetted address, read ≤ MAX_BYTES."""
+    """One hop with ``http.client``: resolve, vet, connect to the vetted address, read ≤ MAX_BYTES.
+
+    The blocking app's fetcher (``Services.fetch``, with ``allow`` bound)."""
     target = fetch.target
     address = resolve_sync(target.host, target.port, allow)[0]
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
@@ -285,15 +257,3 @@ def fetch_sync(fetch: Fetch, allow: frozenset[str]) -> Reply:
         raise BadGateway("the page could not be fetched") from exc
     finally:
         conn.close()
-
-
-def preview_sync(raw_url: str | None, settings: Settings) -> dict[str, Any]:
-    """``GET /link-preview`` for a blocking app: run the plan with :func:`fetch_sync`."""
-    allow = allow_list(settings)
-    plan = preview(raw_url)
-    try:
-        fetch = next(plan)
-        while True:
-            fetch = plan.send(fetch_sync(fetch, allow))
-    except StopIteration as done:
-        return done.value

@@ -3,7 +3,8 @@
 A cursor is the sort key of the last item a client saw, JSON-encoded, HMAC-signed and base64url'd.
 A page is ``WHERE (sort key) < (cursor key) ORDER BY sort key LIMIT n + 1``: it costs the same at
 the millionth row as at the first, and rows added meanwhile never shift what the next page holds.
-A cursor that was not made by this server (edited, truncated, from another deployment) is a 400.
+A cursor that was not made by this application (edited, truncated, signed with another app's key:
+:mod:`shared.keys`) is a 400.
 """
 
 from __future__ import annotations
@@ -17,21 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import BadRequest
+from shared.keys import current as current_keys
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-_key = b"forum-cursor-key-unset"
-
-
-def configure(secret: bytes) -> None:
-    """Derive the cursor-signing key from the process's secret (called once at start-up)."""
-    global _key
-    _key = hmac.new(secret, b"forum pagination cursor", hashlib.sha256).digest()
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
     payload = json.dumps(list(key), separators=(",", ":")).encode()
-    mac = hmac.new(_key, payload, hashlib.sha256).digest()[:12]
+    mac = hmac.new(current_keys().cursor, payload, hashlib.sha256).digest()[:12]
     return base64.urlsafe_b64encode(mac + payload).rstrip(b"=").decode()
 
 
@@ -41,7 +36,7 @@ def decode_cursor(cursor: str) -> list[Any]:
     except (ValueError, TypeError) as exc:
         raise BadRequest("cursor: not a cursor this server made") from exc
     mac, payload = raw[:12], raw[12:]
-    if len(cursor) > 512 or not hmac.compare_digest(mac, hmac.new(_key, payload, hashlib.sha256).digest()[:12]):
+    if len(cursor) > 512 or not hmac.compare_digest(mac, hmac.new(current_keys().cursor, payload, hashlib.sha256).digest()[:12]):
         raise BadRequest("cursor: not a cursor this server made")
     key = json.loads(payload)
     if not isinstance(key, list):

@@ -1,29 +1,29 @@
-"""Rate limits, written once: the rules, the decisions, and two ways to count (one process or Redis).
+"""Rate limits, written once: the rules (settings), the checks (operations) and where they count.
 
-The same trick as ``shared.storage``: a limit check is a small generator that *yields* counter
-commands (:class:`Peek`, :class:`Hit`, :class:`Reset`) and decides from what it is sent back. A
-blocking runner (:func:`run_sync`, Flask) and a coroutine runner (:func:`run_async`, Tornado) drive
-the same generator against a store: :class:`MemoryStore` for one process, or Redis when
-``settings.redis_url`` is set, so every process and both flavours share one count.
+A check is an operation like any other: it yields :class:`~shared.storage.effects.Hit` and decides
+from the :class:`~shared.storage.effects.Count` it is sent back. The runner counts *first*, atomically,
+and only then does the check decide, so fifty simultaneous wrong passwords for one account get fifty
+different counts and only the first five are checked (RELIABILITY 40). Where the counts live is the
+runner's business: in Redis when ``settings.redis_url`` is set (every process on every host), else
+in the database (``shared.storage.ratelimits``: every worker of one deployment, RELIABILITY 42).
 
 Counting is a fixed window per key: the first hit starts a window of ``rule.window`` seconds and
-``Retry-After`` is what is left of it. Simple, cheap, and good enough to stop guessing passwords.
+``Retry-After`` is what is left of it. Every rule is a setting (``FORUM_LIMIT_LOGIN=5/900`` ...).
 
-    limit = make_async_limiter(settings)
-    await limit.run(check_login(login, address))     # 429 if already over
+    yield from throttle("guestbook", address)          # 429 once the sixth entry in a minute arrives
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Generator
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
-from shared.config import Settings
+from shared.config import ConfigError, Settings
 from shared.errors import TooManyRequests
+from shared.storage.effects import Count, Hit, Op, Reset
 
 log = logging.getLogger("forum.ratelimit")
 
@@ -33,146 +33,112 @@ class Rule:
     name: str
     limit: int       # this many in one window is allowed; one more is refused
     window: int      # seconds
-    per: Literal["address", "user", "login"]
 
 
-LOGIN_PER_LOGIN = Rule("login", 5, 15 * 60, "login")           # failures for one username/email
-LOGIN_PER_ADDRESS = Rule("login-address", 20, 15 * 60, "address")  # failures from one client address
-GUESTBOOK = Rule("guestbook", 5, 60, "address")
-POSTING = Rule("posting", 30, 60, "user")
+# The settings that hold each rule, as "count/seconds" (see shared.config.Settings).
+RULE_SETTINGS: dict[str, str] = {
+    "login": "limit_login",                   # attempts on one account
+    "login-address": "limit_login_address",   # failed logins from one client address
+    "guestbook": "limit_guestbook",           # entries from one client address
+    "posting": "limit_posting",               # posts, comments, questions, answers by one user
+}
 
-# Which write routes (method, path as in shared.routes) a throttle applies to.
-ROUTE_RULES: dict[tuple[str, str], Rule] = {
-    ("POST", "/guestbook"): GUESTBOOK,
-    ("POST", "/groups/{group_id}/posts"): POSTING,
-    ("POST", "/posts/{post_id}/comments"): POSTING,
-    ("POST", "/questions"): POSTING,
-    ("POST", "/questions/{question_id}/answers"): POSTING,
+# Which write routes (method, path as in shared.routes) a throttle applies to, and who it counts.
+ROUTE_RULES: dict[tuple[str, str], tuple[str, Literal["address", "user"]]] = {
+    ("POST", "/guestbook"): ("guestbook", "address"),
+    ("POST", "/groups/{group_id}/posts"): ("posting", "user"),
+    ("POST", "/posts/{post_id}/comments"): ("posting", "user"),
+    ("POST", "/questions"): ("posting", "user"),
+    ("POST", "/questions/{question_id}/answers"): ("posting", "user"),
 }
 
 
-# -- the commands a limit check yields -------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Peek:
-    """Read a counter without moving it: sent back ``(count, seconds_left)``."""
-
-    key: str
-    window: int
+def parse_rule(name: str, text: str) -> Rule:
+    """``"5/900"`` → five in 900 seconds; anything else stops start-up with a one-line message."""
+    count, _, seconds = str(text).partition("/")
+    if not (count.strip().isdigit() and seconds.strip().isdigit() and int(seconds) > 0):
+        raise ConfigError(f"rate limit {name}: expected 'count/seconds' such as 5/900, not {text!r}")
+    return Rule(name, int(count), int(seconds))
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """Add one to a counter (starting a window if none runs): sent back ``(count, seconds_left)``."""
-
-    key: str
-    window: int
+def rules_from(settings: Settings) -> dict[str, Rule]:
+    """Every rule, from its setting."""
+    return {name: parse_rule(name, getattr(settings, setting)) for name, setting in RULE_SETTINGS.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Reset:
-    key: str
+# -- the checks, as operations ----------------------------------------------------------------------
+
+def throttle(rule: str, who: str) -> Op[None]:
+    """Count one request; 429 once more than the rule's limit arrive in one window."""
+    count: Count = yield Hit(rule, who)
+    if count.over:
+        raise TooManyRequests(count.retry_after)
 
 
-Command: TypeAlias = Peek | Hit | Reset
-Check: TypeAlias = Generator[Command, Any, None]
-
-
-def _key(rule: Rule, who: str) -> str:
-    return f"forum:rl:{rule.name}:{who}"
-
-
-def _login_keys(login: str, address: str) -> list[tuple[Rule, str]]:
-    return [(LOGIN_PER_LOGIN, login.strip().lower()), (LOGIN_PER_ADDRESS, address)]
-
-
-def check_login(login: str, address: str) -> Check:
-    """Before checking a password: 429 if this login or this address already failed too often."""
-    for rule, who in _login_keys(login, address):
-        count, left = yield Peek(_key(rule, who), rule.window)
-        if count >= rule.limit:
-            raise TooManyRequests(left)
-
-
-def login_failed(login: str, address: str) -> Check:
-    """Count one failure against both the login and the address."""
-    for rule, who in _login_keys(login, address):
-        yield Hit(_key(rule, who), rule.window)
-
-
-def login_succeeded(login: str) -> Check:
-    """A right password clears that login's failures (the address keeps its count)."""
-    yield Reset(_key(LOGIN_PER_LOGIN, login.strip().lower()))
-
-
-def throttle(rule: Rule, who: str) -> Check:
-    """Count one request; 429 once more than ``rule.limit`` arrive in one window."""
-    count, left = yield Hit(_key(rule, who), rule.window)
-    if count > rule.limit:
-        raise TooManyRequests(left)
-
-
-def throttle_route(method: str, path: str, user_id: int | None, address: str) -> Check:
+def throttle_route(method: str, path: str, user_id: int | None, address: str) -> Op[None]:
     """The throttle for one request to a route of ``shared.routes``, if any applies."""
-    rule = ROUTE_RULES.get((method, path))
-    if rule is not None:
-        who = str(user_id) if rule.per == "user" and user_id is not None else address
-        yield from throttle(rule, who)
+    found = ROUTE_RULES.get((method, path))
+    if found is not None:
+        rule, per = found
+        yield from throttle(rule, str(user_id) if per == "user" and user_id is not None else address)
 
 
-# -- stores ----------------------------------------------------------------------------------------
-
-class MemoryStore:
-    """Counters for one process (a lock, because Flask may serve from threads)."""
-
-    MAX_KEYS = 100_000   # bounded memory: expired windows are swept when the table grows this big
-
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}   # key -> (count, window ends at)
-        self._lock = threading.Lock()
-
-    def perform(self, command: Command) -> Any:
-        now = time.monotonic()
-        with self._lock:
-            if isinstance(command, Reset):
-                self._counts.pop(command.key, None)
-                return None
-            count, ends = self._counts.get(command.key, (0, now + command.window))
-            if ends <= now:
-                count, ends = 0, now + command.window
-            if isinstance(command, Hit):
-                count += 1
-                if len(self._counts) >= self.MAX_KEYS:
-                    self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-                self._counts[command.key] = (count, ends)
-            return count, max(1, int(ends - now + 0.999))
+def login_attempt(account: str, address: str) -> Op[None]:
+    """Count an attempt on this account and from this address, then refuse it (429) if either is over."""
+    per_account: Count = yield Hit("login", account)
+    per_address: Count = yield Hit("login-address", address)
+    for count in (per_account, per_address):
+        if count.over:
+            raise TooManyRequests(count.retry_after)
 
 
-def _queue(pipe: Any, command: Command) -> None:
-    """The Redis commands for one counter command (the same for the blocking and asyncio clients)."""
-    if isinstance(command, Reset):
-        pipe.delete(command.key)
-    elif isinstance(command, Peek):
-        pipe.get(command.key)
-        pipe.ttl(command.key)
+def login_succeeded(account: str, address: str) -> Op[None]:
+    """A right password clears the account's count and gives the address its attempt back."""
+    yield Reset("login", account)
+    yield Hit("login-address", address, by=-1)
+
+
+def account_key(login: str) -> str:
+    """The counter key of a login that names no account: what a lenient collation would match.
+
+    A login that matches an account is counted by that account's id, whatever was typed (the
+    database did the matching). A login that matches none is counted by this folding, so look-alike
+    spellings of one unknown name (case, full-width letters, accents, zero-width characters) still
+    share one counter (RELIABILITY 41, UTS #39).
+    """
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", login).casefold())
+    kept = (ch for ch in folded if not unicodedata.combining(ch) and unicodedata.category(ch) not in ("Cf", "Zs", "Cc"))
+    return "name:" + "".join(kept)
+
+
+# -- where counts live when Redis is configured -----------------------------------------------------
+
+def _queue(pipe: Any, rule: Rule, effect: Hit | Reset) -> None:
+    """The Redis commands for one counter effect (the same for the blocking and asyncio clients)."""
+    key = f"forum:rl:{rule.name}:{effect.key}"
+    if isinstance(effect, Reset):
+        pipe.delete(key)
     else:
-        pipe.set(command.key, 0, ex=command.window, nx=True)   # start a window if none runs
-        pipe.incr(command.key)
-        pipe.ttl(command.key)
+        pipe.set(key, 0, ex=rule.window, nx=True)   # start a window if none runs
+        pipe.incrby(key, effect.by)
+        pipe.ttl(key)
 
 
-def _answer(command: Command, replies: list[Any]) -> Any:
-    if isinstance(command, Reset):
+def _answer(rule: Rule, effect: Hit | Reset, replies: list[Any]) -> Count | None:
+    if isinstance(effect, Reset):
         return None
     count, ttl = int(replies[-2] or 0), int(replies[-1])
-    return count, ttl if ttl > 0 else command.window
+    return Count(count, rule.limit, ttl if ttl > 0 else rule.window)
 
 
-_FAIL_OPEN: Any = (0, 1)   # Redis down: let requests through (logged) rather than answer 500
+def _fail_open(rule: Rule, exc: Exception) -> Count:
+    """Redis down: let requests through (logged) rather than answer 500."""
+    log.warning("rate limit store unavailable, not limiting: %s", exc)
+    return Count(0, rule.limit, 1)
 
 
-class RedisStore:
-    """Counters in Redis, shared by every process; for the blocking client (Flask)."""
+class RedisCounters:
+    """Counters in Redis, shared by every process on every host; the blocking client (Flask)."""
 
     def __init__(self, url: str) -> None:
         import redis
@@ -180,20 +146,19 @@ class RedisStore:
         self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
-    def perform(self, command: Command) -> Any:
+    def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
         pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, command)
+        _queue(pipe, rule, effect)
         try:
-            return _answer(command, pipe.execute())
+            return _answer(rule, effect, pipe.execute())
         except self._error as exc:
-            log.warning("rate limit store unavailable, not limiting: %s", exc)
-            return _FAIL_OPEN
+            return _fail_open(rule, exc)
 
     def close(self) -> None:
         self._redis.close()
 
 
-class AsyncRedisStore:
+class AsyncRedisCounters:
     """The same counters through ``redis.asyncio`` (Tornado)."""
 
     def __init__(self, url: str) -> None:
@@ -202,66 +167,16 @@ class AsyncRedisStore:
         self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
-    async def perform(self, command: Command) -> Any:
+    async def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
         pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, command)
+        _queue(pipe, rule, effect)
         try:
-            return _answer(command, await pipe.execute())
+            return _answer(rule, effect, await pipe.execute())
         except self._error as exc:
-            log.warning("rate limit store unavailable, not limiting: %s", exc)
-            return _FAIL_OPEN
+            return _fail_open(rule, exc)
 
     async def close(self) -> None:
         await self._redis.aclose()
 
 
-class AsyncMemoryStore(MemoryStore):
-    """The in-process counters behind the coroutine interface (no I/O, so no waiting)."""
-
-    async def perform(self, command: Command) -> Any:  # type: ignore[override]
-        return super().perform(command)
-
-    async def close(self) -> None:
-        return None
-
-
-# -- runners ---------------------------------------------------------------------------------------
-
-class Limiter:
-    """Drives limit checks against a blocking store."""
-
-    def __init__(self, store: MemoryStore | RedisStore) -> None:
-        self.store = store
-
-    def run(self, check: Check) -> None:
-        """Run one check; raises :class:`TooManyRequests` (429 with Retry-After) when over."""
-        try:
-            command = next(check)
-            while True:
-                command = check.send(self.store.perform(command))
-        except StopIteration:
-            return
-
-
-class AsyncLimiter:
-    """The same loop with ``await`` (Tornado)."""
-
-    def __init__(self, store: AsyncMemoryStore | AsyncRedisStore) -> None:
-        self.store = store
-
-    async def run(self, check: Check) -> None:
-        try:
-            command = next(check)
-            while True:
-                command = check.send(await self.store.perform(command))
-        except StopIteration:
-            return
-
-
-def make_limiter(settings: Settings) -> Limiter:
-    """Redis when ``redis_url`` is set (counts shared by all processes), else this process's memory."""
-    return Limiter(RedisStore(settings.redis_url) if settings.redis_url else MemoryStore())
-
-
-def make_async_limiter(settings: Settings) -> AsyncLimiter:
-    return AsyncLimiter(AsyncRedisStore(settings.redis_url) if settings.redis_url else AsyncMemoryStore())
+Rules = Mapping[str, Rule]

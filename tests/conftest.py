@@ -26,7 +26,9 @@ import pymysql
 import pytest
 import pytest_asyncio
 
+from shared import keys
 from shared.config import Settings
+from shared.keys import Keys
 from shared.storage.drivers import BlockingDatabase, CoroutineDatabase, open_async, open_sync
 from shared.storage.migrate import migrate
 
@@ -41,6 +43,15 @@ def make_settings(url: str, **overrides: Any) -> Settings:
     """Settings for a test: a fixed secret, a small pool and a short acquire timeout."""
     values: dict[str, Any] = {"database_url": url, "secret": TEST_SECRET, "pool_size": 4, "pool_timeout": 2.0}
     return Settings(**{**values, **overrides})
+
+
+@pytest.fixture(autouse=True)
+def test_keys() -> Iterator[Keys]:
+    """The test secret's keys, lent to every test (as a runner lends an app's keys to its operations),
+    so a test can make or read a token or a cursor itself."""
+    made = Keys.from_secret(TEST_SECRET.encode())
+    with keys.using(made):
+        yield made
 
 
 @pytest.fixture

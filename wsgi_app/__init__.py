@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from shared import bootstrap, http
+from shared import http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, pages, site
 from wsgi_app.middleware import AccessLog, TrustedProxies
@@ -34,7 +34,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     config = dict(config or {})
     settings = load_settings({k: v for k, v in config.items() if k.islower()})
-    bootstrap.configure(settings)
 
     # One stylesheet for both apps: shared/static (the Tornado app serves the same directory).
     app = Flask(__name__, static_folder=str(Path(__file__).resolve().parent.parent / "shared" / "static"))

@@ -14,6 +14,7 @@ threads while in use (RELIABILITY 9).
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -21,12 +22,14 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
-from shared import ratelimit
 from shared.config import Settings
+from shared.keys import Keys
+from shared.linkpreview import allow_list, fetch_sync
 from shared.notifier import worker_publisher
+from shared.ratelimit import RedisCounters, rules_from
 from shared.storage.drivers import BlockingDatabase, open_sync
 from shared.storage.effects import Op
-from shared.storage.runners import Publisher, run_sync
+from shared.storage.runners import Publisher, Services, run_sync
 
 T = TypeVar("T")
 
@@ -68,23 +71,30 @@ def _open(settings: Settings) -> BlockingDatabase:
 
 
 def run(op: Op[T]) -> T:
-    """Run one operation in one transaction on this process's pool; what it publishes goes to the
-    WebSockets (see :func:`publisher`)."""
-    return run_sync(get_db(), op, publish=publisher())
+    """Run one operation on this process's pool with this app's services (see :func:`services`)."""
+    return run_sync(get_db(), op, services())
 
 
-def publisher() -> Publisher | None:
+def services() -> Services:
+    """What the runner performs effects against, made once per process: this app's keys, where
+    committed notifications are announced (:func:`publisher`), the rate-limit counters (Redis when
+    configured, else the database) and the link-preview fetcher (``http.client``: this thread waits)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return per_process(app, "services", lambda: _services(app))
+
+
+def _services(app: Flask) -> Services:
+    settings: Settings = app.extensions["forum"]
+    return Services(keys=Keys.from_settings(settings), publish=publisher(app),
+                    counters=RedisCounters(settings.redis_url) if settings.redis_url else None,
+                    fetch=functools.partial(fetch_sync, allow=allow_list(settings)), rules=rules_from(settings))
+
+
+def publisher(app: Flask) -> Publisher | None:
     """Where committed notifications are announced: the hub of the wsgi-container process (which
     holds the sockets itself, ``forum.publish``), else Redis when configured, else nowhere."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     hub: Publisher | None = app.extensions.get("forum.publish")
-    return hub or per_process(app, "publisher", lambda: worker_publisher(app.extensions["forum"]))
-
-
-def limiter() -> ratelimit.Limiter:
-    """This process's rate limiter (in memory, or Redis shared by all processes when configured)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return per_process(app, "limiter", lambda: ratelimit.make_limiter(app.extensions["forum"]))
+    return hub or worker_publisher(app.extensions["forum"])
 
 
 def close(app: Flask) -> None:

@@ -15,7 +15,7 @@ import orjson
 import tornado.web
 
 from shared import http
-from shared.auth import ANONYMOUS, Viewer, authenticate
+from shared.auth import ANONYMOUS, Viewer
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
     ForumError,
@@ -27,6 +27,7 @@ from shared.errors import (
 )
 from shared.storage.effects import Op
 from shared.storage.runners import run_async
+from shared.storage.sessions import authenticate
 
 if TYPE_CHECKING:
     from async_app.app import ForumApplication
@@ -102,9 +103,9 @@ class BaseHandler(ProblemMixin):
             self.current_user = self.viewer.user_id
 
     async def run(self, op: Op[Any]) -> Any:
-        """Run one shared operation in one transaction on this process's pool; what it publishes
-        after the commit goes to the WebSockets through the process's hub."""
-        return await run_async(self.application.db, op, publish=self.application.hub.publish)
+        """Run one shared operation on this process's pool with the application's services (keys,
+        counters, fetcher); what it publishes after the commit goes to the WebSockets."""
+        return await run_async(self.application.db, op, self.application.services)
 
     def query(self) -> dict[str, str]:
         """The query string as ``{name: first value}`` (what operations take); bad UTF-8 is a 400."""

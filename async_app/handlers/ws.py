@@ -27,15 +27,16 @@ from tornado.web import URLSpec, url
 
 from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
-from shared.auth import ANONYMOUS, Viewer, authenticate
+from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError
+from shared.keys import Keys
 from shared.notifier import Hub
 from shared.storage.drivers import CoroutineDatabase
 from shared.storage.effects import Publish
 from shared.storage.notifications import get_notification, unread_count
-from shared.storage.runners import run_async
-from shared.storage.sessions import COOKIE_NAME, session_viewer
+from shared.storage.runners import Services, run_async
+from shared.storage.sessions import COOKIE_NAME, authenticate, session_viewer
 
 log = logging.getLogger("forum.ws")
 
@@ -54,6 +55,7 @@ class SocketHost(Protocol):
 
     db: CoroutineDatabase
     hub: Hub
+    services: Services
 
 
 class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
@@ -87,7 +89,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         return by_cookie
 
     async def run(self, op: Any) -> Any:
-        return await run_async(self.application.db, op)
+        return await run_async(self.application.db, op, self.application.services)
 
     def open(self, *args: str, **kwargs: str) -> None:
         self.application.hub.subscribe(self.viewer.require(), self)
@@ -137,6 +139,7 @@ class SocketApplication(tornado.web.Application):
         self.forum_settings = settings
         self.db = db
         self.hub = hub
+        self.services = Services(keys=Keys.from_settings(settings))   # the sockets only read: keys suffice
         self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
         super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler,
                          **socket_settings(settings))

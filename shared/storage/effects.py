@@ -1,4 +1,4 @@
-"""The effects an operation may yield, and nothing else.
+"""The effects an operation may yield, and nothing else: the one language every rule is written in.
 
 A forum operation is a short chain of round trips: read, decide, write. We write it once as a
 generator that *yields* each effect and is sent back its result. A blocking runner
@@ -10,15 +10,35 @@ with one set of generators and two waiting strategies.
         n = yield Query("UPDATE users SET nickname = %s WHERE id = %s", (nickname, user_id), "rowcount")
         return n
 
+The vocabulary:
+
+===================  ==========================================================  ==================
+effect               what the runner does                                        sent back
+===================  ==========================================================  ==================
+``Query``            one SQL round trip, inside the current transaction           rows, row, value...
+``Transaction``      commits what came before; what follows runs in a new one     None
+``Compute``          CPU work (argon2, Pillow, Markdown): in an executor          its return value
+``Hit`` / ``Reset``  a rate-limit counter, counted first and atomically           :class:`Count`
+``Fetch``            one outbound HTTP GET to a vetted address                    :class:`Reply`
+``Publish``          after the commit, to the user's open sockets                 None
+===================  ==========================================================  ==================
+
+Only ``Query`` and ``Publish`` belong inside a transaction. ``Compute``, ``Hit``/``Reset`` and
+``Fetch`` never run while a writing transaction is open (the runner refuses: that would hold
+SQLite's only write lock, or a pooled connection, for as long as a hash or a network call takes);
+an operation that needs one after writing ends its transaction first with ``yield Transaction()``.
+A read-only stretch holds no transaction, so the runner just gives its connection back first.
+
 A forgotten ``yield`` makes the query silently do nothing: the tests run every operation.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, TypeAlias, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -43,14 +63,98 @@ class Query:
 
 
 @dataclass(frozen=True, slots=True)
+class Transaction:
+    """A boundary: commit what came before; the queries that follow run in a new transaction.
+
+    ``read_only=True`` opens none at all: each SELECT runs on its own in autocommit (one round trip
+    instead of three for a one-query read), readers never queue behind SQLite's one writer, and
+    CPU work may follow without holding anything. The transaction itself is opened lazily, by the
+    first ``Query`` after the boundary, so ``Compute`` steps before it hold no connection.
+    """
+
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Compute:
-    """CPU-heavy work (argon2) the runner must keep off the event loop.
+    """CPU-heavy work (argon2, Pillow, Markdown) the runner must keep off the event loop.
 
     The blocking runner calls ``fn(*args)`` inline; the coroutine runner sends it to an executor.
     """
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Count ``by`` against ``rule``'s counter for ``key`` (a window starts with the first hit).
+
+    Counted *first*, atomically, then decided: fifty simultaneous attempts get fifty different counts,
+    so at most ``limit`` of them are let through. ``by=-1`` gives one back (a login that succeeded
+    does not count against its address). The rule's limit and window are settings, looked up by name.
+    """
+
+    rule: str
+    key: str
+    by: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Forget ``rule``'s counter for ``key`` (a right password clears that account's failures)."""
+
+    rule: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """What a :class:`Hit` is sent back: the count in the current window and the rule's limit."""
+
+    count: int
+    limit: int
+    retry_after: int     # seconds left in the window
+
+    @property
+    def over(self) -> bool:
+        return self.count > self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an outbound request goes: the URL, and its scheme, host and port once parsed."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def path(self) -> str:
+        """What goes on the request line: path and query, never the fragment."""
+        parts = urlsplit(self.url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One outbound GET; the runner's fetcher resolves and vets the host, then connects to that address.
+
+    ``timeout`` is what is left of the whole operation's time for it.
+    """
+
+    target: Target
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a :class:`Fetch` is sent back."""
+
+    status: int
+    headers: Mapping[str, str]   # lower-case names
+    body: bytes                  # at most the fetcher's byte limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +170,17 @@ class Publish:
     notification_id: int | None = None
 
 
-class _ReadOnly:
-    """Marker yielded first by a read-only operation (see :func:`read_only`)."""
+READ_ONLY = Transaction(read_only=True)
 
-    def __repr__(self) -> str:
-        return "READ_ONLY"
-
-
-READ_ONLY = _ReadOnly()
-
-Effect: TypeAlias = Query | Compute | Publish | _ReadOnly
+Effect: TypeAlias = Query | Transaction | Compute | Hit | Reset | Fetch | Publish
 Op: TypeAlias = Generator[Effect, Any, T]
 
 
 def read_only(fn: Callable[P, Op[T]]) -> Callable[P, Op[T]]:
-    """Mark an operation that never writes.
+    """Mark an operation that never writes: it starts with ``yield Transaction(read_only=True)``.
 
-    The runner then opens no transaction at all: each SELECT runs on its own in autocommit (one round
-    trip instead of three for a one-query read such as authentication), and readers never queue
-    behind SQLite's one writer. The price: several SELECTs of one read-only operation do not share a
-    snapshot, so a read-only operation must not depend on one (none does; see the drivers' notes).
+    The price of no transaction: several SELECTs of one read-only operation do not share a snapshot,
+    so a read-only operation must not depend on one (none does; see the drivers' notes).
     """
 
     @functools.wraps(fn)

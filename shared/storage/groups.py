@@ -20,7 +20,7 @@ from shared.clock import db_time, iso
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_summary
-from shared.storage.effects import Compute, Op, Query, read_only
+from shared.storage.effects import Compute, Op, Query, Transaction, read_only
 from shared.storage.notifications import notify
 from shared.storage.threads import Keyset, exists, fetch_page
 from shared.storage.users import record_upload
@@ -212,10 +212,14 @@ def update_group(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]
 
 
 def set_cover(viewer: Viewer, group_id: int, data: bytes, media_dir: str) -> Op[dict[str, Any]]:
-    """Replace the group's cover image (owner only), checked and re-encoded like an avatar."""
+    """Replace the group's cover image (owner only), checked and re-encoded like an avatar.
+
+    Read who owns it, decode and write the image with nothing held, then one short write."""
+    yield Transaction(read_only=True)
     user_id = yield from _owned(viewer, group_id)
     img = yield Compute(process_image, (data, MAX_COVER_BYTES, MAX_PIXELS, "cover"))
     url = yield Compute(save_image, (img, media_dir))
+    yield Transaction()
     yield Query("UPDATE forum_groups SET cover_url = %s WHERE id = %s", (url, group_id), "rowcount")
     yield from record_upload(user_id, "cover", url, img)
     return (yield from _group(viewer, group_id))

@@ -135,11 +135,11 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     user_id = viewer.require()
     check_id(group_id, "group")
     data = parse(NewPost, body)
+    html = yield from render(data.content)                       # CPU first: no transaction is open yet
     if (yield from membership_role(group_id, user_id)) is None:
         if not (yield from exists("forum_groups", group_id)):
             raise NotFound("group")
         raise Forbidden("Only members of the group may post in it.")
-    html = yield from render(data.content)
     moved = yield Query("UPDATE forum_groups SET post_count = post_count + 1 WHERE id = %s", (group_id,), "rowcount")
     if not moved:
         raise NotFound("group")
@@ -165,6 +165,7 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
     user_id = viewer.require()
     check_id(post_id, "post")
     data = parse(PostEdit, body)
+    html = (yield from render(data.content)) if data.content is not None else None
     post = yield Query("SELECT user_id, group_id FROM posts WHERE id = %s", (post_id,), "row")
     if post is None:
         raise NotFound("post")
@@ -178,7 +179,6 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
             raise Forbidden("Only the group's owner may pin or lock a post." if moderates
                             else "Only its author or the group's owner may change a post.")
     if rewrites or moderates:
-        html = (yield from render(data.content)) if data.content is not None else None
         yield from edit(POSTS, post_id, {
             "title": data.title,
             "content": data.content,

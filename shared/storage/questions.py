@@ -162,10 +162,10 @@ def _own(viewer: Viewer, question_id: int, verb: str) -> Op[int]:
 def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, Any]]:
     """The author edits title, content or category; an empty edit changes nothing."""
     data = parse(QuestionEdit, body)
+    html = (yield from render(data.content)) if data.content is not None else None
     yield from _own(viewer, question_id, "edit")
     changes = data.model_dump(exclude_none=True)
     if changes:
-        html = (yield from render(data.content)) if data.content is not None else None
         yield from edit(QUESTIONS, question_id, {
             "title": data.title, "content": data.content, "content_html": html, "category": data.category,
             "updated_at": clock.db_time(),

@@ -1,23 +1,47 @@
-"""The two runners: drive one operation inside one transaction, blocking or as a coroutine.
+"""The two runners: drive one operation, blocking or as a coroutine. Nothing else drives one.
 
-Both loops are the same; only the waiting differs. The runner owns the transaction, so no
-operation can forget to commit, and a failure half-way through leaves nothing written. ``Compute``
-effects that come before the first query (hashing a new password, decoding an upload) run before
-the transaction opens, so they never hold a connection or SQLite's write lock. ``Publish`` effects
-are kept until the transaction has committed and only then handed to the caller's ``publish``
-callback (the WebSocket fan-out, :mod:`shared.notifier`).
+Both loops are the same; only the waiting differs. The runner owns the transactions, so no
+operation can forget to commit, and a failure half-way through leaves nothing of that transaction
+written. It performs every effect of :mod:`shared.storage.effects`:
+
+- ``Query``: on the current transaction, which the first query after a boundary opens (so CPU work
+  before it holds no connection); ``Transaction`` commits it and starts the next stretch.
+- ``Compute``: inline (blocking) or in the loop's executor (coroutine). ``Hit``/``Reset``: on the
+  counters (Redis), or in the database in a short transaction of their own. ``Fetch``: through the
+  app's fetcher. None of these three runs while a writing transaction is open (RELIABILITY 46):
+  the runner refuses with a ``RuntimeError``, a bug in the operation, caught by the tests; a
+  read-only stretch simply gives its connection back first.
+- ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
+  WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
+
+The app's keys (:mod:`shared.keys`) are lent to the operation for as long as it runs (a runner
+given none, such as ``forum migrate``'s, lends none: its operations sign nothing).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    AsyncExitStack,
+    ExitStack,
+    nullcontext,
+)
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
+from shared import keys
+from shared.config import Settings
 from shared.errors import ForumError
-from shared.storage.effects import READ_ONLY, Compute, Op, Publish, Query
+from shared.keys import Keys
+from shared.ratelimit import Rule, rules_from
+from shared.storage import ratelimits
+from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Transaction
 
 T = TypeVar("T")
 Publisher = Callable[[Publish], None]
@@ -52,79 +76,145 @@ class AsyncDatabase(Protocol):
     async def close(self) -> None: ...
 
 
-def run_sync(db: SyncDatabase, op: Op[T], publish: Publisher | None = None) -> T:
-    """Run ``op`` to completion in one transaction on a blocking driver; then announce its ``Publish`` effects."""
-    try:
-        effect = next(op)
-        read_only = effect is READ_ONLY
-        if read_only:
-            effect = op.send(None)
-        while isinstance(effect, Compute):  # CPU work before the first query holds no transaction
-            effect = op.send(effect.fn(*effect.args))
-    except StopIteration as done:
-        return done.value
+@cache
+def default_rules() -> Mapping[str, Rule]:
+    return rules_from(Settings())
+
+
+@dataclass(frozen=True)
+class Services:
+    """What effects are performed against besides the database; each app makes one at start-up.
+
+    ``counters`` is a Redis counter store (``shared.ratelimit``), blocking for ``run_sync`` and
+    asyncio for ``run_async``; None counts in the database. ``fetch`` takes a :class:`Fetch` and
+    gives a ``Reply`` (a coroutine function for ``run_async``). ``keys`` sign tokens and cursors.
+    """
+
+    keys: Keys | None = None
+    publish: Publisher | None = None
+    counters: Any = None
+    fetch: Any = None
+    rules: Mapping[str, Rule] = field(default_factory=default_rules)
+
+
+NO_SERVICES = Services()
+OUTSIDE = (Compute, Hit, Reset, Fetch)   # effects that never run inside a writing transaction
+
+
+def _outside_refused(effect: Effect) -> RuntimeError:
+    return RuntimeError(f"{type(effect).__name__} inside a writing transaction: yield Transaction() before it")
+
+
+def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
+    """Run ``op`` to completion on a blocking driver; announce each ``Publish`` after its commit."""
     published: list[Publish] = []
-    with db.transaction(read_only=read_only) as tx:
-        while True:
-            try:
+    stack, tx, read_only = ExitStack(), None, False
+    with keys.using(services.keys) if services.keys else nullcontext():
+        try:
+            effect = next(op)
+            while True:
                 try:
                     if isinstance(effect, Query):
+                        if tx is None:
+                            tx = stack.enter_context(db.transaction(read_only=read_only))
                         result = tx.perform(effect)
-                    elif isinstance(effect, Compute):
-                        result = effect.fn(*effect.args)
-                    else:
-                        _keep(effect, published)
+                    elif isinstance(effect, Publish):
+                        published.append(effect)
                         result = None
-                except ForumError as err:  # a mapped driver error: the operation may handle it
+                    else:
+                        if tx is not None:          # a boundary, or work that must not hold the transaction
+                            if not (read_only or isinstance(effect, Transaction)):
+                                raise _outside_refused(effect)
+                            stack.close()
+                            tx = None
+                            _announce(published, services.publish)
+                        result = None
+                        if isinstance(effect, Transaction):
+                            read_only = effect.read_only
+                        elif isinstance(effect, Compute):
+                            result = effect.fn(*effect.args)
+                        elif isinstance(effect, Hit | Reset):
+                            result = _count_sync(db, services, effect)
+                        elif isinstance(effect, Fetch):
+                            result = services.fetch(effect)
+                except ForumError as err:  # a mapped driver error or a refusal: the operation may handle it
                     effect = op.throw(err)
                 else:
                     effect = op.send(result)
-            except StopIteration as done:
-                value: T = done.value
-                break
-    _announce(published, publish)   # committed: now it is true
-    return value
+        except StopIteration as done:
+            stack.close()                   # commit the last transaction
+            _announce(published, services.publish)
+            return done.value  # type: ignore[no-any-return]
+        except BaseException:
+            stack.__exit__(*sys.exc_info())   # roll it back
+            raise
 
 
-async def run_async(db: AsyncDatabase, op: Op[T], publish: Publisher | None = None) -> T:
-    """Run ``op`` to completion in one transaction on a coroutine driver; CPU work goes to an executor."""
+async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
+    """The same loop with ``await``: queries on a coroutine driver, CPU work in the loop's executor."""
     loop = asyncio.get_running_loop()
-    try:
-        effect = next(op)
-        read_only = effect is READ_ONLY
-        if read_only:
-            effect = op.send(None)
-        while isinstance(effect, Compute):
-            effect = op.send(await loop.run_in_executor(None, effect.fn, *effect.args))
-    except StopIteration as done:
-        return done.value
     published: list[Publish] = []
-    async with db.transaction(read_only=read_only) as tx:
-        while True:
-            try:
+    stack, tx, read_only = AsyncExitStack(), None, False
+    with keys.using(services.keys) if services.keys else nullcontext():
+        try:
+            effect = next(op)
+            while True:
                 try:
                     if isinstance(effect, Query):
+                        if tx is None:
+                            tx = await stack.enter_async_context(db.transaction(read_only=read_only))
                         result = await tx.perform(effect)
-                    elif isinstance(effect, Compute):
-                        result = await loop.run_in_executor(None, effect.fn, *effect.args)
-                    else:
-                        _keep(effect, published)
+                    elif isinstance(effect, Publish):
+                        published.append(effect)
                         result = None
+                    else:
+                        if tx is not None:
+                            if not (read_only or isinstance(effect, Transaction)):
+                                raise _outside_refused(effect)
+                            await stack.aclose()
+                            tx = None
+                            _announce(published, services.publish)
+                        result = None
+                        if isinstance(effect, Transaction):
+                            read_only = effect.read_only
+                        elif isinstance(effect, Compute):
+                            result = await loop.run_in_executor(None, effect.fn, *effect.args)
+                        elif isinstance(effect, Hit | Reset):
+                            result = await _count_async(db, services, effect)
+                        elif isinstance(effect, Fetch):
+                            result = await services.fetch(effect)
                 except ForumError as err:
                     effect = op.throw(err)
                 else:
                     effect = op.send(result)
-            except StopIteration as done:
-                value: T = done.value
-                break
-    _announce(published, publish)
-    return value
+        except StopIteration as done:
+            await stack.aclose()
+            _announce(published, services.publish)
+            return done.value  # type: ignore[no-any-return]
+        except BaseException:
+            await stack.__aexit__(*sys.exc_info())
+            raise
 
 
-def _keep(effect: object, published: list[Publish]) -> None:
-    """A ``Publish`` waits for the commit; the operation is sent None for it (and for READ_ONLY)."""
-    if isinstance(effect, Publish):
-        published.append(effect)
+def _counter_op(rule: Rule, effect: Hit | Reset) -> Op[Any]:
+    if isinstance(effect, Reset):
+        return ratelimits.reset(rule.name, effect.key)
+    return ratelimits.hit(rule.name, rule.limit, rule.window, effect.key, effect.by)
+
+
+def _count_sync(db: SyncDatabase, services: Services, effect: Hit | Reset) -> Any:
+    """A counter effect: in Redis when the app has it, else its own short transaction in the database."""
+    rule = services.rules[effect.rule]
+    if services.counters is not None:
+        return services.counters.perform(rule, effect)
+    return run_sync(db, _counter_op(rule, effect), services)
+
+
+async def _count_async(db: AsyncDatabase, services: Services, effect: Hit | Reset) -> Any:
+    rule = services.rules[effect.rule]
+    if services.counters is not None:
+        return await services.counters.perform(rule, effect)
+    return await run_async(db, _counter_op(rule, effect), services)
 
 
 def _announce(published: list[Publish], publish: Publisher | None) -> None:
@@ -133,42 +223,43 @@ def _announce(published: list[Publish], publish: Publisher | None) -> None:
     The write has already succeeded, so a fan-out failure is logged, never raised: the client still
     gets its answer, and the notification is in the list for the next read.
     """
-    if publish is None:
-        return
-    for event in published:
-        try:
-            publish(event)
-        except Exception:
-            log.exception("could not publish %s", event)
+    if publish is not None:
+        for event in published:
+            try:
+                publish(event)
+            except Exception:
+                log.exception("could not publish %s", event)
+    published.clear()
 
 
 def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
-               published: list[Publish] | None = None) -> tuple[T, list[Query]]:
+               published: list[Publish] | None = None) -> tuple[T, list[Effect]]:
     """Run ``op`` against canned results, with no database: for plan tests.
 
-    Returns the operation's value and the queries it yielded, in order. A canned result that is an
-    exception is thrown into the operation, as a runner does with a mapped driver error. ``Publish``
-    effects are appended to ``published`` when a list is given.
+    Returns the operation's value and the effects that were answered (queries, counter hits,
+    fetches), in order. A canned result that is an exception is thrown into the operation, as a
+    runner does with a mapped driver error. ``Compute`` runs inline; ``Publish`` effects are
+    appended to ``published`` when a list is given.
     """
     answers = iter(results)
     published = [] if published is None else published
-    seen: list[Query] = []
-    result: Any = None
+    seen: list[Effect] = []
     try:
         effect = op.send(None)
         while True:
             if isinstance(effect, Compute):
                 effect = op.send(effect.fn(*effect.args))
-                continue
-            if not isinstance(effect, Query):
-                _keep(effect, published)
+            elif isinstance(effect, Publish | Transaction):
+                if isinstance(effect, Publish):
+                    published.append(effect)
                 effect = op.send(None)
-                continue
-            seen.append(effect)
-            result = next(answers)
-            effect = op.throw(result) if isinstance(result, BaseException) else op.send(result)
+            else:
+                seen.append(effect)
+                result = next(answers)
+                effect = op.throw(result) if isinstance(result, BaseException) else op.send(result)
     except StopIteration as done:
         return done.value, seen
 
 
-__all__ = ["AsyncDatabase", "Publisher", "SyncDatabase", "run_async", "run_canned", "run_sync"]
+__all__ = ["NO_SERVICES", "AsyncDatabase", "Publisher", "Services", "SyncDatabase", "run_async", "run_canned",
+           "run_sync"]

@@ -1,4 +1,4 @@
-"""Browser sessions for the HTML pages: a random id in an HttpOnly cookie, its hash in the database.
+"""Who is asking: bearer tokens for the API, and browser sessions for the HTML pages: a random id in an HttpOnly cookie, its hash in the database.
 
 Why not put the JWT in the cookie? A JWT cannot be taken back: the contract wants the cookie to stop
 working the moment a user logs out (RELIABILITY 34), so the session lives in a table and logging out
@@ -12,7 +12,8 @@ import secrets
 from datetime import timedelta
 
 from shared import clock
-from shared.auth import ANONYMOUS, Viewer
+from shared.auth import ANONYMOUS, Viewer, decode_token
+from shared.errors import Unauthorized
 from shared.storage.effects import Op, Query, read_only
 
 SESSION_DAYS = 14
@@ -53,3 +54,13 @@ def end_session(session_id: str | None) -> Op[None]:
     """Log out: the cookie stops working at once, even if someone kept a copy."""
     if session_id:
         yield Query("DELETE FROM sessions WHERE id_hash = %s", (_hash(session_id),), "rowcount")
+
+
+@read_only
+def authenticate(token: str) -> Op[Viewer]:
+    """The viewer a bearer token names, if that user still exists and the token is not outdated."""
+    user_id, version = decode_token(token)
+    current = yield Query("SELECT token_version FROM users WHERE id = %s", (user_id,), "value")
+    if current is None or int(current) != version:
+        raise Unauthorized("The token is invalid or expired.")
+    return Viewer(user_id)

@@ -43,7 +43,9 @@ Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
 
 def render(text: str) -> Op[str]:
-    """Markdown → sanitised HTML, as a Compute step so the Tornado loop never renders 20 KB itself."""
+    """Markdown → sanitised HTML, as a Compute step so the Tornado loop never renders 20 KB itself.
+
+    Like every Compute, it comes before the operation's first write (the runner refuses it inside one)."""
     html: str = yield Compute(markdown.render, (text,))
     return html
 
@@ -284,6 +286,9 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     check_id(container_id, thread.container.what)
     if data.reply_to_user_id is not None and data.parent_id is None:
         raise Invalid.one("reply_to_user_id", "only a reply (with parent_id) can name a user it replies to")
+    html = yield from render(data.content)                       # CPU first: no transaction is open yet
+    if len(html.encode()) > MAX_HTML_BYTES:
+        raise Invalid.one("content", "too long once rendered; use less markup")
     container = yield Query(f"SELECT {thread.container_columns} FROM {thread.container.table}"  # noqa: S608
                             " WHERE id = %s", (container_id,), "row")
     if container is None:
@@ -292,9 +297,6 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
         yield from thread.gate(container, user_id)
     if data.reply_to_user_id is not None and not (yield from exists("users", data.reply_to_user_id)):
         raise Invalid.one("reply_to_user_id", "no such user")
-    html = yield from render(data.content)
-    if len(html.encode()) > MAX_HTML_BYTES:
-        raise Invalid.one("content", "too long once rendered; use less markup")
 
     yield from bump(thread.container, container_id, 1)           # locks the container first
     parent_author = None

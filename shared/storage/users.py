@@ -1,7 +1,7 @@
 """Accounts: register, log in, the caller's own profile and password, public profiles, avatars.
 
 Password hashing and image work are yielded as ``Compute`` effects, so the Tornado app runs them in
-an executor and never on its event loop.
+an executor and never on its event loop, and never while a transaction is open (RELIABILITY 46).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pydantic import EmailStr, Field, StringConstraints
 from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
 from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
-from shared.storage.effects import Compute, Op, Query, read_only
+from shared.storage.effects import Compute, Op, Query, Transaction, read_only
+from shared.storage.sessions import start_session
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import Body, parse
 
@@ -68,15 +70,17 @@ def _user_row(user_id: int) -> Op[dict[str, Any]]:
 
 
 def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
-    """A new account (201 User); a username or email already taken, in any case, is a 409."""
+    """A new account (201 User); a username or email already taken, in any case, is a 409.
+
+    The password is hashed first, before any query, so no connection is held while argon2 works."""
     data = parse(Register, body)
     _refuse_common("password", data.password)
+    password_hash = yield Compute(hash_password, (_normalise(data.password),))
     taken = yield Query("SELECT username, email FROM users WHERE username = %s OR email = %s",
                         (data.username, data.email))
     if taken:
         what = "username" if any(r["username"].lower() == data.username.lower() for r in taken) else "email"
         raise Conflict(f"That {what} is already taken.")
-    password_hash = yield Compute(hash_password, (_normalise(data.password),))
     created_at = db_time()
     user_id = yield Query(
         "INSERT INTO users (username, email, password_hash, token_version, nickname, bio, created_at)"
@@ -86,20 +90,51 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
                         "avatar_url": None, "created_at": created_at})
 
 
-def login(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
-    """A token for a username or email and password; every failure is the same 401, in the same time."""
+def check_login(body: Any, address: str) -> Op[dict[str, Any]]:
+    """The login flow, once for the API and the pages of both apps: look up, count, hash, decide.
+
+    1. Look the account up (a read: no transaction, nothing locked).
+    2. Count the attempt against that account and against the client address, *then* decide:
+       past the limit is a 429 before any password is checked (RELIABILITY 40). The account's
+       counter is keyed by the id the database matched, so every spelling it would match (case,
+       full-width letters, accents, zero-width characters, username or e-mail) shares one count
+       (RELIABILITY 41).
+    3. Verify the password with no connection held (RELIABILITY 46); every failure is the same 401,
+       in the same time (a dummy hash for unknown logins).
+    4. A success clears the account's count; a hash made with older parameters is replaced in a
+       short write of its own.
+    """
     data = parse(Login, body)
     password = _normalise(data.password)
+    yield Transaction(read_only=True)
     row = yield Query(f"SELECT {PROFILE_COLUMNS}, password_hash, token_version FROM users"  # noqa: S608
                       " WHERE username = %s OR email = %s", (data.login, data.login), "row")
+    account = f"user:{row['id']}" if row else account_key(data.login)
+    yield from login_attempt(account, address)
     ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
     if row is None or not ok:
         raise Unauthorized("Wrong login or password.")
+    yield from login_succeeded(account, address)
     if needs_rehash:   # the cost parameters went up since this hash was made
         new_hash = yield Compute(hash_password, (password,))
+        yield Transaction()
         yield Query("UPDATE users SET password_hash = %s WHERE id = %s", (new_hash, row["id"]), "rowcount")
+    return row
+
+
+def login(viewer: Viewer, body: Any, address: str) -> Op[dict[str, Any]]:
+    """``POST /auth/login``: an access token for a username or email and password."""
+    row = yield from check_login(body, address)
     token, expires_in = issue_token(row["id"], row["token_version"])
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "user": user_public(row)}
+
+
+def login_with_session(viewer: Viewer, body: Any, address: str) -> Op[str]:
+    """The login form: the same checks, then a brand-new browser session (its id, for the cookie)."""
+    row = yield from check_login(body, address)
+    yield Transaction()
+    session_id: str = yield from start_session(row["id"])
+    return session_id
 
 
 @read_only
@@ -122,11 +157,13 @@ def update_me(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
 def change_password(viewer: Viewer, body: Any) -> Op[None]:
     """Set a new password; a wrong old password is a 422 on ``old_password`` (the caller stays signed in).
 
-    Bumping ``token_version`` makes every token issued before now a 401, this caller's included.
+    Read, hash with nothing held, then one short write. Bumping ``token_version`` makes every token
+    issued before now a 401, this caller's included.
     """
     user_id = viewer.require()
     data = parse(ChangePassword, body)
     _refuse_common("new_password", data.new_password)
+    yield Transaction(read_only=True)
     current = yield Query("SELECT password_hash FROM users WHERE id = %s", (user_id,), "value")
     if current is None:
         raise NotFound("user")
@@ -134,6 +171,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
     if not ok:
         raise Invalid.one("old_password", "is not your current password")
     new_hash = yield Compute(hash_password, (_normalise(data.new_password),))
+    yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",
                 (new_hash, user_id), "rowcount")
 

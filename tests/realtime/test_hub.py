@@ -13,7 +13,7 @@ from shared.notifier import Hub, RedisPublisher, decode, encode
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Publish, Query
 from shared.storage.notifications import mark_read, notify
-from shared.storage.runners import run_canned, run_sync
+from shared.storage.runners import Services, run_canned, run_sync
 
 
 class Inbox:
@@ -105,9 +105,9 @@ def test_the_runner_publishes_only_what_was_committed(sqlite_url, settings_for):
 
     try:
         with pytest.raises(ValueError):
-            run_sync(db, op(True), publish=published.append)
+            run_sync(db, op(True), Services(publish=published.append))
         assert published == []
-        run_sync(db, op(False), publish=published.append)
+        run_sync(db, op(False), Services(publish=published.append))
         assert published == [Publish(7, 1)]
         run_sync(db, op(False))   # no publisher: dropped
     finally:

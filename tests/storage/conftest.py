@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from shared.keys import Keys
 from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Op
-from shared.storage.runners import run_async, run_sync
+from shared.storage.runners import Services, run_async, run_sync
 
 Run = Callable[[Op[Any]], Awaitable[Any]]
 
@@ -22,11 +23,12 @@ Run = Callable[[Op[Any]], Awaitable[Any]]
 @pytest_asyncio.fixture(loop_scope="function", params=["sync", "async"])
 async def run(request: pytest.FixtureRequest, db_url: str, settings_for: Any) -> AsyncIterator[Run]:
     settings = settings_for(db_url)
+    services = Services(keys=Keys.from_settings(settings))
     if request.param == "sync":
         sync_db = open_sync(settings)
 
         async def run_blocking(op: Op[Any]) -> Any:
-            return run_sync(sync_db, op)
+            return run_sync(sync_db, op, services)
 
         yield run_blocking
         sync_db.close()
@@ -34,7 +36,7 @@ async def run(request: pytest.FixtureRequest, db_url: str, settings_for: Any) ->
         async_db = await open_async(settings)
 
         async def run_coroutine(op: Op[Any]) -> Any:
-            return await run_async(async_db, op)
+            return await run_async(async_db, op, services)
 
         yield run_coroutine
         await async_db.close()

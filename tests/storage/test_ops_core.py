@@ -15,22 +15,17 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from shared import auth
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from shared.storage import groups, guestbook, notifications, users
+from shared.storage import groups, guestbook, notifications, sessions, users
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Query
 from shared.storage.runners import run_sync
 
 Run = Callable[[Op[Any]], Awaitable[Any]]
 PASSWORD = "correct horse battery"
+ADDRESS = "192.0.2.1"
 JOINERS = 6
-
-
-@pytest.fixture(autouse=True)
-def _tokens() -> None:
-    auth.configure(b"t" * 32, 3600)
 
 
 async def sign_up(run: Run, name: str) -> Viewer:
@@ -55,9 +50,9 @@ async def all_items(run: Run, make_op: Callable[[dict[str, str]], Op[dict[str, A
 
 async def test_account_life(run: Run) -> None:
     ann = await sign_up(run, "ann")
-    login = await run(users.login(ANONYMOUS, {"login": "ANN@example.org", "password": PASSWORD}))
+    login = await run(users.login(ANONYMOUS, {"login": "ANN@example.org", "password": PASSWORD}, ADDRESS))
     assert login["user"]["id"] == ann.user_id and "email" not in login["user"]
-    assert await run(auth.authenticate(login["access_token"])) == ann
+    assert await run(sessions.authenticate(login["access_token"])) == ann
 
     me = await run(users.update_me(ann, {"nickname": "Annie", "bio": "hello"}))
     assert me["nickname"] == "Annie" and me["email"] == "ann@example.org"
@@ -67,11 +62,11 @@ async def test_account_life(run: Run) -> None:
         await run(users.change_password(ann, {"old_password": "wrong one", "new_password": "a new secret"}))
     await run(users.change_password(ann, {"old_password": PASSWORD, "new_password": "a new secret"}))
     with pytest.raises(Unauthorized):                    # the token from before the change
-        await run(auth.authenticate(login["access_token"]))
+        await run(sessions.authenticate(login["access_token"]))
     with pytest.raises(Unauthorized):
-        await run(users.login(ANONYMOUS, {"login": "ann", "password": PASSWORD}))
-    fresh = await run(users.login(ANONYMOUS, {"login": "ann", "password": "a new secret"}))
-    assert await run(auth.authenticate(fresh["access_token"])) == ann
+        await run(users.login(ANONYMOUS, {"login": "ann", "password": PASSWORD}, ADDRESS))
+    fresh = await run(users.login(ANONYMOUS, {"login": "ann", "password": "a new secret"}, ADDRESS))
+    assert await run(sessions.authenticate(fresh["access_token"])) == ann
 
 
 async def test_taken_names_ignore_case(run: Run) -> None:
@@ -86,9 +81,9 @@ async def test_taken_names_ignore_case(run: Run) -> None:
 async def test_unknown_user_and_wrong_password(run: Run) -> None:
     await sign_up(run, "cyd")
     with pytest.raises(Unauthorized) as unknown:
-        await run(users.login(ANONYMOUS, {"login": "nobody", "password": PASSWORD}))
+        await run(users.login(ANONYMOUS, {"login": "nobody", "password": PASSWORD}, ADDRESS))
     with pytest.raises(Unauthorized) as wrong:
-        await run(users.login(ANONYMOUS, {"login": "cyd", "password": "not the password"}))
+        await run(users.login(ANONYMOUS, {"login": "cyd", "password": "not the password"}, ADDRESS))
     assert unknown.value.body() == wrong.value.body()
     with pytest.raises(NotFound):
         await run(users.get_user(ANONYMOUS, 999999))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 from PIL import Image
 
-from shared import auth
+from shared import auth, keys
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import (
     BadRequest,
@@ -26,14 +27,17 @@ from shared.errors import (
     Invalid,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
+from shared.keys import Keys
 from shared.markdown import mentions, render
 from shared.pagination import encode_cursor
 from shared.ranking import hot_score
 from shared.shapes import user_columns, user_summary
-from shared.storage import groups, guestbook, notifications, users
+from shared.storage import groups, guestbook, notifications, sessions, users
+from shared.storage.effects import Count, Hit, Reset
 from shared.storage.runners import run_canned
 from shared.uploads import process_image
 
@@ -42,8 +46,9 @@ NOW = "2026-11-24 09:51:25"
 
 
 @pytest.fixture(autouse=True)
-def _tokens() -> None:
-    auth.configure(KEY, 3600)
+def _tokens() -> Iterator[None]:
+    with keys.using(Keys.from_secret(KEY, 3600)):
+        yield
 
 
 def field_names(exc: Invalid) -> set[str]:
@@ -184,17 +189,17 @@ def test_leeway_is_thirty_seconds_at_most() -> None:
 
 def test_short_key_is_refused() -> None:
     with pytest.raises(ValueError):
-        auth.configure(b"short", 60)
+        Keys.from_secret(b"short", 60)
 
 
 def test_authenticate_checks_the_token_version() -> None:
     token, _ = auth.issue_token(42, 1)
-    viewer, queries = run_canned(auth.authenticate(token), [1])
+    viewer, queries = run_canned(sessions.authenticate(token), [1])
     assert viewer == Viewer(42) and queries[0].params == (42,)
     with pytest.raises(Unauthorized):
-        run_canned(auth.authenticate(token), [2])          # the password changed since
+        run_canned(sessions.authenticate(token), [2])          # the password changed since
     with pytest.raises(Unauthorized):
-        run_canned(auth.authenticate(token), [None])       # the user is gone
+        run_canned(sessions.authenticate(token), [None])       # the user is gone
 
 
 # -- uploads ----------------------------------------------------------------------------------------
@@ -313,26 +318,56 @@ def _user_row(password: str = "correct horse battery", version: int = 0) -> dict
             "token_version": version}
 
 
+ADDRESS = "192.0.2.1"
+UNDER = Count(1, 5, 900)      # a hit that stays under its limit
+
+
+def _login(login: str, password: str) -> Any:
+    return users.login(ANONYMOUS, {"login": login, "password": password}, ADDRESS)
+
+
 def test_login_unknown_and_wrong_password_are_the_same_401() -> None:
     with pytest.raises(Unauthorized) as unknown:
-        run_canned(users.login(ANONYMOUS, {"login": "nobody", "password": "whatever it is"}), [None])
+        run_canned(_login("nobody", "whatever it is"), [None, UNDER, UNDER])
     with pytest.raises(Unauthorized) as wrong:
-        run_canned(users.login(ANONYMOUS, {"login": "ann_1", "password": "whatever it is"}), [_user_row()])
+        run_canned(_login("ann_1", "whatever it is"), [_user_row(), UNDER, UNDER])
     assert unknown.value.body() == wrong.value.body()
 
 
+def test_login_counts_first_then_decides() -> None:
+    """The attempt is counted against the account the database matched, then refused when over,
+    before any password is checked."""
+    with pytest.raises(TooManyRequests) as over:
+        _, seen = run_canned(_login("ANN_1", "correct horse battery"), [_user_row(), Count(6, 5, 42), UNDER])
+    assert over.value.headers["Retry-After"] == "42"
+    _, seen = run_canned(_login("ann@example.org", "correct horse battery"), [_user_row(), UNDER, UNDER, None, UNDER])
+    assert seen[1:] == [Hit("login", "user:5"), Hit("login-address", ADDRESS), Reset("login", "user:5"),
+                        Hit("login-address", ADDRESS, by=-1)]
+
+
+def test_unknown_logins_share_a_folded_counter() -> None:
+    """No account matched: look-alike spellings of one name count together (RELIABILITY 41)."""
+    keys_seen = set()
+    for spelling in ("rl94e23a38", "ŕl94e23a38", "ｒl94e23a38", "rl94e23a38\u200b", "RL94E23A38"):
+        with pytest.raises(Unauthorized):
+            _, seen = run_canned(_login(spelling, "whatever it is"), [None, UNDER, UNDER])
+        op = _login(spelling, "whatever it is")
+        next(op), op.send(None)
+        keys_seen.add(op.send(None).key)
+    assert len(keys_seen) == 1
+
+
 def test_login_issues_a_token_with_the_version() -> None:
-    answer, queries = run_canned(users.login(ANONYMOUS, {"login": "ann@example.org",
-                                                         "password": "correct horse battery"}),
-                                 [_user_row(version=4)])
-    assert len(queries) == 1 and answer["token_type"] == "Bearer" and "email" not in answer["user"]
+    answer, seen = run_canned(_login("ann@example.org", "correct horse battery"),
+                              [_user_row(version=4), UNDER, UNDER, None, UNDER])
+    assert len(seen) == 5 and answer["token_type"] == "Bearer" and "email" not in answer["user"]
     assert auth.decode_token(answer["access_token"]) == (5, 4)
 
 
 def test_login_rehashes_a_weak_hash() -> None:
     row = {**_user_row(), "password_hash": PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("pw pw pw pw")}
-    _, queries = run_canned(users.login(ANONYMOUS, {"login": "ann_1", "password": "pw pw pw pw"}), [row, 1])
-    assert queries[1].sql.startswith("UPDATE users SET password_hash") and "m=19456" in queries[1].params[0]
+    _, seen = run_canned(_login("ann_1", "pw pw pw pw"), [row, UNDER, UNDER, None, UNDER, 1])
+    assert seen[-1].sql.startswith("UPDATE users SET password_hash") and "m=19456" in seen[-1].params[0]
 
 
 def test_change_password_needs_the_old_one() -> None:

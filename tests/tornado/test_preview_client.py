@@ -15,6 +15,8 @@ import tornado.web
 
 from async_app.handlers.api import linkpreview
 from shared.errors import Invalid
+from shared.linkpreview import preview
+from shared.storage.runners import Services, run_async
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")   # the same loop as the async fixtures
 
@@ -46,6 +48,11 @@ async def client():
     preview_client.close()
 
 
+async def read_preview(client: linkpreview.PreviewClient, url: str) -> dict:
+    """The shared preview operation, its fetches made by this client (it needs no database)."""
+    return await run_async(None, preview(url), Services(fetch=client.fetch))  # type: ignore[arg-type]
+
+
 def pin(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     """Every name 'resolves' (and is vetted) to the loopback page, as the guard would hand it over."""
     async def resolve(host: str, port_: int, allow: frozenset[str]) -> list[tuple[int, tuple[str, int]]]:
@@ -56,7 +63,7 @@ def pin(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
 async def test_curl_connects_to_the_vetted_address_not_its_own_lookup(site, client, monkeypatch):
     port, peers = site
     pin(monkeypatch, port)
-    preview = await linkpreview.read_preview(client, f"http://pinned.invalid:{port}/page")
+    preview = await read_preview(client, f"http://pinned.invalid:{port}/page")
     assert preview["title"] == "Pinned"
     assert len(peers) == 1
 
@@ -66,7 +73,7 @@ async def test_a_proxy_from_the_environment_is_not_used(site, client, monkeypatc
     pin(monkeypatch, port)
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")      # nothing listens on the discard port
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    preview = await linkpreview.read_preview(client, f"http://pinned.invalid:{port}/page")
+    preview = await read_preview(client, f"http://pinned.invalid:{port}/page")
     assert preview["title"] == "Pinned"
 
 
@@ -74,10 +81,10 @@ async def test_previews_of_one_site_reuse_its_connection(site, client, monkeypat
     port, peers = site
     pin(monkeypatch, port)
     for n in range(3):
-        await linkpreview.read_preview(client, f"http://pinned.invalid:{port}/page/{n}")
+        await read_preview(client, f"http://pinned.invalid:{port}/page/{n}")
     assert len(peers) == 3 and len(set(peers)) == 1
 
 
 async def test_the_real_guard_still_refuses_loopback(client):
     with pytest.raises(Invalid):
-        await linkpreview.read_preview(client, "http://127.0.0.1:1/")
+        await read_preview(client, "http://127.0.0.1:1/")

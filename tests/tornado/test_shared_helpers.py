@@ -1,31 +1,19 @@
 """The framework-free helpers this flavour brought to shared/ (the Flask flavour uses them too).
 
-No server here: the client-address rule, the rate-limit rules on both stores, and the SSRF guard.
+No server here: the client-address rule and the SSRF guard (rate limits: tests/storage/test_ratelimits.py).
 """
 
 from __future__ import annotations
 
-import secrets
 import socket
 
 import pytest
-import redis
 
 from shared.config import Settings
-from shared.errors import BadGateway, Invalid, TooManyRequests
+from shared.errors import BadGateway, Invalid
 from shared.http import client_address
-from shared.linkpreview import Reply, preview, read_tags, vet
-from shared.ratelimit import (
-    AsyncLimiter,
-    AsyncMemoryStore,
-    Limiter,
-    MemoryStore,
-    RedisStore,
-    check_login,
-    login_failed,
-    login_succeeded,
-    throttle_route,
-)
+from shared.linkpreview import preview, read_tags, vet
+from shared.storage.effects import Reply
 
 NGINX = Settings(trusted_proxies="127.0.0.1,::1")
 
@@ -39,41 +27,6 @@ NGINX = Settings(trusted_proxies="127.0.0.1,::1")
 ])
 def test_client_address_believes_only_trusted_proxies(peer: str, headers: dict[str, str], expected: str) -> None:
     assert client_address(peer, headers.get, NGINX) == expected
-
-
-def _redis_store() -> RedisStore:
-    try:
-        redis.Redis(socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis is unreachable: {exc}")
-    return RedisStore("redis://127.0.0.1:6379/0")
-
-
-@pytest.mark.parametrize("store", ["memory", "redis"])
-def test_five_failed_logins_then_429_until_a_success_clears_the_login(store: str) -> None:
-    limiter = Limiter(MemoryStore() if store == "memory" else _redis_store())
-    login = f"tw-test-{secrets.token_hex(6)}"
-    # Redis keeps per-address counts for 15 minutes: fresh addresses each run, so runs never add up.
-    first, second, third = (f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}" for _ in range(3))
-    limiter.run(login_succeeded(login))
-    for _ in range(5):
-        limiter.run(check_login(login, first))
-        limiter.run(login_failed(login, first))
-    with pytest.raises(TooManyRequests) as refused:
-        limiter.run(check_login(login.upper(), second))   # the same login, any case, any address
-    assert 0 < int(refused.value.headers["Retry-After"]) <= 900
-    limiter.run(login_succeeded(login))
-    limiter.run(check_login(login, third))
-
-
-async def test_guestbook_allows_five_a_minute_per_address() -> None:
-    limiter = AsyncLimiter(AsyncMemoryStore())
-    for _ in range(5):
-        await limiter.run(throttle_route("POST", "/guestbook", None, "192.0.2.9"))
-    with pytest.raises(TooManyRequests):
-        await limiter.run(throttle_route("POST", "/guestbook", None, "192.0.2.9"))
-    await limiter.run(throttle_route("POST", "/guestbook", None, "192.0.2.10"))
-    await limiter.run(throttle_route("GET", "/guestbook", None, "192.0.2.9"))   # reading is not limited
 
 
 def _addresses(*ips: str) -> list[tuple[int, tuple[str, int]]]:

@@ -18,11 +18,12 @@ from flask import Response, g, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from shared import http, ratelimit
-from shared.auth import ANONYMOUS, Viewer, authenticate
+from shared.auth import ANONYMOUS, Viewer
 from shared.errors import BadRequest
 from shared.routes import ROUTES, Route
+from shared.storage.sessions import authenticate
 from shared.validation import check_id, parse_json
-from wsgi_app.db import current_settings, limiter, run
+from wsgi_app.db import current_settings, run
 from wsgi_app.responses import json_response
 
 API_PREFIX = http.BASE
@@ -60,7 +61,7 @@ def before_api_request() -> None:
         g.viewer.require()
     for name, value in (request.view_args or {}).items():
         check_id(value, name.removesuffix("_id"))
-    limiter().run(ratelimit.throttle_route(route.method, route.path, g.viewer.user_id, client_address()))
+    run(ratelimit.throttle_route(route.method, route.path, g.viewer.user_id, client_address()))
 
 
 def viewer() -> Viewer:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from shared import linkpreview, openapi
 from wsgi_app.api.base import answer, query
-from wsgi_app.db import current_settings
+from wsgi_app.db import run
 
 bp = Blueprint("meta", __name__)
 
@@ -17,7 +17,7 @@ def link_preview() -> Response:
 
     The Tornado app waits on its event loop instead; this difference is what the load tests show.
     """
-    return answer(linkpreview.preview_sync(query().get("url"), current_settings()))
+    return answer(run(linkpreview.preview(query().get("url"))))
 
 
 @bp.get("/openapi.json")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shared import ratelimit
-from shared.errors import Unauthorized
 from shared.storage import answers, groups, posts, questions, users
 from wsgi_app.api.base import answer, body, client_address, media_dir, query, upload, viewer
-from wsgi_app.db import limiter, run
+from wsgi_app.db import run
 
 bp = Blueprint("users", __name__)
 
@@ -20,19 +18,7 @@ def register() -> Response:
 
 @bp.post("/auth/login")
 def login() -> Response:
-    """Log in; failures count against the login name and the client address (429 when over)."""
-    data = body()
-    name = data.get("login") if isinstance(data, dict) else None
-    name = name if isinstance(name, str) else ""
-    address = client_address()
-    limiter().run(ratelimit.check_login(name, address))
-    try:
-        token = run(users.login(viewer(), data))
-    except Unauthorized:
-        limiter().run(ratelimit.login_failed(name, address))
-        raise
-    limiter().run(ratelimit.login_succeeded(name))
-    return answer(token)
+    return answer(run(users.login(viewer(), body(), client_address())))
 
 
 @bp.get("/me")

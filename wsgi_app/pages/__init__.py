@@ -22,14 +22,14 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from shared import pages
-from shared.errors import ForumError, Unauthorized
-from shared.ratelimit import check_login, login_failed, login_succeeded, throttle_route
+from shared.errors import ForumError
+from shared.ratelimit import throttle_route
 from shared.storage import comments, groups, guestbook, notifications, posts, questions, sessions, users
 from shared.storage.answers import create_answer, like_answer, unlike_answer
 from shared.storage.comments import like_comment, unlike_comment
 from shared.storage.effects import Op
 from shared.storage.posts import like_post, unlike_post
-from wsgi_app.db import limiter, run
+from wsgi_app.db import run
 
 log = logging.getLogger("forum.wsgi")
 bp = Blueprint("pages", __name__)
@@ -132,7 +132,7 @@ def attempt(op: Op[Any]) -> tuple[Any, ForumError | None]:
 
 def throttle(path: str) -> None:
     """The API route's rate limit for the same action (posting, signing the guestbook ...)."""
-    limiter().run(throttle_route("POST", path, g.viewer.user_id, request.remote_addr or ""))
+    run(throttle_route("POST", path, g.viewer.user_id, request.remote_addr or ""))
 
 
 def back(default: str) -> Response:
@@ -150,27 +150,25 @@ def login() -> Any:
     if request.method == "GET":
         return render_template("login.html", title="Log in", next=request.args.get("next", "/"))
     body = pages.form_body("login", form())
-    address = request.remote_addr or ""
     try:
-        limiter().run(check_login(body["login"], address))
-        try:
-            token = run(users.login(g.viewer, body))
-        except Unauthorized:
-            limiter().run(login_failed(body["login"], address))
-            raise
+        session_id = run(users.login_with_session(g.viewer, body, request.remote_addr or ""))
     except ForumError as exc:
         if exc.status not in pages.FORM_STATUSES:
             raise
         return render_template("login.html", title="Log in", next=request.form.get("next", "/"),
                                **pages.form_state(exc, form())), exc.status
-    limiter().run(login_succeeded(body["login"]))
-    return log_in(token["user"]["id"])
+    return with_session(session_id)
 
 
 def log_in(user_id: int) -> Response:
-    """A brand-new session (never the one the browser came with), then on to where they were going."""
+    """A brand-new session (never the one the browser came with) for a user who just registered."""
+    return with_session(run(sessions.start_session(user_id)))
+
+
+def with_session(session_id: str) -> Response:
+    """The new session's cookie, then on to where they were going."""
     response = back("/")
-    response.set_cookie(sessions.COOKIE_NAME, run(sessions.start_session(user_id)), httponly=True,
+    response.set_cookie(sessions.COOKIE_NAME, session_id, httponly=True,
                         samesite="Lax", secure=request.is_secure, max_age=sessions.SESSION_DAYS * 86400)
     return response
 

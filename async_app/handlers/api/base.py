@@ -78,8 +78,7 @@ class ApiHandler(BaseHandler):
             self.viewer.require()
         for value, name in zip(self.path_args, re.findall(r"{(\w+)}", route.path), strict=True):
             check_id(int(value), name.removesuffix("_id"))
-        await self.application.limiter.run(
-            throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
+        await self.run(throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
         return self.viewer
 
     async def not_served(self, *args: Any, **kwargs: Any) -> None:

@@ -23,8 +23,10 @@ from tornado.curl_httpclient import CurlAsyncHTTPClient
 from tornado.httpclient import HTTPRequest
 
 from async_app.handlers.api.base import ApiHandler
+from shared import linkpreview
 from shared.errors import BadGateway
-from shared.linkpreview import MAX_BYTES, USER_AGENT, Fetch, Reply, preview, resolve_async
+from shared.linkpreview import MAX_BYTES, USER_AGENT, resolve_async
+from shared.storage.effects import Fetch, Reply
 
 MAX_FETCHES = 200   # previews fetched at once per process; more wait in the client's queue
 
@@ -38,6 +40,22 @@ class PreviewClient:
 
     def close(self) -> None:
         self.curl.close()
+
+    async def fetch(self, hop: Fetch) -> Reply:
+        """One hop of a preview (the runner's fetcher): resolve and vet the host, then GET from the
+        vetted address."""
+        target = hop.target
+        address = (await resolve_async(target.host, target.port, self.allow))[0]
+        transfer = _Transfer(address, target.port)
+        request = HTTPRequest(target.url, connect_timeout=hop.timeout, request_timeout=hop.timeout,
+                              follow_redirects=False, user_agent=USER_AGENT, headers={"Accept": "text/html"},
+                              prepare_curl_callback=transfer.prepare)
+        try:
+            await self.curl.fetch(request, raise_error=False)
+        except Exception as exc:        # noqa: BLE001 - any network failure is the upstream's failure
+            if transfer.size < MAX_BYTES:   # (stopping at MAX_BYTES on purpose is not)
+                raise BadGateway("the page could not be fetched") from exc
+        return transfer.reply()
 
 
 class _Transfer:
@@ -78,34 +96,7 @@ class _Transfer:
         return Reply(status, {name.lower(): value for name, value in headers.get_all()}, b"".join(self.chunks))
 
 
-async def fetch(client: PreviewClient, hop: Fetch) -> Reply:
-    """One hop of the plan: resolve and vet the host, then GET from the vetted address."""
-    target = hop.target
-    address = (await resolve_async(target.host, target.port, client.allow))[0]
-    transfer = _Transfer(address, target.port)
-    request = HTTPRequest(target.url, connect_timeout=hop.timeout, request_timeout=hop.timeout,
-                          follow_redirects=False, user_agent=USER_AGENT, headers={"Accept": "text/html"},
-                          prepare_curl_callback=transfer.prepare)
-    try:
-        await client.curl.fetch(request, raise_error=False)
-    except Exception as exc:        # noqa: BLE001 - any network failure is the upstream's failure
-        if transfer.size < MAX_BYTES:   # (stopping at MAX_BYTES on purpose is not)
-            raise BadGateway("the page could not be fetched") from exc
-    return transfer.reply()
-
-
-async def read_preview(client: PreviewClient, url: str | None) -> dict[str, Any]:
-    """Run the shared plan: fetch each hop it asks for until it returns the preview."""
-    plan = preview(url)
-    try:
-        hop = next(plan)
-        while True:
-            hop = plan.send(await fetch(client, hop))
-    except StopIteration as done:
-        return done.value
-
-
 class LinkPreviewHandler(ApiHandler):
     async def get(self) -> None:
         await self.admit()
-        self.answer(await read_preview(self.application.http_client, self.query().get("url")))
+        self.answer(await self.run(linkpreview.preview(self.query().get("url"))))

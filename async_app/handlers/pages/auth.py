@@ -6,8 +6,6 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
-from shared.errors import ForumError, Unauthorized
-from shared.ratelimit import check_login, login_failed, login_succeeded
 from shared.storage import sessions, users
 
 
@@ -16,23 +14,14 @@ class LoginPage(PageHandler):
         self.render("login.html", title="Log in", next=self.get_argument("next", "/"))
 
     async def post(self) -> None:
-        """The API's login with its rate limits (5 failures per login, 20 per address → 429)."""
+        """The API's login flow and rate limits (one shared operation), ending in a new session."""
         body = pages.form_body("login", self.form())
-        limiter, address = self.application.limiter, self.client_address
-        try:
-            await limiter.run(check_login(body["login"], address))
-            try:
-                token = await self.run(users.login(self.viewer, body))
-            except Unauthorized:
-                await limiter.run(login_failed(body["login"], address))
-                raise
-        except ForumError as exc:
-            if exc.status not in pages.FORM_STATUSES:
-                raise
-            self.render("login.html", title="Log in", next=self.get_body_argument("next", "/"), **self.refused(exc))
+        session_id, refusal = await self.attempt(users.login_with_session(self.viewer, body, self.client_address))
+        if refusal:
+            self.render("login.html", title="Log in", next=self.get_body_argument("next", "/"), **self.refused(refusal))
             return
-        await limiter.run(login_succeeded(body["login"]))
-        await self.log_in(token["user"]["id"])
+        self.start_session_cookie(session_id)
+        self.back("/")
 
     async def log_in(self, user_id: int) -> None:
         """A brand-new session (never the one the browser came with), then on to where they were going."""

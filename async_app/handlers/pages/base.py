@@ -53,7 +53,7 @@ class PageHandler(BaseHandler):
 
     async def throttle(self, method: str, path: str) -> None:
         """The API route's rate limit for the same action (posting, signing the guestbook ...)."""
-        await self.application.limiter.run(throttle_route(method, path, self.viewer.user_id, self.client_address))
+        await self.run(throttle_route(method, path, self.viewer.user_id, self.client_address))
 
     def back(self, default: str) -> None:
         """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``."""

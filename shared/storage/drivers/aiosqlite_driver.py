@@ -26,4 +26,5 @@ async def open_aiosqlite(settings: Settings, url: DatabaseUrl) -> CoroutineDatab
 
     pool = AsyncPool(connect, close, size=settings.pool_size, timeout=settings.pool_timeout)
     # the busy timeout, not the read timeout, bounds how long a writer queues for SQLite's one lock
-    return CoroutineDatabase(SQLITE, pool, read_timeout=max(settings.read_timeout, settings.sqlite_busy_timeout + 1))
+    return CoroutineDatabase(SQLITE, pool, read_timeout=max(settings.read_timeout, settings.sqlite_busy_timeout + 1),
+                             writer_wait=settings.sqlite_busy_timeout)

@@ -22,6 +22,7 @@ happened on it yet, so running it again is safe. For a writer that statement is 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -91,13 +92,24 @@ class BlockingTransaction:
             self.conn.rollback()
 
 
-class BlockingDatabase:
-    """A blocking pool (PyMySQL, sqlite3), shared by the threads of one process."""
+WRITER_QUEUED = "Too many writers are queued for the database; try again shortly."
 
-    def __init__(self, dialect: Dialect, pool: SyncPool[Any]) -> None:
+
+class BlockingDatabase:
+    """A blocking pool (PyMySQL, sqlite3), shared by the threads of one process.
+
+    ``writer_wait`` (SQLite): the process's writers take turns on a lock of its own, first come first
+    served, for at most that many seconds. SQLite's busy handler polls with growing sleeps, so under a
+    steady stream of short write transactions a waiting writer can keep waking while the lock is held
+    and give up at the busy timeout; a queue in the process lets each writer in turn.
+    """
+
+    def __init__(self, dialect: Dialect, pool: SyncPool[Any], writer_wait: float | None = None) -> None:
         self.dialect_rules = dialect
         self.dialect = dialect.name
         self.pool = pool
+        self.writer_wait = writer_wait
+        self._writer = threading.Lock() if writer_wait is not None else None
 
     size = property(lambda self: self.pool.size)
     in_use = property(lambda self: self.pool.in_use)
@@ -105,6 +117,20 @@ class BlockingDatabase:
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[BlockingTransaction]:
+        if read_only or self._writer is None:
+            with self._transaction(read_only) as tx:
+                yield tx
+            return
+        if not self._writer.acquire(timeout=self.writer_wait or -1):
+            raise Unavailable(WRITER_QUEUED)
+        try:
+            with self._transaction(read_only) as tx:
+                yield tx
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def _transaction(self, read_only: bool) -> Iterator[BlockingTransaction]:
         tx = BlockingTransaction(self.pool, self.pool.acquire(), self.dialect_rules, writes=not read_only)
         try:
             if tx.writes:
@@ -198,13 +224,17 @@ class CoroutineTransaction:
 
 
 class CoroutineDatabase:
-    """A coroutine pool (aiomysql, aiosqlite), one per process, made after any fork."""
+    """A coroutine pool (aiomysql, aiosqlite), one per process, made after any fork (``writer_wait``:
+    as for :class:`BlockingDatabase`)."""
 
-    def __init__(self, dialect: Dialect, pool: AsyncPool[Any], read_timeout: float) -> None:
+    def __init__(self, dialect: Dialect, pool: AsyncPool[Any], read_timeout: float,
+                 writer_wait: float | None = None) -> None:
         self.dialect_rules = dialect
         self.dialect = dialect.name
         self.pool = pool
         self.read_timeout = read_timeout
+        self.writer_wait = writer_wait
+        self._writer = asyncio.Lock() if writer_wait is not None else None
 
     size = property(lambda self: self.pool.size)
     in_use = property(lambda self: self.pool.in_use)
@@ -212,6 +242,23 @@ class CoroutineDatabase:
 
     @asynccontextmanager
     async def transaction(self, read_only: bool = False) -> AsyncIterator[CoroutineTransaction]:
+        if read_only or self._writer is None:
+            async with self._transaction(read_only) as tx:
+                yield tx
+            return
+        try:
+            async with asyncio.timeout(self.writer_wait):
+                await self._writer.acquire()
+        except TimeoutError:
+            raise Unavailable(WRITER_QUEUED) from None
+        try:
+            async with self._transaction(read_only) as tx:
+                yield tx
+        finally:
+            self._writer.release()
+
+    @asynccontextmanager
+    async def _transaction(self, read_only: bool) -> AsyncIterator[CoroutineTransaction]:
         tx = CoroutineTransaction(self.pool, await self.pool.acquire(), self.dialect_rules, self.read_timeout,
                                   writes=not read_only)
         try:

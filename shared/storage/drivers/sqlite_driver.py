@@ -25,7 +25,7 @@ def open_sqlite(settings: Settings, url: DatabaseUrl) -> BlockingDatabase:
         return conn
 
     pool = SyncPool(connect, sqlite3.Connection.close, size=settings.pool_size, timeout=settings.pool_timeout)
-    return BlockingDatabase(SQLITE, pool)
+    return BlockingDatabase(SQLITE, pool, writer_wait=settings.sqlite_busy_timeout)
 
 
 def check_sqlite_path(url: DatabaseUrl) -> str:
