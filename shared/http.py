@@ -86,7 +86,8 @@ def _networks(proxies: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netwo
     return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in proxies.split(",") if item.strip())
 
 
-def _trusted(peer: str, proxies: str) -> bool:
+def trusted_proxy(peer: str, proxies: str) -> bool:
+    """Whether the connection's peer is one of ``proxies`` (``settings.trusted_proxies``), whose headers we believe."""
     try:
         ip = ipaddress.ip_address(peer)
     except ValueError:
@@ -100,7 +101,7 @@ def client_address(peer: str, header: Callable[[str], str | None], settings: Set
     A client-sent ``X-Forwarded-For`` from anywhere else is ignored, so it can change neither logs
     nor rate-limit keys (RELIABILITY 24).
     """
-    if not _trusted(peer, settings.trusted_proxies):
+    if not trusted_proxy(peer, settings.trusted_proxies):
         return peer
     real = (header("X-Real-IP") or "").strip()
     forwarded = [part.strip() for part in (header("X-Forwarded-For") or "").split(",") if part.strip()]

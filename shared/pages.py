@@ -1,11 +1,8 @@
-"""What the HTML pages read and how their forms become API bodies, written once for both apps.
+"""How the HTML pages (API.md §5) speak HTTP and how their forms become API bodies, once for both apps.
 
-Each page of API.md §5 is one operation here, built with ``yield from`` out of the operations the
-JSON API runs, so a page shows exactly what the API would answer (same rules, same SQL) and costs
-one transaction. The apps only pick the template and fill it in.
-
-The one query of its own is :func:`attach_replies`: the replies under a whole page of comments (or
-answers) in ONE statement, instead of one ``GET /comments/{id}/replies`` per comment.
+Framework-free helpers only: the headers every page sends, when its cookies are ``Secure``, where a
+form may send the browser next, and how a submitted form becomes the body of the API operation it
+runs. What each page *reads* is an operation in ``shared/storage/page_data.py``.
 """
 
 from __future__ import annotations
@@ -14,24 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from shared import http
-from shared.auth import ANONYMOUS, Viewer
-from shared.config import Settings
 from shared.errors import ForumError, Invalid
-from shared.pagination import parse_page
-from shared.storage import (
-    answers,
-    comments,
-    groups,
-    likes,
-    notifications,
-    posts,
-    questions,
-    threads,
-    users,
-)
-from shared.storage.effects import Op, Query, read_only
-from shared.storage.sessions import session_viewer
 
 # Sent with every HTML page (and its error pages). Markdown bodies are sanitised already; the policy
 # is the second wall: even an injected <script> or inline handler would not run (RELIABILITY 36).
@@ -42,32 +22,19 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 XSRF_FIELD = "_xsrf"        # the form field (and cookie) of the XSRF token, Tornado's name, in both apps
-HOME_ITEMS = "10"           # how many groups, posts and questions the home page lists
-REPLIES_SHOWN = 10          # replies shown under each comment or answer on its page
 
 
-# -- who is looking ---------------------------------------------------------------------------------
+def cookie_is_secure(scheme: str, forwarded_proto: str | None, from_trusted_proxy: bool) -> bool:
+    """Whether a page's cookies (the session's and the XSRF token's) are ``Secure``: the browser came over HTTPS.
 
-@read_only
-def visitor(session_id: str | None) -> Op[dict[str, Any]]:
-    """The session cookie's user for the navigation bar: ``{viewer, user, unread}`` (user None when anonymous)."""
-    viewer = yield from session_viewer(session_id)
-    if viewer.user_id is None:
-        return {"viewer": ANONYMOUS, "user": None, "unread": 0}
-    user = yield from users.get_user(viewer, viewer.user_id)
-    unread = yield from notifications.unread_count(viewer)
-    return {"viewer": viewer, "user": user, "unread": unread["count"]}
-
-
-def forwarded_https(scheme: str, peer: str, forwarded_proto: str | None, settings: Settings) -> bool:
-    """Whether the browser reached us over HTTPS (the session cookie is then ``Secure``).
-
-    Behind nginx the connection is plain HTTP from the proxy, which says the browser's scheme in
-    ``X-Forwarded-Proto``; that header is believed only from a trusted proxy, since anyone can send
-    it (the rule ``shared.http`` applies to client addresses). Under gunicorn the Flask app needs
-    none of this: gunicorn's ``forwarded_allow_ips`` already sets the scheme.
+    ``scheme`` is the connection's own (``http`` unless the server itself speaks TLS). Behind nginx
+    the connection is plain HTTP from the proxy, which says the browser's scheme in
+    ``X-Forwarded-Proto``; anyone can send that header, so it counts only when the peer is a trusted
+    proxy (``shared.http.trusted_proxy``, the rule that also decides whose ``X-Real-IP`` is believed).
+    Every flavour calls this with the connection's values, so a cookie is Secure in the same cases
+    whichever server runs the app.
     """
-    if forwarded_proto and http._trusted(peer, settings.trusted_proxies):
+    if forwarded_proto and from_trusted_proxy:
         return forwarded_proto.strip().lower() == "https"
     return scheme == "https"
 
@@ -83,94 +50,6 @@ def error_title(status: int) -> str:
     """The heading of an HTML error page."""
     return {401: "Please log in", 403: "Not allowed", 404: "Page not found", 429: "Too many requests",
             503: "Try again in a moment"}.get(status, "Something went wrong")
-
-
-# -- pages ------------------------------------------------------------------------------------------
-
-@read_only
-def home(viewer: Viewer) -> Op[dict[str, Any]]:
-    """``/``: the newest groups, the latest posts of every group, the newest questions."""
-    first = {"limit": HOME_ITEMS}
-    return {
-        "groups": (yield from groups.list_groups(viewer, first))["items"],
-        "posts": (yield from latest_posts(viewer)),
-        "questions": (yield from questions.list_questions(viewer, first))["items"],
-    }
-
-
-def latest_posts(viewer: Viewer) -> Op[list[dict[str, Any]]]:
-    """The newest posts of all groups (the primary key's order: no extra index needed)."""
-    request = parse_page({"limit": HOME_ITEMS})
-    # posts' own SELECT and page shaping (authors JOINed, liked flags in one query), reused as is
-    rows = yield from threads.fetch_page(posts._SELECT, [], [], posts.LATEST, request)
-    listed = yield from posts._page(viewer, rows, request, posts.LATEST)
-    items: list[dict[str, Any]] = listed["items"]
-    return items
-
-
-@read_only
-def group_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/groups/{id}``: the group, a page of its posts (``?sort=``, ``?cursor=``), and for its owner
-    the applications waiting for a decision."""
-    group = yield from groups.get_group(viewer, group_id)
-    listed = yield from posts.list_group_posts(viewer, group_id, query)
-    pending = []
-    if group["membership"] == "owner":
-        pending = (yield from groups.list_applications(viewer, group_id, {"status": "pending"}))["items"]
-    return {"group": group, "posts": listed, "applications": pending}
-
-
-def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/posts/{id}``: the post (counting one view, as ``GET /posts/{id}`` does), its group, a page of
-    comments, and the first replies of each."""
-    post = yield from posts.get_post(viewer, post_id)
-    group = yield from groups.get_group(viewer, post["group_id"])
-    listed = yield from comments.list_comments(viewer, post_id, query)
-    yield from attach_replies(comments.COMMENTS, viewer, listed["items"])
-    return {"post": post, "group": group, "comments": listed}
-
-
-def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/questions/{id}``: the question (one view counted), a page of answers, and their first replies."""
-    question = yield from questions.get_question(viewer, question_id)
-    listed = yield from answers.list_answers(viewer, question_id, query)
-    yield from attach_replies(answers.ANSWERS, viewer, listed["items"])
-    return {"question": question, "answers": listed}
-
-
-@read_only
-def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
-    """``/users/{id}``: the profile, with the user's latest posts, questions and groups."""
-    first = {"limit": HOME_ITEMS}
-    return {
-        "user": (yield from users.get_user(viewer, user_id)),
-        "posts": (yield from posts.list_user_posts(viewer, user_id, first))["items"],
-        "questions": (yield from questions.list_user_questions(viewer, user_id, first))["items"],
-        "groups": (yield from groups.list_user_groups(viewer, user_id, first))["items"],
-    }
-
-
-def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:
-    """Set ``item["replies"]`` (the first :data:`REPLIES_SHOWN`, oldest first) on a page of top-level items.
-
-    One statement for the whole page: a ``UNION ALL`` of one small ``ORDER BY id LIMIT n`` per parent,
-    each served by the ``(parent_id, id)`` index, so a comment with 10 000 replies costs what one with
-    ten does. The viewer's ``liked`` flags for all of them come in one more query.
-    """
-    for item in items:
-        item["replies"] = []
-    parents = [item["id"] for item in items if item["reply_count"]]
-    if not parents:
-        return
-    # threads' own item SELECT (author and reply_to JOINed), as list_replies uses it
-    one = f"SELECT * FROM ({threads._select(thread)} WHERE t.parent_id = %s ORDER BY t.id LIMIT %s) r"  # noqa: S608
-    sql = " UNION ALL ".join(f"{one}{n}" for n in range(len(parents))) + " ORDER BY id"
-    params = [value for parent in parents for value in (parent, REPLIES_SHOWN)]
-    rows = yield Query(sql, params)
-    liked = yield from likes.liked_ids(thread.like, viewer, [row["id"] for row in rows])
-    by_id = {item["id"]: item for item in items}
-    for row in rows:
-        by_id[row["parent_id"]]["replies"].append(threads.shape(thread, row, row["id"] in liked))
 
 
 # -- forms ------------------------------------------------------------------------------------------

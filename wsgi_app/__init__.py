@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
 from shared import http
 from shared.config import Settings, load_settings
-from wsgi_app import api, errors, pages, site
+from wsgi_app import api, errors, pages, site, tornado_compat
 from wsgi_app.middleware import AccessLog, TrustedProxies
 
 
@@ -42,15 +41,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Bodies bigger than the largest upload are refused by Werkzeug (413) before they are read;
         # each API route applies its own limit (wsgi_app/api/base.py).
         MAX_CONTENT_LENGTH=http.largest_body(settings),
-        # The Tornado app answers OPTIONS with 405; so do we (Flask would answer it by itself).
-        PROVIDE_AUTOMATIC_OPTIONS=False,
     )
+    tornado_compat.configure(app)   # OPTIONS, ids, double slashes: where Werkzeug's routing differs
     app.config.update({k: v for k, v in config.items() if k.isupper()})
-    # Werkzeug's <int:...> matches any Unicode digit (regex \d); an id is ASCII digits only, as in
-    # the Tornado app's routes, so /groups/%D9%A1 is no route rather than group 1.
-    app.url_map.converters["int"] = AsciiIntegerConverter
-    # Werkzeug would redirect /api/v1//groups to /api/v1/groups; the Tornado app finds no such route.
-    app.url_map.merge_slashes = False
 
     errors.register(app)
     site.register(app, settings)
@@ -59,10 +52,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
     return app
-
-
-class AsciiIntegerConverter(IntegerConverter):
-    regex = r"[0-9]+"
 
 
 def settings_as_config(settings: Settings) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class TrustedProxies:
             value: str | None = environ.get("HTTP_" + name.upper().replace("-", "_"))
             return value
 
+        environ["forum.peer"] = peer   # the connection's own peer (the pages' Secure-cookie rule asks about it)
         environ["REMOTE_ADDR"] = http.client_address(peer, header, self.settings)
         return self.app(environ, start_response)
 

@@ -8,6 +8,7 @@ import orjson
 from flask import Response
 
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem
+from wsgi_app.tornado_compat import no_content
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -15,9 +16,7 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 def json_response(value: Any, status: int = 200) -> Response:
     """A JSON answer; ``204`` answers no body and no Content-Type at all."""
     if status == 204:
-        response = Response(status=204)
-        del response.headers["Content-Type"]
-        return response
+        return no_content()
     return Response(orjson.dumps(value), status=status, content_type=JSON_CONTENT_TYPE)
 
 

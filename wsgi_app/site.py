@@ -9,22 +9,16 @@ import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request, send_from_directory
-from werkzeug.exceptions import MethodNotAllowed
 
 from shared import metrics
 from shared.config import Settings
 from wsgi_app.api.base import route_name
 from wsgi_app.db import get_db
 from wsgi_app.responses import json_response
+from wsgi_app.tornado_compat import refuse_head
 
 bp = Blueprint("site", __name__)
-
-
-@bp.before_request
-def refuse_head() -> None:
-    """Flask answers HEAD for every GET route; the Tornado app does not, so neither do we (405)."""
-    if request.method == "HEAD":
-        raise MethodNotAllowed(["GET"])
+bp.before_request(refuse_head)
 
 
 @bp.get("/healthz")

@@ -130,6 +130,14 @@ def list_user_posts(viewer: Viewer, user_id: int, query: Mapping[str, str]) -> O
     return (yield from _page(viewer, rows, request, LATEST))
 
 
+@read_only
+def list_latest_posts(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """The newest posts of all groups (the primary key's order: no extra index needed)."""
+    request = parse_page(query)
+    rows = yield from fetch_page(_SELECT, [], [], LATEST, request)
+    return (yield from _page(viewer, rows, request, LATEST))
+
+
 def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     """A member (or the owner) posts in a group; the group's post_count moves with it."""
     user_id = viewer.require()

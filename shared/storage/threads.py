@@ -265,6 +265,25 @@ def list_replies(thread: Thread, viewer: Viewer, item_id: int, query: Mapping[st
     return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
 
 
+def first_replies(thread: Thread, viewer: Viewer, parent_ids: Sequence[int], limit: int) -> Op[dict[int, list[dict[str, Any]]]]:
+    """The first ``limit`` replies (oldest first) under each of a page of items, by parent id.
+
+    One statement for the whole page: a ``UNION ALL`` of one small ``ORDER BY id LIMIT n`` per parent,
+    each served by the ``(parent_id, id)`` index, so an item with 10 000 replies costs what one with
+    ten does. The viewer's ``liked`` flags for all of them come in one more query.
+    """
+    replies: dict[int, list[dict[str, Any]]] = {parent: [] for parent in parent_ids}
+    if not parent_ids:
+        return replies
+    one = f"SELECT * FROM ({_select(thread)} WHERE t.parent_id = %s ORDER BY t.id LIMIT %s) r"  # noqa: S608
+    sql = " UNION ALL ".join(f"{one}{n}" for n in range(len(parent_ids))) + " ORDER BY id"
+    rows = yield Query(sql, [value for parent in parent_ids for value in (parent, limit)])
+    liked = yield from likes.liked_ids(thread.like, viewer, [row["id"] for row in rows])
+    for row in rows:
+        replies[row["parent_id"]].append(shape(thread, row, row["id"] in liked))
+    return replies
+
+
 @read_only
 def list_by_user(thread: Thread, viewer: Viewer, user_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """One user's items, replies included, newest first (index ``(user_id, id)``)."""

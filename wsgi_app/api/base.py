@@ -12,17 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from flask import Response, g, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from shared import http, ratelimit
 from shared.auth import ANONYMOUS, Viewer
-from shared.errors import BadRequest
 from shared.routes import ROUTES, Route
 from shared.storage.sessions import authenticate
 from shared.validation import check_id, parse_json
+from wsgi_app import tornado_compat
 from wsgi_app.db import current_settings, run
 from wsgi_app.responses import json_response
 
@@ -51,9 +50,7 @@ def limit_body() -> None:
 def before_api_request() -> None:
     """The route's rules, before its view: credentials (401), ids (404), throttle (429)."""
     assert request.url_rule is not None   # unmatched requests never reach a blueprint's hooks
-    route = ROUTE_TABLE.get((request.method, route_name(request.url_rule.rule)))
-    if route is None:   # HEAD (Flask adds it to every GET rule; the Tornado app does not serve it)
-        raise MethodNotAllowed(sorted(request.url_rule.methods or ()))
+    route = ROUTE_TABLE[(request.method, route_name(request.url_rule.rule))]   # HEAD was refused before
     g.route = route
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     g.viewer = run(authenticate(token.strip())) if scheme.lower() == "bearer" else ANONYMOUS
@@ -94,15 +91,8 @@ def upload() -> bytes:
 
 
 def query() -> Mapping[str, str]:
-    """The query string: the first value of each name; a value that is not UTF-8 is a 400.
-
-    (Werkzeug's ``request.args`` would quietly replace bad bytes; the Tornado app refuses them.)
-    """
-    pairs = parse_qs(request.query_string.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
-    try:
-        return {name: values[0].encode("latin-1").decode("utf-8") for name, values in pairs.items()}
-    except UnicodeDecodeError:
-        raise BadRequest() from None
+    """The query string: the first value of each name; a value that is not UTF-8 is a 400."""
+    return tornado_compat.query()
 
 
 def media_dir() -> str:

@@ -1,7 +1,7 @@
 """``PageHandler``: what every HTML page shares: the session cookie's user, XSRF, HTML error pages.
 
 Like ``demos/blog``'s ``BaseHandler``: ``prepare()`` looks the session cookie up (asynchronously,
-through the shared ``visitor`` operation), ``get_current_user`` returns what it found, and
+through the shared ``page_data.visitor`` operation), ``get_current_user`` returns what it found, and
 ``@tornado.web.authenticated`` sends anonymous visitors to ``login_url``. Unlike the JSON API
 (which never reads the cookie, so a cookie alone gets 401 there), pages check Tornado's XSRF token
 on every POST.
@@ -14,9 +14,10 @@ from typing import Any
 import tornado.web
 
 from async_app.handlers.base import BaseHandler
-from shared import pages
+from shared import http, pages
 from shared.errors import ForumError
 from shared.ratelimit import throttle_route
+from shared.storage import page_data
 from shared.storage.effects import Op
 from shared.storage.sessions import COOKIE_NAME, SESSION_DAYS
 
@@ -27,7 +28,7 @@ class PageHandler(BaseHandler):
         self.visitor: dict[str, Any] = {"viewer": self.viewer, "user": None, "unread": 0}   # until prepare()
 
     async def prepare(self) -> None:
-        self.visitor = await self.run(pages.visitor(self.get_cookie(COOKIE_NAME)))
+        self.visitor = await self.run(page_data.visitor(self.get_cookie(COOKIE_NAME)))
         self.viewer = self.visitor["viewer"]
 
     def get_current_user(self) -> Any:
@@ -59,13 +60,17 @@ class PageHandler(BaseHandler):
         """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``."""
         self.redirect(pages.local_path(self.get_body_argument("next", ""), default), status=303)
 
+    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+        """Every cookie a page sets (the session's, Tornado's own ``_xsrf``, a cleared one) is ``Secure``
+        when the browser came over HTTPS: the rule of ``shared.pages.cookie_is_secure``."""
+        request = self.request
+        from_proxy = http.trusted_proxy(request.remote_ip or "", self.application.forum_settings.trusted_proxies)
+        kwargs["secure"] = pages.cookie_is_secure(request.protocol, request.headers.get("X-Forwarded-Proto"), from_proxy)
+        super().set_cookie(name, value, *args, **kwargs)
+
     def start_session_cookie(self, session_id: str) -> None:
         """A new session's cookie: HttpOnly (no script reads it), SameSite=Lax, Secure over HTTPS."""
-        request = self.request
-        secure = pages.forwarded_https(request.protocol, request.remote_ip or "",
-                                       request.headers.get("X-Forwarded-Proto"), self.application.forum_settings)
-        self.set_cookie(COOKIE_NAME, session_id, httponly=True, samesite="Lax", secure=secure,
-                        expires_days=SESSION_DAYS)
+        self.set_cookie(COOKIE_NAME, session_id, httponly=True, samesite="Lax", expires_days=SESSION_DAYS)
 
     async def attempt(self, op: Op[Any]) -> tuple[Any, ForumError | None]:
         """Run a form's operation: ``(value, None)``, or ``(None, refusal)`` when the user can fix it

@@ -8,7 +8,7 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
-from shared.storage import comments, groups, posts
+from shared.storage import comments, groups, page_data, posts
 from shared.storage.answers import like_answer, unlike_answer
 from shared.storage.comments import like_comment, unlike_comment
 from shared.storage.posts import like_post, unlike_post
@@ -16,7 +16,7 @@ from shared.storage.posts import like_post, unlike_post
 
 class HomePage(PageHandler):
     async def get(self) -> None:
-        self.render("home.html", title="Home", **await self.run(pages.home(self.viewer)))
+        self.render("home.html", title="Home", **await self.run(page_data.home(self.viewer)))
 
 
 class NewGroupPage(PageHandler):
@@ -35,7 +35,7 @@ class NewGroupPage(PageHandler):
 
 class GroupPage(PageHandler):
     async def get(self, group_id: str) -> None:
-        page = await self.run(pages.group_page(self.viewer, int(group_id), self.query()))
+        page = await self.run(page_data.group_page(self.viewer, int(group_id), self.query()))
         self.render("group.html", title=page["group"]["name"], **page)
 
     @tornado.web.authenticated
@@ -77,7 +77,7 @@ class PostPage(PageHandler):
         await self.show(post_id)
 
     async def show(self, post_id: str, **form: Any) -> None:
-        page = await self.run(pages.post_page(self.viewer, int(post_id), self.query()))
+        page = await self.run(page_data.post_page(self.viewer, int(post_id), self.query()))
         self.render("post.html", title=page["post"]["title"], **page, **form)
 
     @tornado.web.authenticated

@@ -6,12 +6,12 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
-from shared.storage import guestbook, notifications
+from shared.storage import guestbook, notifications, page_data
 
 
 class UserPage(PageHandler):
     async def get(self, user_id: str) -> None:
-        page = await self.run(pages.user_page(self.viewer, int(user_id)))
+        page = await self.run(page_data.user_page(self.viewer, int(user_id)))
         self.render("user.html", title=page["user"]["username"], **page)
 
 

@@ -8,7 +8,7 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
-from shared.storage import answers, questions
+from shared.storage import answers, page_data, questions
 
 
 class QuestionsPage(PageHandler):
@@ -38,7 +38,7 @@ class QuestionPage(PageHandler):
         await self.show(question_id)
 
     async def show(self, question_id: str, **form: Any) -> None:
-        page = await self.run(pages.question_page(self.viewer, int(question_id), self.query()))
+        page = await self.run(page_data.question_page(self.viewer, int(question_id), self.query()))
         self.render("question.html", title=page["question"]["title"], **page, **form)
 
     @tornado.web.authenticated

@@ -1,0 +1,105 @@
+"""What each HTML page reads (API.md §5), one operation per page, written once for both apps.
+
+Each page is built with ``yield from`` out of the operations the JSON API runs, so a page shows
+exactly what the API would answer (same rules, same SQL) and costs one transaction. The apps only
+pick the template and fill it in; how a form becomes an API body is ``shared/pages.py``.
+
+Two reads exist for pages only, as public operations of their resources: the newest posts of all
+groups (:func:`shared.storage.posts.list_latest_posts`) and the replies under a whole page of
+comments or answers in ONE statement (:func:`shared.storage.threads.first_replies`), instead of one
+``GET /comments/{id}/replies`` per comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.auth import ANONYMOUS, Viewer
+from shared.storage import (
+    answers,
+    comments,
+    groups,
+    notifications,
+    posts,
+    questions,
+    threads,
+    users,
+)
+from shared.storage.effects import Op, read_only
+from shared.storage.sessions import session_viewer
+
+HOME_ITEMS = "10"           # how many groups, posts and questions the home page lists
+REPLIES_SHOWN = 10          # replies shown under each comment or answer on its page
+
+
+@read_only
+def visitor(session_id: str | None) -> Op[dict[str, Any]]:
+    """The session cookie's user for the navigation bar: ``{viewer, user, unread}`` (user None when anonymous)."""
+    viewer = yield from session_viewer(session_id)
+    if viewer.user_id is None:
+        return {"viewer": ANONYMOUS, "user": None, "unread": 0}
+    user = yield from users.get_user(viewer, viewer.user_id)
+    unread = yield from notifications.unread_count(viewer)
+    return {"viewer": viewer, "user": user, "unread": unread["count"]}
+
+
+@read_only
+def home(viewer: Viewer) -> Op[dict[str, Any]]:
+    """``/``: the newest groups, the latest posts of every group, the newest questions."""
+    first = {"limit": HOME_ITEMS}
+    return {
+        "groups": (yield from groups.list_groups(viewer, first))["items"],
+        "posts": (yield from posts.list_latest_posts(viewer, first))["items"],
+        "questions": (yield from questions.list_questions(viewer, first))["items"],
+    }
+
+
+@read_only
+def group_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/groups/{id}``: the group, a page of its posts (``?sort=``, ``?cursor=``), and for its owner
+    the applications waiting for a decision."""
+    group = yield from groups.get_group(viewer, group_id)
+    listed = yield from posts.list_group_posts(viewer, group_id, query)
+    pending = []
+    if group["membership"] == "owner":
+        pending = (yield from groups.list_applications(viewer, group_id, {"status": "pending"}))["items"]
+    return {"group": group, "posts": listed, "applications": pending}
+
+
+def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/posts/{id}``: the post (counting one view, as ``GET /posts/{id}`` does), its group, a page of
+    comments, and the first replies of each."""
+    post = yield from posts.get_post(viewer, post_id)
+    group = yield from groups.get_group(viewer, post["group_id"])
+    listed = yield from comments.list_comments(viewer, post_id, query)
+    yield from attach_replies(comments.COMMENTS, viewer, listed["items"])
+    return {"post": post, "group": group, "comments": listed}
+
+
+def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/questions/{id}``: the question (one view counted), a page of answers, and their first replies."""
+    question = yield from questions.get_question(viewer, question_id)
+    listed = yield from answers.list_answers(viewer, question_id, query)
+    yield from attach_replies(answers.ANSWERS, viewer, listed["items"])
+    return {"question": question, "answers": listed}
+
+
+@read_only
+def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
+    """``/users/{id}``: the profile, with the user's latest posts, questions and groups."""
+    first = {"limit": HOME_ITEMS}
+    return {
+        "user": (yield from users.get_user(viewer, user_id)),
+        "posts": (yield from posts.list_user_posts(viewer, user_id, first))["items"],
+        "questions": (yield from questions.list_user_questions(viewer, user_id, first))["items"],
+        "groups": (yield from groups.list_user_groups(viewer, user_id, first))["items"],
+    }
+
+
+def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:
+    """Set ``item["replies"]`` (the first :data:`REPLIES_SHOWN`, oldest first) on a page of top-level items."""
+    parents = [item["id"] for item in items if item["reply_count"]]
+    replies = yield from threads.first_replies(thread, viewer, parents, REPLIES_SHOWN)
+    for item in items:
+        item["replies"] = replies.get(item["id"], [])

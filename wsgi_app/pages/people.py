@@ -1,0 +1,45 @@
+"""Profiles, notifications and the guestbook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+
+from shared import pages
+from shared.storage import guestbook, notifications, page_data
+from wsgi_app.db import run
+from wsgi_app.pages.base import attempt, bp, form, login_required, query, see, throttle
+
+
+@bp.get("/users/<int:user_id>")
+def user_page(user_id: int) -> str:
+    page = run(page_data.user_page(g.viewer, user_id))
+    return render_template("user.html", title=page["user"]["username"], **page)
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications_page() -> Any:
+    if request.method == "POST":   # mark all as read
+        run(notifications.mark_read(g.viewer, {"all": True}))
+        return see("/notifications")
+    listed = run(notifications.list_notifications(g.viewer, query()))
+    return render_template("notifications.html", title="Notifications", notifications=listed,
+                           link=pages.notification_link, phrase=pages.notification_phrase)
+
+
+def show_guestbook(**state: Any) -> str:
+    listed = run(guestbook.list_entries(g.viewer, query()))
+    return render_template("guestbook.html", title="Guestbook", entries=listed, **state)
+
+
+@bp.route("/guestbook", methods=["GET", "POST"])
+def guestbook_page() -> Any:
+    if request.method == "GET":
+        return show_guestbook()
+    throttle("/guestbook")
+    _, refusal = attempt(guestbook.sign(g.viewer, pages.form_body("guestbook", form())))
+    if refusal:
+        return show_guestbook(**pages.form_state(refusal, form())), refusal.status
+    return see("/guestbook")
