@@ -36,7 +36,7 @@ ApplicationStatus = Literal["pending", "approved", "rejected"]
 NotificationKind = Literal["comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"]
 
 # An answer holds exactly its keys: the document says so (additionalProperties: false), and the
-# shape tests refuse an extra one.
+# shape tests refuse an extra one. A resource's docstring is its description in the document.
 exact = with_config(ConfigDict(extra="forbid"))
 
 
@@ -60,7 +60,7 @@ class User(TypedDict):
 
 @exact
 class Me(User):
-    """The caller's own account (``/me``): a User with its email."""
+    """The caller's own account (/me): a User with its email."""
 
     email: str
 
@@ -226,7 +226,7 @@ class FieldProblem(TypedDict):
 
 @exact
 class Problem(TypedDict):
-    """RFC 9457 problem details (``shared.errors``); ``errors`` only on a 422."""
+    """RFC 9457 problem details (shared.errors); errors only on a 422."""
 
     type: str
     title: str
@@ -237,7 +237,7 @@ class Problem(TypedDict):
 
 @exact
 class Page(TypedDict, Generic[T]):
-    """A list answer: at most ``limit`` items, and a cursor exactly when more follow."""
+    """A list answer: at most limit items, and a cursor exactly when more follow."""
 
     items: list[T]
     next_cursor: str | None
