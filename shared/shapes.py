@@ -1,4 +1,10 @@
-"""How users appear inside other resources, once: the SQL that fetches a summary and its JSON form.
+"""The resources of API.md §3, once: what each JSON answer holds, and how users appear inside others.
+
+Each resource is a ``TypedDict``. It is the one definition of that shape: ``shared.routes`` names
+it as a route's answer, ``shared.openapi`` writes the document's schemas from it (pydantic), and
+``tests/test_shapes.py`` checks that the operations answer exactly it, key for key and type for
+type. The operations still build plain dict literals (``shape_post`` and friends, next to their
+SQL): that is the fastest way to make a dict, and shaping runs for every item of every page.
 
 A list of posts, comments or notifications fetches its authors in the same query with a JOIN and
 aliased columns, so a page never costs one query per row:
@@ -14,11 +20,232 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Generic, Literal, NotRequired, TypeVar
+
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from shared.clock import iso
 
-SUMMARY_FIELDS = ("id", "username", "nickname", "avatar_url")
+T = TypeVar("T")
+Id = Annotated[int, Field(ge=1)]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]   # clock.iso: UTC, "Z"
+JoinPolicy = Literal["open", "approval"]
+Membership = Literal["none", "pending", "member", "owner"]
+ApplicationStatus = Literal["pending", "approved", "rejected"]
+NotificationKind = Literal["comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"]
+
+# An answer holds exactly its keys: the document says so (additionalProperties: false), and the
+# shape tests refuse an extra one. A resource's docstring is its description in the document.
+exact = with_config(ConfigDict(extra="forbid"))
+
+
+@exact
+class UserSummary(TypedDict):
+    id: Id
+    username: str
+    nickname: str
+    avatar_url: str | None
+
+
+@exact
+class User(TypedDict):
+    id: Id
+    username: str
+    nickname: str
+    bio: str
+    avatar_url: str | None
+    created_at: Timestamp
+
+
+@exact
+class Me(User):
+    """The caller's own account (/me): a User with its email."""
+
+    email: str
+
+
+@exact
+class Token(TypedDict):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    user: User
+
+
+@exact
+class Group(TypedDict):
+    id: Id
+    name: str
+    category: str
+    description: str
+    join_policy: JoinPolicy
+    cover_url: str | None
+    owner: UserSummary
+    member_count: int
+    post_count: int
+    created_at: Timestamp
+    membership: Membership     # the caller's
+
+
+@exact
+class Application(TypedDict):
+    id: Id
+    group_id: Id
+    user: UserSummary
+    reason: str
+    status: ApplicationStatus
+    created_at: Timestamp
+
+
+@exact
+class Member(TypedDict):
+    user: UserSummary
+    role: Literal["owner", "member"]
+    joined_at: Timestamp
+
+
+@exact
+class Post(TypedDict):
+    id: Id
+    group_id: Id
+    author: UserSummary | None
+    title: str
+    content: str
+    content_html: str
+    pinned: bool
+    locked: bool
+    view_count: int
+    comment_count: int
+    like_count: int
+    liked: bool
+    created_at: Timestamp
+    updated_at: Timestamp | None
+
+
+@exact
+class Comment(TypedDict):
+    id: Id
+    post_id: Id
+    author: UserSummary | None
+    content: str
+    content_html: str
+    parent_id: Id | None
+    reply_to: UserSummary | None
+    like_count: int
+    liked: bool
+    reply_count: int
+    created_at: Timestamp
+
+
+@exact
+class Question(TypedDict):
+    id: Id
+    author: UserSummary | None
+    title: str
+    content: str
+    content_html: str
+    category: str
+    view_count: int
+    answer_count: int
+    created_at: Timestamp
+    updated_at: Timestamp | None
+
+
+@exact
+class Answer(TypedDict):
+    id: Id
+    question_id: Id
+    author: UserSummary | None
+    content: str
+    content_html: str
+    parent_id: Id | None
+    reply_to: UserSummary | None
+    like_count: int
+    liked: bool
+    reply_count: int
+    created_at: Timestamp
+
+
+@exact
+class Target(TypedDict):
+    type: str
+    id: Id
+
+
+@exact
+class Notification(TypedDict):
+    id: Id
+    kind: NotificationKind
+    actor: UserSummary | None
+    target: Target
+    excerpt: str
+    read: bool
+    created_at: Timestamp
+
+
+@exact
+class GuestbookEntry(TypedDict):
+    id: Id
+    name: str
+    email: str | None
+    address: str | None
+    message: str
+    created_at: Timestamp
+
+
+@exact
+class Like(TypedDict):
+    liked: bool
+    like_count: int
+
+
+@exact
+class Count(TypedDict):
+    count: int
+
+
+@exact
+class LinkPreview(TypedDict):
+    url: str
+    title: str | None
+    description: str | None
+    image: str | None
+
+
+@exact
+class Status(TypedDict):
+    status: str
+
+
+@exact
+class FieldProblem(TypedDict):
+    field: str
+    message: str
+
+
+@exact
+class Problem(TypedDict):
+    """RFC 9457 problem details (shared.errors); errors only on a 422."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: NotRequired[list[FieldProblem]]
+
+
+@exact
+class Page(TypedDict, Generic[T]):
+    """A list answer: at most limit items, and a cursor exactly when more follow."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+# -- users inside other resources -------------------------------------------------------------------
+
+SUMMARY_FIELDS = tuple(UserSummary.__annotations__)     # id, username, nickname, avatar_url
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -34,14 +261,14 @@ AUTHOR_COLUMNS = user_columns("u", "author_")
 
 
 def user_summary(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any] | None:
-    """``{id, username, nickname, avatar_url}`` from (aliased) columns; None when a LEFT JOIN found nobody."""
+    """A :class:`UserSummary` from (aliased) columns; None when a LEFT JOIN found nobody."""
     if row[prefix + "id"] is None:
         return None
     return {name: row[prefix + name] for name in SUMMARY_FIELDS}
 
 
 def user_public(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The User resource anyone may see (no email)."""
+    """The :class:`User` anyone may see (no email)."""
     return {
         "id": row["id"],
         "username": row["username"],
@@ -53,5 +280,5 @@ def user_public(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def user_private(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The User resource its owner sees on ``/me``: with email."""
+    """The :class:`Me` its owner sees on ``/me``: with email."""
     return {**user_public(row), "email": row["email"]}

@@ -11,7 +11,7 @@ in the query that reads the groups, so a page of groups costs one query, whoever
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import StringConstraints
 
@@ -19,7 +19,7 @@ from shared.auth import Viewer
 from shared.clock import db_time, iso
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.pagination import page, parse_page
-from shared.shapes import user_columns, user_summary
+from shared.shapes import ApplicationStatus, JoinPolicy, user_columns, user_summary
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
 from shared.storage.notifications import notify
 from shared.storage.threads import Keyset, exists, fetch_page
@@ -33,12 +33,11 @@ NEWEST_FIRST = Keyset(("g.id",))
 MEMBERS_IN_ORDER = Keyset(("m.id",), descending=False)       # the owner (first member) heads the list
 APPLICATIONS_NEWEST = Keyset(("a.id",))
 USER_GROUPS_NEWEST = Keyset(("um.id",))                       # most recently joined first (key: um_id)
-APPLICATION_STATUSES = ("pending", "approved", "rejected")
+APPLICATION_STATUSES = get_args(ApplicationStatus)
 
 GroupName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-JoinPolicy = Literal["open", "approval"]
 
 
 class NewGroup(Body):
@@ -83,6 +82,7 @@ _USER_GROUPS_SELECT = (
 
 
 def shape_group(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :class:`shared.shapes.Group`, with the caller's ``membership``."""
     membership = row["viewer_role"] or ("pending" if row["viewer_pending"] else "none")
     return {
         "id": row["id"],
@@ -235,6 +235,7 @@ _APPLICATION_SELECT = (
 
 
 def shape_application(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :class:`shared.shapes.Application`."""
     return {
         "id": row["id"],
         "group_id": row["group_id"],
@@ -344,6 +345,11 @@ _MEMBER_SELECT = (
 )
 
 
+def shape_member(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :class:`shared.shapes.Member`."""
+    return {"user": user_summary(row, "user_"), "role": row["role"], "joined_at": iso(row["joined_at"])}
+
+
 @read_only
 def list_members(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """``{user, role, joined_at}`` in the order they joined (the owner first)."""
@@ -352,8 +358,7 @@ def list_members(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[
     rows = yield from fetch_page(_MEMBER_SELECT, ["m.group_id = %s"], [group_id], MEMBERS_IN_ORDER, request)
     if not rows and not (yield from exists("forum_groups", group_id)):
         raise NotFound("group")
-    return page(rows, request, MEMBERS_IN_ORDER.key,
-                lambda r: {"user": user_summary(r, "user_"), "role": r["role"], "joined_at": iso(r["joined_at"])})
+    return page(rows, request, MEMBERS_IN_ORDER.key, shape_member)
 
 
 def leave(viewer: Viewer, group_id: int) -> Op[None]:

@@ -35,6 +35,7 @@ class Signature(Body):
 
 
 def shape_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :class:`shared.shapes.GuestbookEntry`."""
     return {
         "id": row["id"],
         "name": row["name"],

@@ -10,7 +10,7 @@ the notification it causes are written together or not at all:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import Field, model_validator
 
@@ -19,11 +19,11 @@ from shared.clock import db_time, iso
 from shared.errors import BadRequest
 from shared.markdown import mentions
 from shared.pagination import page, parse_page
-from shared.shapes import user_columns, user_summary
+from shared.shapes import NotificationKind, user_columns, user_summary
 from shared.storage.effects import Op, Publish, Query, read_only
 from shared.validation import MAX_ID, Body, parse, query_flag
 
-KINDS = frozenset({"comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"})
+KINDS = frozenset(get_args(NotificationKind))
 EXCERPT_CHARS = 200
 MAX_IDS = 100
 
@@ -67,6 +67,7 @@ def notify_mentions(text: str, actor_id: int, target_type: str, target_id: int, 
 
 
 def shape_notification(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A :class:`shared.shapes.Notification`."""
     return {
         "id": row["id"],
         "kind": row["kind"],

@@ -70,7 +70,7 @@ _SELECT = (
 
 
 def shape_post(row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
-    """A Post, as the contract spells it."""
+    """A :class:`shared.shapes.Post` (``tests/test_shapes.py`` holds the two together)."""
     return {
         "id": row["id"],
         "group_id": row["group_id"],

@@ -62,7 +62,7 @@ _SELECT = (
 
 
 def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A Question, as the contract spells it."""
+    """A :class:`shared.shapes.Question`."""
     return {
         "id": row["id"],
         "author": user_summary(row, "author_"),

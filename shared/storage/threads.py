@@ -215,7 +215,7 @@ def _select(thread: Thread) -> str:
 
 
 def shape(thread: Thread, row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
-    """A Comment or an Answer, as the contract spells it."""
+    """A :class:`shared.shapes.Comment` or :class:`shared.shapes.Answer`: the container's key differs."""
     return {
         "id": row["id"],
         thread.container_column: row[thread.container_column],

@@ -90,7 +90,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
                         "avatar_url": None, "created_at": created_at})
 
 
-def check_login(body: Any, address: str) -> Op[dict[str, Any]]:
+def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
     """The login flow, once for the API and the pages of both apps: look up, count, hash, decide.
 
     1. Look the account up (a read: no transaction, nothing locked).
@@ -104,7 +104,6 @@ def check_login(body: Any, address: str) -> Op[dict[str, Any]]:
     4. A success clears the account's count; a hash made with older parameters is replaced in a
        short write of its own.
     """
-    data = parse(Login, body)
     password = _normalise(data.password)
     yield Transaction(read_only=True)
     row = yield Query(f"SELECT {PROFILE_COLUMNS}, password_hash, token_version FROM users"  # noqa: S608
@@ -124,14 +123,14 @@ def check_login(body: Any, address: str) -> Op[dict[str, Any]]:
 
 def login(viewer: Viewer, body: Any, address: str) -> Op[dict[str, Any]]:
     """``POST /auth/login``: an access token for a username or email and password."""
-    row = yield from check_login(body, address)
+    row = yield from check_login(parse(Login, body), address)
     token, expires_in = issue_token(row["id"], row["token_version"])
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "user": user_public(row)}
 
 
 def login_with_session(viewer: Viewer, body: Any, address: str) -> Op[str]:
     """The login form: the same checks, then a brand-new browser session (its id, for the cookie)."""
-    row = yield from check_login(body, address)
+    row = yield from check_login(parse(Login, body), address)
     yield Transaction()
     session_id: str = yield from start_session(row["id"])
     return session_id
