@@ -8,6 +8,7 @@ import aiomysql
 import pymysql
 
 from shared.config import Settings
+from shared.errors import Unavailable
 from shared.storage.drivers.common import (
     MYSQL,
     DatabaseUrl,
@@ -24,8 +25,13 @@ async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDataba
     args = mysql_connect_args(url, settings)
 
     async def connect() -> aiomysql.Connection:
+        # aiomysql bounds only the TCP connect by connect_timeout: a server that accepts and then
+        # says nothing (frozen, kill -STOP) would hold the handshake forever. Bound all of it.
         try:
-            return await aiomysql.connect(**args)
+            async with asyncio.timeout(settings.connect_timeout):
+                return await aiomysql.connect(**args)
+        except TimeoutError as exc:
+            raise Unavailable("The database did not answer in time; try again shortly.") from exc
         except pymysql.err.MySQLError as exc:  # aiomysql raises PyMySQL's errors
             missing = mysql_missing_database(exc, url)
             if missing:

@@ -167,14 +167,16 @@ class CoroutineTransaction:
     def __init__(self, pool: AsyncPool[Any], conn: Any, dialect: Dialect, read_timeout: float,
                  writes: bool) -> None:
         self.pool, self.dialect, self.read_timeout, self.writes = pool, dialect, read_timeout, writes
-        self.conn, self.broken, self.fresh = conn, False, True
+        self.conn, self.broken, self.fresh, self.timed_out = conn, False, True, False
 
     async def perform(self, query: Query) -> Any:
         fresh, self.fresh = self.fresh, False
         try:
             return await self._perform(query)
         except Unavailable:
-            if not (fresh and self.broken):
+            # A connection that died while idle is retried once; one that timed out is not: the
+            # server is there but not answering (frozen), and a retry would only wait as long again.
+            if not (fresh and self.broken) or self.timed_out:
                 raise
         self.conn = await self.pool.replace(self.conn)   # died while idle: retry once on a new connection
         self.broken = False
@@ -200,6 +202,7 @@ class CoroutineTransaction:
                 await cursor.close()
                 return result
         except Exception as exc:
+            self.timed_out = isinstance(exc, TimeoutError)
             mapped = self.mapped(exc)
             if mapped is None:
                 raise
