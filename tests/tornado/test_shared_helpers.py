@@ -9,7 +9,6 @@ import secrets
 import socket
 
 import pytest
-import redis
 
 from shared.config import Settings
 from shared.errors import BadGateway, Invalid, TooManyRequests
@@ -41,17 +40,16 @@ def test_client_address_believes_only_trusted_proxies(peer: str, headers: dict[s
     assert client_address(peer, headers.get, NGINX) == expected
 
 
-def _redis_store() -> RedisStore:
-    try:
-        redis.Redis(socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis is unreachable: {exc}")
-    return RedisStore("redis://127.0.0.1:6379/0")
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> MemoryStore | RedisStore:
+    """Each store the limiter counts in: this process's memory, or Redis (``redis_url``)."""
+    if request.param == "memory":
+        return MemoryStore()
+    return RedisStore(request.getfixturevalue("redis_url"))
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
-def test_five_failed_logins_then_429_until_a_success_clears_the_login(store: str) -> None:
-    limiter = Limiter(MemoryStore() if store == "memory" else _redis_store())
+def test_five_failed_logins_then_429_until_a_success_clears_the_login(store: MemoryStore | RedisStore) -> None:
+    limiter = Limiter(store)
     login = f"tw-test-{secrets.token_hex(6)}"
     # Redis keeps per-address counts for 15 minutes: fresh addresses each run, so runs never add up.
     first, second, third = (f"198.18.{secrets.randbelow(256)}.{secrets.randbelow(256)}" for _ in range(3))

@@ -29,6 +29,7 @@ import requests
 from shared.cli import ServeOptions
 from shared.config import load_settings
 from tests.support.servers import (
+    MYSQL_PORT,
     Server,
     ServerUnavailable,
     forum_command,
@@ -37,13 +38,13 @@ from tests.support.servers import (
     migrate,
     running_server,
 )
+from tests.support.services import missing_service
 from wsgi_app.serve import child_env, uwsgi_command
 
 pytestmark = pytest.mark.slow
 
 SLOW_SECONDS = 2.0
 IN_FLIGHT = 10
-MYSQL_PORT = 3306
 
 
 @dataclass
@@ -95,7 +96,7 @@ def serving(flavour: str, database: str = "sqlite", *args: str, env: dict[str, s
                 running_server(flavour, url, extra_args=args, extra_env=env) as server:
             yield server
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        missing_service(f"the {flavour}:{database} server", exc)
 
 
 def bearer(base_url: str) -> dict[str, str]:
@@ -175,9 +176,6 @@ def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:
 ])
 def test_no_database_connection_crosses_a_fork(flavour: str, args: tuple[str, ...], env: dict[str, str]) -> None:
     """RELIABILITY 16: every worker opens its own connections; the master holds none."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", MYSQL_PORT)) != 0:
-            pytest.skip("MySQL is not reachable on 127.0.0.1:3306")
     with serving(flavour, "mysql", *args, env=env) as server:
         with ThreadPoolExecutor(6) as pool:   # enough requests that every worker serves some
             list(pool.map(lambda _: requests.get(f"{server.base_url}/readyz", timeout=10).status_code, range(60)))
