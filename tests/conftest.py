@@ -2,19 +2,19 @@
 
 - ``sqlite_url``: a fresh, migrated SQLite file for this test.
 - ``mysql_url``: one ``forum_test_<random>`` database for the session, migrated, dropped at the end.
-  MySQL unreachable: skipped, or failed under ``CI=true``.
+- ``redis_url``: the Redis the tests share (``FORUM_TEST_REDIS_URL``, default 127.0.0.1:6379), once it answers.
+- ``nginx_binary``: the nginx program (Debian's, or one on PATH).
 - ``db_url``: both of the above (ids ``sqlite`` and ``mysql``), with every table empty at the start.
 - ``sync_db`` / ``async_db``: ``open_sync`` / ``open_async`` pools on ``db_url``, closed afterwards.
 - ``settings_for(url, **overrides)``: test Settings (fixed secret, small pool, short acquire timeout).
 
-Under ``CI=true`` a test skipped for want of MySQL, nginx, uWSGI or Chromium fails instead: CI must
-prove everything, and a silent skip would hide a missing service.
+A missing MySQL, Redis or nginx skips the tests that need it, and fails them under ``CI=true``: the rule
+lives in tests/support/services.py, which every test that needs a service goes through.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -29,14 +29,15 @@ import pytest_asyncio
 from shared import keys
 from shared.config import Settings
 from shared.keys import Keys
+from shared.nginx import find_nginx
 from shared.storage.drivers import BlockingDatabase, CoroutineDatabase, open_async, open_sync
 from shared.storage.migrate import migrate
+from tests.support.services import require_service
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # the server the tests create their databases on (root, no password, as on the CI machine)
 MYSQL_SERVER = os.environ.get("FORUM_TEST_MYSQL", "mysql://root@127.0.0.1:3306")
 TEST_SECRET = "test-secret-" + "x" * 32
-NEEDS_SERVICE = re.compile(r"mysql|mariadb|nginx|uwsgi|chromium", re.IGNORECASE)
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:
@@ -71,23 +72,14 @@ def mysql_admin() -> pymysql.connections.Connection[Any]:
 @pytest.fixture
 def mysql_admin_conn() -> Iterator[pymysql.connections.Connection[Any]]:
     """An autocommit root connection, to look at or poke the server (KILL, SHOW STATUS) from a test."""
-    try:
-        conn = mysql_admin()
-    except pymysql.err.MySQLError as exc:
-        pytest.skip(f"MySQL is unreachable at {MYSQL_SERVER}: {exc}")
+    conn = require_service(f"MySQL at {MYSQL_SERVER}", mysql_admin, pymysql.err.MySQLError)
     yield conn
     conn.close()
 
 
 @pytest.fixture(scope="session")
 def mysql_url() -> Iterator[str]:
-    try:
-        admin = mysql_admin()
-    except pymysql.err.MySQLError as exc:
-        message = f"MySQL is unreachable at {MYSQL_SERVER}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    admin = require_service(f"MySQL at {MYSQL_SERVER}", mysql_admin, pymysql.err.MySQLError)
     name = f"forum_test_{secrets.token_hex(4)}"
     url = f"{MYSQL_SERVER.rstrip('/')}/{name}"
     try:
@@ -97,6 +89,21 @@ def mysql_url() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")  # noqa: S608 - a name we made
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the tests share, once it answers a PING."""
+    import redis
+
+    require_service(f"Redis at {REDIS_URL}",
+                    lambda: redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping(), redis.RedisError)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    return require_service("nginx (apt-get install nginx)", find_nginx)
 
 
 def empty_mysql(url: str) -> None:
@@ -148,16 +155,3 @@ async def async_db(db_url: str) -> AsyncIterator[CoroutineDatabase]:
     db = await open_async(make_settings(db_url))
     yield db
     await db.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Under CI=true a skip for want of a service is a failure."""
-    outcome = yield
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
-        return
-    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if NEEDS_SERVICE.search(reason):
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI=true, where every service must be present: {reason}"

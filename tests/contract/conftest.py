@@ -2,24 +2,21 @@
 
 The suite knows only a base URL. Targets come from ``FORUM_CONTRACT_TARGETS`` (a comma list of
 ``flavour:database``); each is started once per session and every test runs against each of them.
-Under ``CI=true`` a target that cannot start is a failure, never a skip.
+A target that cannot start for want of a service (MySQL, Redis, uWSGI) is skipped, and failed under
+``CI=true`` (tests/support/services.py).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
-
-from tests.support.servers import (  # noqa: E402
+from tests.support.servers import (
     Server,
     ServerUnavailable,
     Target,
@@ -28,17 +25,18 @@ from tests.support.servers import (  # noqa: E402
     running_server,
     tracebacks,
 )
-from tests.support.upstream import upstream_site  # noqa: E402
+from tests.support.services import missing_service
+from tests.support.upstream import upstream_site
 
-from .client import Api, Forum  # noqa: E402
+from .client import Api, Forum
 
 DEFAULT_TARGETS = "tornado:sqlite,tornado:mysql,wsgi-container:mysql,gunicorn:mysql,gunicorn:sqlite,uwsgi:mysql"
 TARGETS = [Target.parse(t) for t in os.environ.get("FORUM_CONTRACT_TARGETS", DEFAULT_TARGETS).split(",") if t]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 # Pre-fork servers run several worker processes: as in a real deployment, they share rate-limit
-# counts (and notifications) through Redis. FORUM_CONTRACT_REDIS_URL overrides it for every target.
+# counts (and notifications) through Redis (``redis_url``). FORUM_CONTRACT_REDIS_URL gives every
+# target a Redis.
 REDIS_URL = os.environ.get("FORUM_CONTRACT_REDIS_URL", "")
-MULTI_PROCESS = {"gunicorn": "redis://127.0.0.1:6379/0", "uwsgi": "redis://127.0.0.1:6379/0"}
+MULTI_PROCESS = ("gunicorn", "uwsgi")
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -55,21 +53,20 @@ def upstream() -> Iterator[dict[str, str]]:
 def server(request: pytest.FixtureRequest, upstream: dict[str, str]) -> Iterator[Server]:
     target: Target = request.param
     allow = f"{upstream['live']},{upstream['dead']}"
+    redis = REDIS_URL or (request.getfixturevalue("redis_url") if target.flavour in MULTI_PROCESS else "")
     try:
         with fresh_database(target.database) as url, \
                 running_server(target.flavour, url, extra_env={
                     "FORUM_LINK_PREVIEW_ALLOW": allow,
                     "FORUM_TRUSTED_PROXIES": "127.0.0.1,::1",  # the tests stand in for nginx
-                    **({"FORUM_REDIS_URL": redis} if (redis := REDIS_URL or MULTI_PROCESS.get(target.flavour)) else {}),
+                    **({"FORUM_REDIS_URL": redis} if redis else {}),
                 }) as srv:
             yield srv
             trace = tracebacks(srv)
             if trace:
                 pytest.fail(f"{target}: the server logged a traceback during the session:\n{trace}")
     except ServerUnavailable as exc:
-        if IN_CI:
-            pytest.fail(f"{target} cannot start under CI: {exc}")
-        pytest.skip(f"{target} cannot start here: {exc}")
+        missing_service(f"the {target} server", exc)
 
 
 @pytest.fixture(scope="session")

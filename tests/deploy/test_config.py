@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import requests
 from shared.cli import ServeOptions
 from shared.config import Settings
 from shared.nginx import TEMPLATES, free_port, make_plan, stock_conf_dir, write_config
+from tests.support.waiting import wait_until
 
 from .sites import FLAVOURS
 
@@ -45,14 +45,20 @@ def test_every_template_is_used() -> None:
     assert names == {f"forum-{flavour}" for flavour in FLAVOURS}
 
 
+def answers(url: str) -> bool:
+    """Whether anything answers HTTP at ``url`` now (a refused connection: not yet)."""
+    try:
+        requests.get(url, timeout=1)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
 def test_nginx_answers_its_own_errors_as_problem_json(nginx_binary: str, tmp_path: Path) -> None:
     conf, url = _render(nginx_binary, "gunicorn", tmp_path)   # nothing listens on the app's port
     nginx = subprocess.Popen([nginx_binary, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"])
     try:
-        deadline = time.monotonic() + 15
-        while not (tmp_path / "nginx.pid").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.2)
+        wait_until(lambda: answers(url), "nginx to answer")
         for path, status in (("/api/v1/groups", 502), ("/static/missing.css", 404), ("/_problem/502", 404)):
             answer = requests.get(url + path, timeout=10)
             assert answer.status_code == status, path

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import signal
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -16,11 +15,14 @@ from tests.support.servers import REPO_ROOT, fresh_database, running_server
 
 from .sites import EXTRA_ARGS, FLAVOURS
 
+CLIENTS = 6
+
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_sigterm_under_load_answers_or_refuses_never_fails(nginx_binary: str, flavour: str) -> None:
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
+    under_load = threading.Event()   # set once there are as many 200s as clients: the load is on
     stopped = threading.Event()
 
     with fresh_database("sqlite", prefix="forum_nx_") as url, \
@@ -34,11 +36,13 @@ def test_sigterm_under_load_answers_or_refuses_never_fails(nginx_binary: str, fl
                     outcome = "not served"   # nginx had stopped accepting, or closed an idle connection
                 with lock:
                     outcomes[outcome] += 1
+                    if outcomes["200"] >= CLIENTS:
+                        under_load.set()
 
-        clients = [threading.Thread(target=client) for _ in range(6)]
+        clients = [threading.Thread(target=client) for _ in range(CLIENTS)]
         for thread in clients:
             thread.start()
-        time.sleep(1.0)
+        assert under_load.wait(30), f"the clients were not served: {outcomes}"
         server.process.send_signal(signal.SIGTERM)
         try:
             code = server.process.wait(timeout=60)

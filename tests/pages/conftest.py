@@ -2,7 +2,7 @@
 
 Each flavour is started once per module with ``tests/support/servers.py`` (``forum migrate`` then
 ``forum serve``), as an operator would. Chromium is Debian's ``chromium`` driven by selenium through
-``chromedriver``; a missing one is a skip here and a failure under ``CI=true`` (tests/conftest.py).
+``chromedriver``; a missing one is a skip here and a failure under ``CI=true`` (tests/support/services.py).
 """
 
 from __future__ import annotations
@@ -10,18 +10,15 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
-
-from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server  # noqa: E402
+from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server
+from tests.support.services import missing_service, require_service
 
 # flavour and database of each server the page tests run against: both apps, both databases
 TARGETS = [("tornado", "sqlite"), ("gunicorn", "mysql"), ("wsgi-container", "sqlite")]
@@ -36,7 +33,7 @@ def site(request: pytest.FixtureRequest) -> Iterator[Server]:
         with fresh_database(database, prefix="forum_pg_") as url, running_server(flavour, url) as server:
             yield server
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        missing_service(f"the {flavour}:{database} server", exc)
 
 
 class Browser:
@@ -77,9 +74,9 @@ def browser(site: Server) -> Browser:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the session (selenium + chromedriver)."""
-    binary, driver = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
-    if not binary or not driver:
-        pytest.skip("chromium or chromedriver is not installed (Debian: apt install chromium chromium-driver)")
+    binary = require_service("chromium (apt install chromium)",
+                             lambda: shutil.which("chromium") or shutil.which("chromium-browser"))
+    driver = require_service("chromedriver (apt install chromium-driver)", lambda: shutil.which("chromedriver"))
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -12,6 +12,7 @@ import requests
 from shared.pages import SECURITY_HEADERS, XSRF_FIELD
 from shared.storage.sessions import COOKIE_NAME
 from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server
+from tests.support.services import missing_service
 
 from .conftest import PASSWORD, TARGETS, Browser
 
@@ -94,7 +95,7 @@ def test_an_untrusted_peer_cannot_make_cookies_secure(flavour: str) -> None:
                 running_server(flavour, url, extra_env={"FORUM_TRUSTED_PROXIES": "192.0.2.1"}) as server:
             proxied = requests.get(server.base_url + "/guestbook", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        missing_service(f"the {flavour}:sqlite server", exc)
     assert proxied.status_code == 200
     assert "secure" not in cookie_attributes(proxied, XSRF_FIELD)
 

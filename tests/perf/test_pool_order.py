@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
-import time
 
 import pytest
 
 from shared.errors import Unavailable
 from shared.storage.drivers.pools import AsyncPool, SyncPool
+from tests.support.waiting import wait_until
 
 
 def make_pool(size: int, timeout: float = 5.0) -> AsyncPool[int]:
@@ -79,8 +79,7 @@ def test_threads_are_served_in_arrival_order_too() -> None:
     for i in range(3):
         threads.append(threading.Thread(target=borrow, args=(f"waiter{i}",)))
         threads[-1].start()
-        while pool.waiting < i + 1:   # queued, in this order
-            time.sleep(0.001)
+        wait_until(lambda: pool.waiting == i + 1, f"waiter{i} to queue")  # noqa: B023 - called at once; in this order
     pool.release(held)
     borrow("newcomer")                # asks at once, before any woken waiter has run
     for thread in threads:

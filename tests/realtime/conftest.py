@@ -1,46 +1,23 @@
 """Fixtures for the real-time tests: real servers sharing one database and one Redis, and socket helpers.
 
-Redis (127.0.0.1:6379, or ``FORUM_TEST_REDIS_URL``) carries notifications between processes; when it
-is not running the tests that need it are skipped (failed under ``CI=true``).
+Redis (``redis_url`` of tests/conftest.py) carries notifications between processes; when it, MySQL or a
+server is missing the tests that need it are skipped, and failed under ``CI=true`` (tests/support/services.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import websocket
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
+from tests.contract.client import Api, Forum
+from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server
+from tests.support.services import missing_service
 
-from tests.contract.client import Api, Forum  # noqa: E402
-from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server  # noqa: E402
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DB_PREFIX = "forum_ws_"
-
-
-def unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: a missing service is a failure)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        unavailable(f"Redis at {REDIS_URL} is not reachable: {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +31,7 @@ def pair(redis_url: str) -> Iterator[dict[str, Server]]:
                                extra_args=("--workers", "2")) as gunicorn:
             yield {"tornado": tornado, "gunicorn": gunicorn}
     except ServerUnavailable as exc:
-        unavailable(str(exc))
+        missing_service("Tornado and gunicorn on one MySQL database", exc)
 
 
 def connect(server: Server, token: str | None = None, **options: Any) -> websocket.WebSocket:

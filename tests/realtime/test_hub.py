@@ -38,10 +38,13 @@ async def test_an_event_published_from_a_thread_reaches_the_subscriber_on_the_lo
     thread.start()
     thread.join()
     assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, 42)
-    hub.publish(Publish(8, 1))   # another user: not delivered here
+    other = Inbox()
+    hub.subscribe(8, other)
+    hub.publish(Publish(8, 1))   # another user: theirs, not ours
     hub.unsubscribe(7, inbox)
     hub.publish(Publish(7, 43))  # unsubscribed: not delivered
-    await asyncio.sleep(0.1)
+    hub.publish(Publish(8, 2))   # handed over after the two above, on the same loop: once it is delivered, so are they
+    assert [await asyncio.wait_for(other.events.get(), 5) for _ in range(2)] == [Publish(8, 1), Publish(8, 2)]
     assert inbox.events.empty()
     await hub.close()
 
@@ -54,20 +57,27 @@ async def test_close_sockets_says_going_away():
 
 
 async def test_redis_carries_events_between_processes_of_one_forum_only(redis_url):
-    """Hubs (and sync publishers) on the same database hear each other; another forum's do not."""
+    """Hubs (and sync publishers) on the same database hear each other; another forum's do not.
+
+    Redis hands a subscriber its messages in the order it took the PUBLISHes: once an event sent after
+    the other forum's has arrived, the other forum's would have arrived before it, had it been heard."""
     same = Settings(database_url="sqlite:///one.sqlite3", redis_url=redis_url)
     other = Settings(database_url="sqlite:///two.sqlite3", redis_url=redis_url)
-    listening, talking, stranger, inbox = Hub(same), Hub(same), Hub(other), Inbox()
+    listening, talking, stranger, inbox, strangers_inbox = Hub(same), Hub(same), Hub(other), Inbox(), Inbox()
     for hub in (listening, talking, stranger):
         await hub.start()
     listening.subscribe(7, inbox)
+    stranger.subscribe(7, strangers_inbox)
     talking.publish(Publish(7, 1))
     assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, 1)
     await asyncio.to_thread(RedisPublisher(same), Publish(7, None))   # what a gunicorn worker does
     assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, None)
-    stranger.publish(Publish(7, 2))
-    await asyncio.sleep(0.3)
-    assert inbox.events.empty()
+    await asyncio.to_thread(RedisPublisher(other), Publish(7, 2))     # the other forum, the same user id
+    assert await asyncio.wait_for(strangers_inbox.events.get(), 5) == Publish(7, 2)
+    talking.publish(Publish(7, 3))
+    assert await asyncio.wait_for(inbox.events.get(), 5) == Publish(7, 3)   # not (7, 2)
+    stranger.publish(Publish(7, 4))
+    assert await asyncio.wait_for(strangers_inbox.events.get(), 5) == Publish(7, 4)   # not (7, 1), (7, None), (7, 3)
     for hub in (listening, talking, stranger):
         await hub.close()
 

@@ -17,20 +17,18 @@ from collections.abc import Iterator
 import pytest
 import websocket
 
-from shared.nginx import find_nginx
 from tests.contract.client import Api, Forum
 from tests.support.servers import REPO_ROOT, Server, ServerUnavailable, fresh_database, running_server
+from tests.support.services import missing_service
 
-from .conftest import connect, receive, unavailable
+from .conftest import connect, receive
 
 PING_SECONDS = os.environ.get("FORUM_TEST_WS_PING", "0.4")
 IDLE_SECONDS = float(os.environ.get("FORUM_TEST_WS_IDLE", "10"))
 
 
 @pytest.fixture(params=["tornado", "wsgi-container", "gunicorn", "uwsgi"])
-def site(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Server]:
-    if find_nginx() is None:
-        unavailable("nginx is not installed")
+def site(request: pytest.FixtureRequest, redis_url: str, nginx_binary: str) -> Iterator[Server]:
     env = {"FORUM_REDIS_URL": redis_url, "FORUM_WS_PING_INTERVAL": PING_SECONDS}
     try:
         with fresh_database("sqlite") as url, \
@@ -38,7 +36,7 @@ def site(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Server]:
             yield server
             shutil.rmtree(REPO_ROOT / "var" / f"nginx-{server.base_url.rsplit(':', 1)[1]}", ignore_errors=True)
     except ServerUnavailable as exc:
-        unavailable(str(exc))
+        missing_service(f"{request.param} behind nginx", exc)
 
 
 @pytest.mark.slow

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
-import pymysql
 import pytest
 import pytest_asyncio
 
@@ -24,27 +21,7 @@ from shared.pagination import encode_cursor
 from shared.storage import answers, comments, posts, questions
 from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Op, Query
-from shared.storage.migrate import migrate
 from shared.storage.runners import run_async, run_sync
-
-MYSQL_SERVER = "mysql://root@127.0.0.1:3306"
-
-
-@pytest.fixture(scope="module")
-def mysql_url() -> Iterator[str]:
-    """This module's own MySQL database (prefix ``forum_dx_``), dropped afterwards."""
-    name = f"forum_dx_{secrets.token_hex(4)}"
-    url = f"{MYSQL_SERVER}/{name}"
-    try:
-        migrate(url)
-    except Exception as exc:  # any failure to reach or create it
-        pytest.skip(f"MySQL is unreachable at {MYSQL_SERVER}: {exc}")
-    yield url
-    server = urlsplit(MYSQL_SERVER)
-    with pymysql.connect(host=server.hostname, port=server.port or 3306, user="root", autocommit=True) as admin:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-
 
 # -- fixtures made with plain SQL -------------------------------------------------------------------
 

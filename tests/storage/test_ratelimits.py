@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-import redis
 
 from shared.auth import ANONYMOUS
 from shared.config import Settings
@@ -23,7 +22,6 @@ from shared.storage import users
 from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Count, Hit, Reset
 from shared.storage.runners import Services, run_async, run_sync
-from tests.conftest import IN_CI
 from tests.storage.conftest import Run
 
 PASSWORD = "correct horse battery"
@@ -146,18 +144,6 @@ async def test_fifty_simultaneous_hits_get_fifty_different_counts(db_url: str, s
     finally:
         await adb.close()
     assert sorted(counts) == list(range(1, 51))
-
-
-@pytest.fixture
-def redis_url() -> str:
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        if IN_CI:
-            pytest.fail(f"Redis is unreachable: {exc}")
-        pytest.skip(f"Redis is unreachable: {exc}")
-    return url
 
 
 async def test_redis_counters_count_first_and_reset(redis_url: str) -> None:

@@ -2,28 +2,23 @@
 
 What the contract suite does not cover: limits enforced before the body is read, an event loop that
 never blocks on a slow upstream, a graceful SIGTERM with requests in flight, and a clear refusal to
-serve an unmigrated database.
+serve an unmigrated database. The upstream page is held until the test releases it, so "in flight"
+and "still waiting" are facts the test knows, not guesses from a clock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-import tornado.httpserver
-import tornado.netutil
-import tornado.web
 
 from tests.support.servers import (
     REPO_ROOT,
@@ -35,51 +30,21 @@ from tests.support.servers import (
     migrate,
     running_server,
 )
+from tests.support.upstream import PAGE_TITLE, HeldPage, held_page
+from tests.support.waiting import wait_until
 
-UPSTREAM_DELAY = 2.0
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with fresh_database("sqlite") as url, running_server("tornado", url) as srv:
+        yield srv
 
 
 @contextlib.contextmanager
-def slow_site(delay: float = UPSTREAM_DELAY) -> Iterator[str]:
-    """A tiny Tornado site on its own loop in a thread that answers every page after ``delay`` s."""
-
-    class Slow(tornado.web.RequestHandler):
-        async def get(self) -> None:
-            await asyncio.sleep(delay)
-            self.write("<html><head><title>Slow but sure</title></head></html>")
-
-    started = threading.Event()
-    state: dict[str, object] = {}
-
-    async def main() -> None:
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        server = tornado.httpserver.HTTPServer(tornado.web.Application([(r"/.*", Slow)]))
-        server.add_sockets(sockets)
-        state.update(port=sockets[0].getsockname()[1], loop=asyncio.get_running_loop(), stop=asyncio.Event())
-        started.set()
-        await state["stop"].wait()  # type: ignore[attr-defined]
-        server.stop()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    started.wait(10)
-    try:
-        yield f"127.0.0.1:{state['port']}"
-    finally:
-        state["loop"].call_soon_threadsafe(state["stop"].set)  # type: ignore[attr-defined]
-        thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with slow_site() as host:
-        yield host
-
-
-@pytest.fixture(scope="module")
-def server(site: str) -> Iterator[Server]:
+def previewing(page: HeldPage) -> Iterator[Server]:
+    """A Tornado server on a fresh SQLite database whose link preview may read ``page``."""
     with fresh_database("sqlite") as url, \
-            running_server("tornado", url, extra_env={"FORUM_LINK_PREVIEW_ALLOW": site}) as srv:
+            running_server("tornado", url, extra_env={"FORUM_LINK_PREVIEW_ALLOW": page.address}) as srv:
         yield srv
 
 
@@ -131,40 +96,50 @@ def test_a_2_mib_json_body_gets_413(server: Server) -> None:
 
 
 @pytest.mark.slow
-def test_fifty_slow_previews_do_not_block_the_loop(server: Server, site: str) -> None:
-    token = token_for(server, "previewer")
-    url = server.base_url + "/api/v1/link-preview"
+def test_fifty_slow_previews_do_not_block_the_loop() -> None:
+    """All fifty previews wait on the upstream page at the same time (they run concurrently), and
+    /healthz answers while every one of them is still waiting (the loop is not blocked)."""
+    with held_page() as page, previewing(page) as server:
+        token = token_for(server, "previewer")
 
-    def preview(_: int) -> int:
-        answer = requests.get(url, params={"url": f"http://{site}/page"}, timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
-        assert answer.json()["title"] == "Slow but sure", answer.text
-        return answer.status_code
+        def preview(_: int) -> int:
+            answer = requests.get(server.base_url + "/api/v1/link-preview", params={"url": f"http://{page.address}/"},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert answer.json()["title"] == PAGE_TITLE, answer.text
+            return answer.status_code
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        started = time.monotonic()
-        previews = [pool.submit(preview, i) for i in range(50)]
-        time.sleep(UPSTREAM_DELAY / 4)
-        health_started = time.monotonic()
-        assert requests.get(server.base_url + "/healthz", timeout=5).status_code == 200
-        health_took = time.monotonic() - health_started
-        assert [p.result() for p in previews] == [200] * 50
-        took = time.monotonic() - started
-    assert health_took < UPSTREAM_DELAY * 0.75, "the loop was blocked while the previews waited"
-    assert took < 6.0, f"50 previews of a 2 s page took {took:.1f} s: they did not run concurrently"
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            previews = [pool.submit(preview, i) for i in range(50)]
+            assert page.wait_for(50), f"only {page.arrived} of 50 previews were waiting on the page at once"
+            assert requests.get(server.base_url + "/healthz", timeout=5).status_code == 200
+            assert not any(p.done() for p in previews), "a preview finished before the page was released"
+            page.released.set()
+            assert [p.result() for p in previews] == [200] * 50
+
+
+def refuses_connections(server: Server) -> bool:
+    """Whether the server's port is closed (a stopping Tornado stops listening first)."""
+    try:
+        socket.create_connection(("127.0.0.1", int(server.base_url.rsplit(":", 1)[1])), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 @pytest.mark.slow
-def test_sigterm_finishes_requests_in_flight_then_exits_0(site: str) -> None:
-    with fresh_database("sqlite") as db, \
-            running_server("tornado", db, extra_env={"FORUM_LINK_PREVIEW_ALLOW": site}) as srv:
+def test_sigterm_finishes_requests_in_flight_then_exits_0() -> None:
+    """SIGTERM with five previews waiting on their page: the server stops listening, yet all five
+    are answered once the page comes back, and then it exits 0."""
+    with held_page() as page, previewing(page) as srv:
         token = token_for(srv, "stopper")
         with ThreadPoolExecutor(max_workers=5) as pool:
             slow = [pool.submit(requests.get, srv.base_url + "/api/v1/link-preview",
-                                params={"url": f"http://{site}/slow"}, timeout=30,
+                                params={"url": f"http://{page.address}/"}, timeout=30,
                                 headers={"Authorization": f"Bearer {token}"}) for _ in range(5)]
-            time.sleep(UPSTREAM_DELAY / 2)
+            assert page.wait_for(5), f"only {page.arrived} of 5 previews reached the page"
             srv.process.send_signal(signal.SIGTERM)
+            wait_until(lambda: refuses_connections(srv), "the server to stop listening after SIGTERM")
+            page.released.set()
             assert [answer.result().status_code for answer in slow] == [200] * 5
         assert srv.process.wait(timeout=20) == 0
         assert "Traceback" not in srv.stderr_path.read_text()

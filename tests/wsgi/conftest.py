@@ -8,7 +8,6 @@ never see each other's rows. These are in-process checks of the app itself; the 
 from __future__ import annotations
 
 import secrets
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from wsgi_app import create_app, db
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
 
 TEST_SECRET = "wsgi-test-secret-" + "x" * 32
 

@@ -14,12 +14,9 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -29,63 +26,25 @@ import requests
 from shared.cli import ServeOptions
 from shared.config import load_settings
 from tests.support.servers import (
+    MYSQL_PORT,
     Server,
     ServerUnavailable,
+    check_flavour_available,
     forum_command,
     free_port,
     fresh_database,
     migrate,
     running_server,
 )
+from tests.support.services import missing_service
+from tests.support.upstream import held_page
+from tests.support.waiting import wait_until
 from wsgi_app.serve import child_env, uwsgi_command
 
 pytestmark = pytest.mark.slow
 
 SLOW_SECONDS = 2.0
 IN_FLIGHT = 10
-MYSQL_PORT = 3306
-
-
-@dataclass
-class SlowSite:
-    address: str
-    arrived: int = 0
-    all_arrived: threading.Event = field(default_factory=threading.Event)
-    answered: threading.Event = field(default_factory=threading.Event)   # a page has been sent
-
-
-@contextlib.contextmanager
-def slow_site(expected: int) -> Iterator[SlowSite]:
-    """A page that answers after SLOW_SECONDS; ``all_arrived`` is set once ``expected`` requests wait on it."""
-    site = SlowSite("")
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-            with lock:
-                site.arrived += 1
-                if site.arrived >= expected:
-                    site.all_arrived.set()
-            time.sleep(SLOW_SECONDS)
-            body = b"<html><head><title>slow</title></head></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            site.answered.set()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.address = f"127.0.0.1:{httpd.server_address[1]}"
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield site
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @contextlib.contextmanager
@@ -95,7 +54,7 @@ def serving(flavour: str, database: str = "sqlite", *args: str, env: dict[str, s
                 running_server(flavour, url, extra_args=args, extra_env=env) as server:
             yield server
     except ServerUnavailable as exc:
-        pytest.skip(str(exc))
+        missing_service(f"the {flavour}:{database} server", exc)
 
 
 def bearer(base_url: str) -> dict[str, str]:
@@ -121,14 +80,14 @@ POOLS = {
 @pytest.mark.parametrize("flavour", list(POOLS))
 def test_sigterm_finishes_requests_in_flight_then_exits_0(flavour: str) -> None:
     """RELIABILITY 15 and 17: SIGTERM with ten slow requests in flight; all ten complete, then exit 0."""
-    with slow_site(IN_FLIGHT) as site, \
+    with held_page(hold=SLOW_SECONDS) as site, \
             serving(flavour, "sqlite", *POOLS[flavour], env={"FORUM_LINK_PREVIEW_ALLOW": site.address}) as server:
         headers = bearer(server.base_url)
         url = f"{server.base_url}/api/v1/link-preview"
         with ThreadPoolExecutor(IN_FLIGHT) as pool:
             answers = [pool.submit(requests.get, url, params={"url": f"http://{site.address}/page"},
                                    headers=headers, timeout=30) for _ in range(IN_FLIGHT)]
-            assert site.all_arrived.wait(20), f"only {site.arrived} requests reached the slow page"
+            assert site.wait_for(IN_FLIGHT), f"only {site.arrived} requests reached the slow page"
             server.process.send_signal(signal.SIGTERM)
             statuses = [a.result().status_code for a in answers]
         assert statuses == [200] * IN_FLIGHT
@@ -138,6 +97,10 @@ def test_sigterm_finishes_requests_in_flight_then_exits_0(flavour: str) -> None:
 @contextlib.contextmanager
 def uwsgi_with(*extra: str) -> Iterator[str]:
     """uWSGI started the way ``forum serve uwsgi`` starts it, plus options given last (so they win)."""
+    try:
+        check_flavour_available("uwsgi")
+    except ServerUnavailable as exc:
+        missing_service("uWSGI", exc)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/forum.sqlite3"
         migrate(url)
@@ -147,15 +110,19 @@ def uwsgi_with(*extra: str) -> Iterator[str]:
         child = subprocess.Popen(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                with contextlib.suppress(requests.RequestException):
-                    if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.1)
+            wait_until(lambda: healthy(base_url), "uWSGI to answer /healthz")
             yield base_url
         finally:
             child.send_signal(signal.SIGTERM)
             child.wait(timeout=30)
+
+
+def healthy(base_url: str) -> bool:
+    """Whether the server answers /healthz with 200 now (refused or failing: not yet)."""
+    try:
+        return requests.get(base_url + "/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:
@@ -175,9 +142,6 @@ def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:
 ])
 def test_no_database_connection_crosses_a_fork(flavour: str, args: tuple[str, ...], env: dict[str, str]) -> None:
     """RELIABILITY 16: every worker opens its own connections; the master holds none."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", MYSQL_PORT)) != 0:
-            pytest.skip("MySQL is not reachable on 127.0.0.1:3306")
     with serving(flavour, "mysql", *args, env=env) as server:
         with ThreadPoolExecutor(6) as pool:   # enough requests that every worker serves some
             list(pool.map(lambda _: requests.get(f"{server.base_url}/readyz", timeout=10).status_code, range(60)))
@@ -241,13 +205,13 @@ def test_wsgi_container_executor_keeps_the_loop_free(no_executor: bool) -> None:
     """RELIABILITY 13: with the executor, /healthz answers while a slow request waits on its page; the
     labelled --no-executor baseline answers it only after the page came back (ordering, not timing)."""
     args = ("--no-executor",) if no_executor else ()
-    with slow_site(1) as site, \
+    with held_page(hold=SLOW_SECONDS) as site, \
             serving("wsgi-container", "sqlite", *args, env={"FORUM_LINK_PREVIEW_ALLOW": site.address}) as server:
         headers = bearer(server.base_url)
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(requests.get, f"{server.base_url}/api/v1/link-preview",
                                params={"url": f"http://{site.address}/page"}, headers=headers, timeout=30)
-            assert site.all_arrived.wait(20)
+            assert site.wait_for(1)
             assert requests.get(f"{server.base_url}/healthz", timeout=30).status_code == 200
             page_came_back_first = site.answered.is_set()
             assert slow.result().status_code == 200
