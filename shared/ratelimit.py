@@ -19,13 +19,14 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from shared.config import ConfigError, Settings
 from shared.errors import TooManyRequests
 from shared.storage.effects import Count, Hit, Op, Reset
 
 log = logging.getLogger("forum.ratelimit")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,13 @@ def throttle_route(method: str, path: str, user_id: int | None, address: str) ->
     if found is not None:
         rule, per = found
         yield from throttle(rule, str(user_id) if per == "user" and user_id is not None else address)
+
+
+def throttled(method: str, path: str, user_id: int | None, address: str, op: Op[T]) -> Op[T]:
+    """The route's throttle, then ``op``, as one operation: a form shows a 429 like any other refusal,
+    on the same page with what was typed (the pages run the API's rule for the same action)."""
+    yield from throttle_route(method, path, user_id, address)
+    return (yield from op)
 
 
 def login_attempt(account: str, address: str) -> Op[None]:

@@ -210,3 +210,21 @@ def test_older_link_pages_through_a_list(browser: Browser) -> None:
 
 def test_head_is_not_served_on_pages(browser: Browser) -> None:
     assert browser.http.head(browser.base_url + "/", timeout=10).status_code == 405
+
+
+@pytest.mark.parametrize("flavour", sorted({flavour for flavour, _ in TARGETS}))
+def test_a_429_is_shown_on_the_form_with_the_wait_and_what_was_typed(flavour: str) -> None:
+    """Over the guestbook's limit: the same page again, the time to wait on top, nothing typed lost."""
+    try:
+        with fresh_database("sqlite", prefix="forum_pg_") as url, \
+                running_server(flavour, url, extra_env={"FORUM_LIMIT_GUESTBOOK": "1/600"}) as server:
+            browser = Browser(server.base_url)
+            first = browser.submit("/guestbook", {"name": "Ann", "email": "", "address": "", "message": "one"})
+            typed = "second <b>words</b>, kept"
+            over = browser.submit("/guestbook", {"name": "Ann", "email": "", "address": "", "message": typed})
+    except ServerUnavailable as exc:
+        missing_service(f"the {flavour}:sqlite server", exc)
+    assert first.status_code == 200
+    assert over.status_code == 429 and 0 < int(over.headers["Retry-After"]) <= 600
+    assert re.search(r"try again in \d+ seconds", over.text)
+    assert html.escape(typed) in over.text and 'name="message"' in over.text

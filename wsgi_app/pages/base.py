@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from shared import http, pages
 from shared.errors import ForumError
-from shared.ratelimit import throttle_route
+from shared.ratelimit import throttled
 from shared.storage import page_data, sessions
 from shared.storage.effects import Op
 from wsgi_app import tornado_compat
@@ -32,6 +32,7 @@ from wsgi_app.db import current_settings, run
 log = logging.getLogger("forum.wsgi")
 bp = Blueprint("pages", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 # -- every page: who is looking, XSRF, headers, errors ----------------------------------------------
@@ -76,6 +77,8 @@ def secure_cookies() -> bool:
 @bp.after_request
 def page_headers(response: Response) -> Response:
     response.headers.update(pages.SECURITY_HEADERS)
+    if "refusal" in g:   # a form shown again keeps its refusal's headers (a 429's Retry-After)
+        response.headers.update(g.refusal.headers)
     if "xsrf" in g and request.cookies.get(pages.XSRF_FIELD) != g.xsrf:
         response.set_cookie(pages.XSRF_FIELD, g.xsrf, samesite="Lax", secure=secure_cookies())
     return response
@@ -138,12 +141,13 @@ def attempt(op: Op[Any]) -> tuple[Any, ForumError | None]:
     except ForumError as exc:
         if exc.status not in pages.FORM_STATUSES:
             raise
+        g.refusal = exc
         return None, exc
 
 
-def throttle(path: str) -> None:
-    """The API route's rate limit for the same action (posting, signing the guestbook ...)."""
-    run(throttle_route("POST", path, g.viewer.user_id, request.remote_addr or ""))
+def throttle(path: str, op: Op[T]) -> Op[T]:
+    """``op`` behind the API route's rate limit for the same action (posting, signing the guestbook ...)."""
+    return throttled("POST", path, g.viewer.user_id, request.remote_addr or "", op)
 
 
 def back(default: str) -> Response:

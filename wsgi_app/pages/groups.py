@@ -60,8 +60,8 @@ def new_post(group_id: int) -> Any:
     group = run(groups.get_group(g.viewer, group_id))
     if request.method == "GET":
         return render_template("post_new.html", title="New post", group=group)
-    throttle("/groups/{group_id}/posts")
-    post, refusal = attempt(posts.create_post(g.viewer, group_id, pages.form_body("post", form())))
+    create = posts.create_post(g.viewer, group_id, pages.form_body("post", form()))
+    post, refusal = attempt(throttle("/groups/{group_id}/posts", create))
     if refusal:
         return render_template("post_new.html", title="New post", group=group,
                                **pages.form_state(refusal, form())), refusal.status
@@ -82,8 +82,8 @@ def post_page(post_id: int) -> str:
 @login_required
 def comment(post_id: int) -> Any:
     """A comment, or a reply when the form names its ``parent_id``; a refusal shows the page again."""
-    throttle("/posts/{post_id}/comments")
-    made, refusal = attempt(comments.create_comment(g.viewer, post_id, pages.form_body("reply", form())))
+    create = comments.create_comment(g.viewer, post_id, pages.form_body("reply", form()))
+    made, refusal = attempt(throttle("/posts/{post_id}/comments", create))
     if refusal:
         return show_post(post_id, **pages.form_state(refusal, form())), refusal.status
     return see(f"/posts/{post_id}#comment-{made['id']}")

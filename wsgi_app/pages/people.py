@@ -38,8 +38,8 @@ def show_guestbook(**state: Any) -> str:
 def guestbook_page() -> Any:
     if request.method == "GET":
         return show_guestbook()
-    throttle("/guestbook")
-    _, refusal = attempt(guestbook.sign(g.viewer, pages.form_body("guestbook", form())))
+    sign = guestbook.sign(g.viewer, pages.form_body("guestbook", form()))
+    _, refusal = attempt(throttle("/guestbook", sign))
     if refusal:
         return show_guestbook(**pages.form_state(refusal, form())), refusal.status
     return see("/guestbook")

@@ -23,8 +23,8 @@ def questions_page() -> str:
 def new_question() -> Any:
     if request.method == "GET":
         return render_template("question_new.html", title="Ask a question")
-    throttle("/questions")
-    question, refusal = attempt(questions.create_question(g.viewer, pages.form_body("question", form())))
+    create = questions.create_question(g.viewer, pages.form_body("question", form()))
+    question, refusal = attempt(throttle("/questions", create))
     if refusal:
         return render_template("question_new.html", title="Ask a question",
                                **pages.form_state(refusal, form())), refusal.status
@@ -45,8 +45,8 @@ def question_page(question_id: int) -> str:
 @login_required
 def answer(question_id: int) -> Any:
     """An answer, or a reply to one when the form names its ``parent_id``."""
-    throttle("/questions/{question_id}/answers")
-    made, refusal = attempt(answers.create_answer(g.viewer, question_id, pages.form_body("reply", form())))
+    create = answers.create_answer(g.viewer, question_id, pages.form_body("reply", form()))
+    made, refusal = attempt(throttle("/questions/{question_id}/answers", create))
     if refusal:
         return show_question(question_id, **pages.form_state(refusal, form())), refusal.status
     return see(f"/questions/{question_id}#answer-{made['id']}")

@@ -9,17 +9,19 @@ on every POST.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import tornado.web
 
 from async_app.handlers.base import BaseHandler
 from shared import http, pages
 from shared.errors import ForumError
-from shared.ratelimit import throttle_route
+from shared.ratelimit import throttled
 from shared.storage import page_data
 from shared.storage.effects import Op
 from shared.storage.sessions import COOKIE_NAME, SESSION_DAYS
+
+T = TypeVar("T")
 
 
 class PageHandler(BaseHandler):
@@ -52,9 +54,9 @@ class PageHandler(BaseHandler):
         return {name: self.decode_argument(values[0], name=name)
                 for name, values in self.request.body_arguments.items()}
 
-    async def throttle(self, method: str, path: str) -> None:
-        """The API route's rate limit for the same action (posting, signing the guestbook ...)."""
-        await self.run(throttle_route(method, path, self.viewer.user_id, self.client_address))
+    def throttled(self, path: str, op: Op[T]) -> Op[T]:
+        """``op`` behind the API route's rate limit for the same action (posting, signing the guestbook ...)."""
+        return throttled("POST", path, self.viewer.user_id, self.client_address, op)
 
     def back(self, default: str) -> None:
         """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``."""
@@ -83,8 +85,11 @@ class PageHandler(BaseHandler):
             return None, exc
 
     def refused(self, exc: ForumError) -> dict[str, Any]:
-        """Set the refusal's status; what a template needs to show the form again with the user's input."""
+        """Set the refusal's status (and headers: a 429's Retry-After); what a template needs to show the
+        form again with the user's input."""
         self.set_status(exc.status)
+        for name, value in exc.headers.items():
+            self.set_header(name, value)
         return pages.form_state(exc, self.form())
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -63,9 +63,8 @@ class NewPostPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str) -> None:
         group = await self.run(groups.get_group(self.viewer, int(group_id)))
-        await self.throttle("POST", "/groups/{group_id}/posts")
-        post, refusal = await self.attempt(posts.create_post(self.viewer, int(group_id),
-                                                             pages.form_body("post", self.form())))
+        create = posts.create_post(self.viewer, int(group_id), pages.form_body("post", self.form()))
+        post, refusal = await self.attempt(self.throttled("/groups/{group_id}/posts", create))
         if refusal:
             self.render("post_new.html", title="New post", group=group, **self.refused(refusal))
         else:
@@ -83,9 +82,8 @@ class PostPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, post_id: str) -> None:
         """A comment, or a reply when the form names its ``parent_id``; a refusal shows the page again."""
-        await self.throttle("POST", "/posts/{post_id}/comments")
-        comment, refusal = await self.attempt(comments.create_comment(self.viewer, int(post_id),
-                                                                      pages.form_body("reply", self.form())))
+        create = comments.create_comment(self.viewer, int(post_id), pages.form_body("reply", self.form()))
+        comment, refusal = await self.attempt(self.throttled("/posts/{post_id}/comments", create))
         if refusal:
             await self.show(post_id, **self.refused(refusal))
         else:

@@ -38,8 +38,8 @@ class GuestbookPage(PageHandler):
         self.render("guestbook.html", title="Guestbook", entries=listed, **form)
 
     async def post(self) -> None:
-        await self.throttle("POST", "/guestbook")
-        _, refusal = await self.attempt(guestbook.sign(self.viewer, pages.form_body("guestbook", self.form())))
+        sign = guestbook.sign(self.viewer, pages.form_body("guestbook", self.form()))
+        _, refusal = await self.attempt(self.throttled("/guestbook", sign))
         if refusal:
             await self.show(**self.refused(refusal))
         else:

@@ -24,9 +24,8 @@ class NewQuestionPage(PageHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        await self.throttle("POST", "/questions")
-        question, refusal = await self.attempt(
-            questions.create_question(self.viewer, pages.form_body("question", self.form())))
+        create = questions.create_question(self.viewer, pages.form_body("question", self.form()))
+        question, refusal = await self.attempt(self.throttled("/questions", create))
         if refusal:
             self.render("question_new.html", title="Ask a question", **self.refused(refusal))
         else:
@@ -44,9 +43,8 @@ class QuestionPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, question_id: str) -> None:
         """An answer, or a reply to one when the form names its ``parent_id``."""
-        await self.throttle("POST", "/questions/{question_id}/answers")
-        answer, refusal = await self.attempt(answers.create_answer(self.viewer, int(question_id),
-                                                                   pages.form_body("reply", self.form())))
+        create = answers.create_answer(self.viewer, int(question_id), pages.form_body("reply", self.form()))
+        answer, refusal = await self.attempt(self.throttled("/questions/{question_id}/answers", create))
         if refusal:
             await self.show(question_id, **self.refused(refusal))
         else:
