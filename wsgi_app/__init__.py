@@ -22,7 +22,7 @@ from werkzeug.routing import IntegerConverter
 from shared import bootstrap, http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, pages, site
-from wsgi_app.middleware import AccessLog, TrustedProxies
+from wsgi_app.middleware import AccessLog, RequestLimits, TrustedProxies
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -58,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register(app)
     app.register_blueprint(pages.bp)   # the HTML pages (API.md §5)
 
-    app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(TrustedProxies(RequestLimits(app.wsgi_app, settings), settings))  # type: ignore[method-assign]
     return app
 
 
