@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from typing import Any
 
+import tornado.httputil
 import tornado.web
 from tornado.web import URLSpec, url
 
@@ -61,6 +63,7 @@ from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, metrics
 from shared.config import Settings
+from shared.errors import ForumError
 from shared.keys import Keys
 from shared.linkpreview import allow_list
 from shared.notifier import Hub
@@ -85,6 +88,13 @@ class FileHandler(ProblemMixin, tornado.web.StaticFileHandler):
 
 class MediaHandler(FileHandler):
     label = "/media/{path}"
+
+
+class HeadersTooLargeHandler(BaseHandler):
+    """What a request with header fields over ``http.MAX_HEADER_BYTES`` gets instead of its route: 431."""
+
+    async def prepare(self) -> None:
+        raise http.headers_too_large()
 
 
 def api(template: str, handler: type[ApiHandler], name: str) -> URLSpec:
@@ -199,6 +209,18 @@ class ForumApplication(tornado.web.Application):
             xsrf_cookie_kwargs={"samesite": "Lax"},
             **socket_settings(settings),
         )
+
+    def find_handler(self, request: tornado.httputil.HTTPServerRequest, **kwargs: Any) -> tornado.web._HandlerDelegate:
+        """The route's handler, unless the header fields are over the limit: then a 431 for any path.
+
+        The server reads heads up to ``http.HEADER_READ_LIMIT`` (``async_app/server.py``), so this
+        answer, not a closed connection, is what an over-long header gets.
+        """
+        try:
+            http.check_headers(request.headers.get_all())
+        except ForumError:
+            return self.get_handler_delegate(request, HeadersTooLargeHandler)
+        return super().find_handler(request, **kwargs)
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """Called once per finished request: count it for /metrics and write the access line."""

@@ -68,8 +68,9 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     db = await open_checked(settings)
     app = make(settings, db)
     await app.hub.start()   # listening to Redis (when set) before we say we are ready
-    server = HTTPServer(app, max_body_size=http.largest_body(settings), idle_connection_timeout=60,
-                        body_timeout=60)
+    # max_header_size: a head over the app's limit is read, so that it gets the app's 431 (async_app/app.py)
+    server = HTTPServer(app, max_body_size=http.largest_body(settings), max_header_size=http.HEADER_READ_LIMIT,
+                        idle_connection_timeout=60, body_timeout=60)
     server.add_sockets(sockets)
 
     loop = asyncio.get_running_loop()

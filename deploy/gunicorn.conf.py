@@ -13,6 +13,12 @@ never serves a request: it watches the workers, replaces any that die or hang, a
 import multiprocessing
 import os
 
+import orjson
+from gunicorn import util
+
+from shared import http
+from shared.errors import PROBLEM_CONTENT_TYPE, problem, problem_for_status
+
 # The WSGI application, as module:variable. Building it opens no database connection.
 wsgi_app = "wsgi_app.wsgi:application"
 
@@ -41,13 +47,17 @@ timeout = 30
 # connection after one response, which is why they belong behind nginx).
 keepalive = 5
 
-# Addresses allowed to set X-Forwarded-Proto and friends: only our proxy (nginx on loopback). The client
-# address itself (X-Real-IP) is applied by the app's TrustedProxies middleware with the same list.
-forwarded_allow_ips = os.environ.get("FORUM_TRUSTED_PROXIES", "127.0.0.1,::1")
+# Addresses allowed to set X-Forwarded-Proto and friends: the forum's trusted proxies, none unless
+# FORUM_TRUSTED_PROXIES names them (the systemd unit names nginx on loopback). The client address
+# itself (X-Real-IP) is applied by the app's TrustedProxies middleware with the same list.
+forwarded_allow_ips = os.environ.get("FORUM_TRUSTED_PROXIES", "")
 
-# Request line and header limits (gunicorn's defaults, stated): 6 KiB of cookies fit in one field.
+# Request line and header limits. The line is gunicorn's default (414 beyond it). One header field
+# may be as long as the app allows all of them together (shared/http.py, 32 KiB; gunicorn's default
+# is 8 KiB): a longer one gets gunicorn's 431, anything less reaches the app, which answers the same
+# 431 for fields too long together. 6 KiB of cookies fit either way.
 limit_request_line = 4094
-limit_request_field_size = 8190
+limit_request_field_size = http.MAX_HEADER_BYTES
 
 # The app logs one access line per request (wsgi_app/middleware.py); gunicorn logs only its own events.
 accesslog = None
@@ -60,6 +70,32 @@ control_socket_disable = True
 
 # Name the processes "gunicorn: master [forum]" / "gunicorn: worker [forum]" in ps and top.
 proc_name = "forum"
+
+
+def write_problem(sock, status_int, reason, mesg):
+    """gunicorn's own answer to a request it cannot parse, as problem+json like every answer of the app.
+
+    A request line over ``limit_request_line`` (414), a header field over ``limit_request_field_size``
+    (431), a malformed header or chunk (400) ... never reach the app: the worker's ``handle_error``
+    answers them with ``gunicorn.util.write_error``, a small HTML page, and gunicorn has no setting for
+    its format (gunicorn #993). This function takes its place (below), with the same arguments: the
+    status and the logging stay gunicorn's, the body is ours. ``mesg`` may quote the client's bytes,
+    so it is not repeated; a 431 says what the app's own 431 says.
+    """
+    if status_int == 431:
+        answer = problem(http.headers_too_large())
+    elif status_int >= 500:
+        answer = problem(Exception())   # the app's 500: nothing about the cause
+    else:
+        answer = problem_for_status(status_int)
+    body = orjson.dumps(answer.body)
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# Workers are forked from the master after this file is read, so each of them answers this way.
+util.write_error = write_problem
 
 
 def post_fork(server, worker):

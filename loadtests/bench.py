@@ -173,7 +173,9 @@ class Bench:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
                     "FORUM_DATABASE_URL": self.database_url, "FORUM_SECRET": self._secret(),
                     "FORUM_LINK_PREVIEW_ALLOW": f"127.0.0.1:{self.upstream_port}",
-                    "FORUM_LOG_LEVEL": "warning"}   # no access log on the hot path, for every flavour alike
+                    "FORUM_LOG_LEVEL": "warning",   # no access log on the hot path, for every flavour alike
+                    # locust plays nginx: each simulated user's X-Forwarded-For is its own address
+                    "FORUM_TRUSTED_PROXIES": "127.0.0.1,::1"}
         if options.pool_size:
             self.env["FORUM_POOL_SIZE"] = str(options.pool_size)
         self.accounts_file = self.state / f"accounts-{_slug(self.database_url)}.json"

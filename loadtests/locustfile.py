@@ -64,7 +64,7 @@ class ForumUser(FastHttpUser):
 
     def on_start(self) -> None:
         # Each simulated user is a distinct client. The app honours X-Forwarded-For only from its
-        # trusted proxies (loopback), so this spreads per-address rate limits as real clients would;
+        # trusted proxies (the bench sets loopback), so this spreads per-address rate limits as real clients would;
         # behind nginx the header is replaced by nginx and every user shares one address.
         self.headers = {"X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"}
 

@@ -45,7 +45,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     grace_period: float = 10.0            # seconds in-flight requests may take after SIGTERM
     ws_ping_interval: float = 30.0        # seconds between WebSocket pings; nginx's /ws/ read timeout is 10x this
-    trusted_proxies: str = "127.0.0.1,::1"  # X-Real-IP / X-Forwarded-For honoured only from these
+    trusted_proxies: str = ""             # addresses/CIDRs whose X-Real-IP / X-Forwarded-For is believed: none
     log_level: str = "info"
     # Rate limits, "count/seconds" (shared.ratelimit): counted in Redis when redis_url is set, else in the database
     limit_login: str = "5/900"            # attempts on one account

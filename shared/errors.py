@@ -72,6 +72,10 @@ class PayloadTooLarge(ForumError):
     status, title = 413, "Payload Too Large"
 
 
+class HeadersTooLarge(ForumError):
+    status, title = 431, "Request Header Fields Too Large"
+
+
 class UnsupportedMediaType(ForumError):
     status, title = 415, "Unsupported Media Type"
 

@@ -1,23 +1,32 @@
 """Framework-free HTTP rules both apps follow, so a client cannot tell them apart.
 
-What is the client's address (nginx's word only when nginx is the peer), how large a body each route
-takes, which content type a JSON body must declare, and which multipart field an upload arrives in.
+What is the client's address (a proxy's word only from a proxy we were told to trust), how large the
+header fields and the body of a request may be, which content type a JSON body must declare, and which
+multipart field an upload arrives in.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from email.message import Message
 
 from shared.config import Settings
-from shared.errors import BadRequest, Invalid, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import BadRequest, HeadersTooLarge, Invalid, PayloadTooLarge, UnsupportedMediaType
 from shared.routes import Route
 
 BASE = "/api/v1"
 MULTIPART_OVERHEAD = 64 * 1024       # boundaries and part headers around an upload's bytes
 UPLOAD_FIELDS = {"/me/avatar": "avatar", "/groups/{group_id}/cover": "cover"}
+# The request's header fields together (names, values, line ends): 6 KiB of cookies fit easily. Over
+# it is a 431 from the app; gunicorn refuses a single field over it itself, in the same words.
+MAX_HEADER_BYTES = 32 * 1024
+# How much of a request head Tornado reads before it gives up and closes the connection without a
+# word: well over the limit, so that a head up to this size gets the app's 431 instead.
+HEADER_READ_LIMIT = 256 * 1024
+# nginx, when it runs on this machine: the proxy `forum serve --nginx` and deploy/ trust.
+LOOPBACK = "127.0.0.1,::1"
 
 
 def label(route: Route) -> str:
@@ -45,6 +54,17 @@ def check_length(declared: str | None, limit: int) -> None:
         raise BadRequest("Content-Length must be a whole number.")
     if int(declared) > limit:
         raise PayloadTooLarge(f"The request body may have at most {limit} bytes.")
+
+
+def headers_too_large() -> HeadersTooLarge:
+    """The 431 for a request whose header fields are over :data:`MAX_HEADER_BYTES`."""
+    return HeadersTooLarge(f"The request's header fields may have at most {MAX_HEADER_BYTES} bytes together.")
+
+
+def check_headers(fields: Iterable[tuple[str, str]]) -> None:
+    """Refuse header fields over :data:`MAX_HEADER_BYTES` together, counted as sent (``Name: value\\r\\n``)."""
+    if sum(len(name) + len(value) + 4 for name, value in fields) > MAX_HEADER_BYTES:
+        raise headers_too_large()
 
 
 def require_json(content_type: str | None) -> None:
@@ -98,8 +118,9 @@ def trusted_proxy(peer: str, proxies: str) -> bool:
 def client_address(peer: str, header: Callable[[str], str | None], settings: Settings) -> str:
     """The client's address: the peer's, or what a trusted proxy (nginx) says in X-Real-IP / X-Forwarded-For.
 
-    A client-sent ``X-Forwarded-For`` from anywhere else is ignored, so it can change neither logs
-    nor rate-limit keys (RELIABILITY 24).
+    Only the peers in ``settings.trusted_proxies`` are believed, and by default there are none: a
+    client's own ``X-Real-IP`` / ``X-Forwarded-For`` changes neither logs nor rate-limit keys, even from
+    loopback (RELIABILITY 24, 43). ``forum serve --nginx`` and deploy/ trust the nginx they put in front.
     """
     if not trusted_proxy(peer, settings.trusted_proxies):
         return peer

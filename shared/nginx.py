@@ -35,6 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from shared import http
 from shared.cli import ServeOptions
 from shared.config import Settings
 
@@ -307,6 +308,8 @@ class Launch:
 def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     """Run the flavour behind nginx until SIGTERM/SIGINT; 0 after a clean stop."""
     check_migrated(settings)
+    # The app's one peer is nginx on loopback: its X-Real-IP is the client's (RELIABILITY 43).
+    settings = dataclasses.replace(settings, trusted_proxies=http.LOOPBACK)
     nginx = find_nginx()
     if nginx is None:
         print("forum: nginx is not installed (e.g. apt-get install nginx)", file=sys.stderr)

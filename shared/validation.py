@@ -30,7 +30,9 @@ def parse_json(raw: bytes) -> Any:
         raise BadRequest("The request body is empty; a JSON object was expected.")
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, or a number too long for Python to convert (4,300 digits
+        # and more: sys.get_int_max_str_digits); RecursionError: nested too deep.
         raise BadRequest("The request body is not valid JSON.") from exc
 
 

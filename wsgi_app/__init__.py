@@ -21,7 +21,7 @@ from flask import Flask
 from shared import http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, pages, site, tornado_compat
-from wsgi_app.middleware import AccessLog, TrustedProxies
+from wsgi_app.middleware import AccessLog, RequestLimits, TrustedProxies
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register(app)
     app.register_blueprint(pages.bp)   # the HTML pages (API.md §5)
 
-    app.wsgi_app = AccessLog(TrustedProxies(app.wsgi_app, settings))  # type: ignore[method-assign]
+    app.wsgi_app = AccessLog(TrustedProxies(RequestLimits(app.wsgi_app, settings), settings))  # type: ignore[method-assign]
     return app
 
 

@@ -126,7 +126,8 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     hub = Hub(settings)
     await hub.start()
     app.extensions["forum.publish"] = hub.publish   # read by wsgi_app.db.publisher()
-    server = HTTPServer(make_tornado_app(settings, sockets_db, hub, container, max_body), max_body_size=max_body)
+    server = HTTPServer(make_tornado_app(settings, sockets_db, hub, container, max_body), max_body_size=max_body,
+                        max_header_size=http.HEADER_READ_LIMIT)   # an over-long head gets the app's 431
     sockets = bind_sockets(options.port, options.host)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]

@@ -1,4 +1,4 @@
-"""Two WSGI middlewares of our own, written as plain WSGI so a reader can see what a middleware is.
+"""Three WSGI middlewares of our own, written as plain WSGI so a reader can see what a middleware is.
 
 WSGI (PEP 3333) has two sides. The *server* (gunicorn, uWSGI, Tornado's WSGIContainer, Werkzeug's
 development server) turns HTTP into a call ``application(environ, start_response)``; the
@@ -6,13 +6,14 @@ development server) turns HTTP into a call ``application(environ, start_response
 an iterable of body bytes. A *middleware* is both at once: an application to the server, a server to
 the application it wraps. Nothing more than a callable wrapping a callable:
 
-    application = AccessLog(TrustedProxies(flask_app.wsgi_app, settings))
+    application = AccessLog(TrustedProxies(RequestLimits(flask_app.wsgi_app, settings), settings))
 
 Flask's own ``app.wsgi_app`` is the documented place to put them (``create_app`` does it).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -22,6 +23,8 @@ from typing import Any
 
 from shared import http
 from shared.config import Settings
+from shared.errors import BadRequest, ForumError, problem
+from wsgi_app.responses import problem_response
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -39,7 +42,7 @@ class TrustedProxies:
 
     Behind a proxy every request comes from the proxy's address; the proxy says who the client was
     in a header. Any client can send that header too, so it is believed only when the connection
-    itself comes from a proxy we trust (``settings.trusted_proxies``, loopback by default): the rule
+    itself comes from a proxy we trust (``settings.trusted_proxies``, none unless configured): the rule
     of ``shared.http.client_address``, which the Tornado app follows too. ``REMOTE_ADDR`` is then
     rewritten, so everything after (rate limits, logs) sees the real client.
     """
@@ -58,6 +61,56 @@ class TrustedProxies:
         environ["forum.peer"] = peer   # the connection's own peer (the pages' Secure-cookie rule asks about it)
         environ["REMOTE_ADDR"] = http.client_address(peer, header, self.settings)
         return self.app(environ, start_response)
+
+
+class RequestLimits:
+    """The limits on a request's head and body that the WSGI servers each apply differently, applied once.
+
+    Header fields over ``http.MAX_HEADER_BYTES`` together get the app's 431, as on Tornado.
+
+    A body sent without ``Content-Length`` (``Transfer-Encoding: chunked``) has no length that WSGI
+    (PEP 3333) could pass on. gunicorn and Werkzeug's server de-chunk it and say so with
+    ``wsgi.input_terminated``, Tornado's WSGIContainer hands it over read, and uWSGI only through its
+    own ``uwsgi.chunked_read()``; Werkzeug then reads it up to the route's limit and quietly stops
+    there (a cut-off body: 400 instead of 413). So it is read here, at most one byte more than the
+    largest route takes, and passed on with its ``Content-Length``, as nginx passes it: the app's
+    usual length check then answers 413 with the route's own limit. A body that cannot be read (a
+    broken chunk size) is a 400, never the server's exception.
+    """
+
+    def __init__(self, app: WSGIApp, settings: Settings) -> None:
+        self.app = app
+        self.most = http.largest_body(settings) + 1   # one byte more than any route takes
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            http.check_headers((name[5:], str(value)) for name, value in environ.items() if name.startswith("HTTP_"))
+            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not environ.get("CONTENT_LENGTH"):
+                body = self.read_unsized(environ)
+                environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+                environ.pop("HTTP_TRANSFER_ENCODING")
+                environ.pop("wsgi.input_terminated", None)
+        except ForumError as exc:
+            return problem_response(problem(exc))(environ, start_response)
+        return self.app(environ, start_response)
+
+    def read_unsized(self, environ: WSGIEnviron) -> bytes:
+        """The de-chunked body, up to ``self.most`` bytes; 400 if the server cannot read it."""
+        read: Callable[[int], bytes] = environ["wsgi.input"].read
+        if "uwsgi.version" in environ:   # uWSGI's router passes the chunks on for the app to read
+            import uwsgi
+
+            def read(size: int) -> bytes:
+                return uwsgi.chunked_read() or b""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while size < self.most and (chunk := read(min(64 * 1024, self.most - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+        except Exception as exc:   # each server has its own: gunicorn's InvalidChunkSize, OSError ...
+            raise BadRequest("The request body could not be read.") from exc
+        return b"".join(chunks)[:self.most]
 
 
 class AccessLog:

@@ -27,10 +27,21 @@ def raw_request(base_url: str, method: str, path: str, body: bytes,
                 headers: dict[str, str]) -> tuple[int, dict[str, str], str]:
     """Send ``body`` while reading the answer; returns (status, lower-cased headers, text)."""
     url = urlsplit(base_url)
-    sock = socket.create_connection((url.hostname, url.port), timeout=30)
     lines = [f"{method} {path} HTTP/1.1", f"Host: {url.netloc}", f"Content-Length: {len(body)}",
              "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    return exchange(base_url, ("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+
+def chunked(body: bytes, size: int = 64 * 1024) -> bytes:
+    """``body`` in the chunked transfer coding, ``size`` bytes a chunk."""
+    pieces = [body[at:at + size] for at in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], str]:
+    """Send the bytes of a whole request, as they are, while reading the answer."""
+    url = urlsplit(base_url)
+    sock = socket.create_connection((url.hostname, url.port), timeout=30)
 
     def send() -> None:
         with contextlib.suppress(OSError):  # the server may stop reading once it has answered

@@ -30,7 +30,9 @@ _TOKEN = re.compile(r'name="_xsrf" value="([^"]+)"')
 def site(request: pytest.FixtureRequest) -> Iterator[Server]:
     flavour, database = request.param
     try:
-        with fresh_database(database, prefix="forum_pg_") as url, running_server(flavour, url) as server:
+        with fresh_database(database, prefix="forum_pg_") as url, \
+                running_server(flavour, url, extra_env={"FORUM_TRUSTED_PROXIES": "127.0.0.1,::1"}) as server:
+            # the tests stand in for nginx (X-Forwarded-Proto); by default no proxy is trusted
             yield server
     except ServerUnavailable as exc:
         missing_service(f"the {flavour}:{database} server", exc)
