@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # so `tests.support` imports however pytest starts
 
-from shared.nginx import find_nginx  # noqa: E402
+from shared.cli.nginx import find_nginx  # noqa: E402
 from tests.support.servers import REPO_ROOT, ServerUnavailable, fresh_database, running_server  # noqa: E402
 
 from .sites import EXTRA_ARGS, FLAVOURS, Site  # noqa: E402

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 import websocket
 
-from shared.nginx import find_nginx
+from shared.cli.nginx import find_nginx
 from tests.contract.client import Api, Forum
 from tests.support.servers import REPO_ROOT, Server, ServerUnavailable, fresh_database, running_server
 

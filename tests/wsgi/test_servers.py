@@ -26,8 +26,9 @@ import psutil
 import pytest
 import requests
 
-from shared.cli import ServeOptions
-from shared.config import load_settings
+from shared.cli import processes
+from shared.cli.wsgi_servers import child_env, uwsgi_command
+from shared.config import ServeOptions, load_settings
 from tests.support.servers import (
     Server,
     ServerUnavailable,
@@ -37,7 +38,6 @@ from tests.support.servers import (
     migrate,
     running_server,
 )
-from wsgi_app.serve import child_env, uwsgi_command
 
 pytestmark = pytest.mark.slow
 
@@ -144,18 +144,13 @@ def uwsgi_with(*extra: str) -> Iterator[str]:
         port = free_port()
         settings = load_settings({"database_url": url, "secret": secrets.token_urlsafe(48), "media_dir": tmp})
         argv = uwsgi_command(ServeOptions("uwsgi"), http=f"127.0.0.1:{port}") + list(extra)
-        child = subprocess.Popen(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = processes.start(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                with contextlib.suppress(requests.RequestException):
-                    if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.1)
+            assert processes.wait_ready(base_url + "/healthz", 30, watch=[child]), "uWSGI did not start"
             yield base_url
         finally:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=30)
+            processes.stop(child, grace=30)
 
 
 def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:

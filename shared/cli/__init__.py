@@ -1,7 +1,12 @@
 """The ``forum`` command: migrate, seed, recount, serve, bench.
 
-Each subcommand is a thin front to a function that lives with the code it drives, so this file only
-parses arguments. Settings flags (``--database-url`` ...) are accepted by every subcommand.
+This package is the command line and the launchers: the only code that imports both apps, so the
+core (the rest of ``shared/``) imports neither, and nothing imports this package but its own entry
+points (``pyproject.toml``'s import contracts check both). Each subcommand is a thin front to a
+function: ``seed.py`` and ``recount.py`` drive storage operations, ``wsgi_servers.py`` and
+``nginx.py`` start servers as child processes with the helpers of ``processes.py``, and the apps
+serve in this process from their own modules. This file only parses arguments. Settings flags
+(``--database-url`` ...) are accepted by every subcommand.
 """
 
 from __future__ import annotations
@@ -9,10 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Any
 
-from shared.config import ConfigError, Settings, load_settings
+from shared.config import ConfigError, ServeOptions, Settings, load_settings
 
 # The serve options each flavour reads (besides --host and --port). Any other one given to a flavour
 # is refused, so `forum serve wsgi-container --processes 4` says it will not fork rather than run one process.
@@ -25,23 +29,6 @@ FLAVOUR_OPTIONS = {
     "notifier": set(),
 }
 FLAVOURS = tuple(FLAVOUR_OPTIONS)
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """What ``forum serve`` was asked for; every launcher reads this one shape."""
-
-    flavour: str
-    host: str = "127.0.0.1"
-    port: int = 8888
-    processes: int = 1
-    workers: int = 0                # gunicorn workers; 0 = the config's default
-    worker_class: str = "sync"      # gunicorn: sync | gthread | gevent
-    threads: int = 1
-    nginx: bool = False
-    no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
-    executor_threads: int = 16
-    notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port
 
 
 def check_serve_options(options: ServeOptions) -> None:
@@ -134,11 +121,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return migrate_command(settings)
     if args.command == "seed":
-        from shared.seed import seed_command
+        from shared.cli.seed import seed_command
 
         return seed_command(settings, args)
     if args.command == "recount":
-        from shared.recount import recount_command
+        from shared.cli.recount import recount_command
 
         return recount_command(settings)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
@@ -150,15 +137,11 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour (optionally behind nginx) and block until it stops."""
     launcher: Any
     if options.nginx:
-        from shared.nginx import serve_behind_nginx as launcher
+        from shared.cli.nginx import serve_behind_nginx as launcher
     elif options.flavour == "tornado":
         from async_app.server import serve as launcher
     elif options.flavour == "notifier":   # the WebSockets of gunicorn/uWSGI (started by their launchers)
         from async_app.server import serve_notifier as launcher
     else:
-        from wsgi_app.serve import serve as launcher
+        from shared.cli.wsgi_servers import serve as launcher
     return int(launcher(settings, options) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
