@@ -1,12 +1,12 @@
 """The ``forum`` command: migrate, seed, recount, serve, bench.
 
-This package is the command line and the launchers: the only code that imports both apps, so the
-core (the rest of ``shared/``) imports neither, and nothing imports this package but its own entry
-points (``pyproject.toml``'s import contracts check both). Each subcommand is a thin front to a
-function: ``seed.py`` and ``recount.py`` drive storage operations, ``wsgi_servers.py`` and
-``nginx.py`` start servers as child processes with the helpers of ``processes.py``, and the apps
-serve in this process from their own modules. This file only parses arguments. Settings flags
-(``--database-url`` ...) are accepted by every subcommand.
+This package is the command line and its launchers, the only code that imports the apps (each
+lazily, in the function that starts that flavour); the core, the rest of ``shared/``, never imports
+it (``pyproject.toml``'s import contracts check both). ``seed.py`` and ``recount.py`` drive storage
+operations; ``wsgi_servers.py`` and ``nginx.py`` run servers as child processes with the helpers of
+``processes.py``, which imports no app so that the bench and the tests use them too. This file only
+parses arguments and hands each subcommand to its function. Settings flags (``--database-url`` ...)
+are accepted by every subcommand.
 """
 
 from __future__ import annotations
