@@ -22,9 +22,11 @@ run: install
 	$(BIN)/forum seed --demo
 	$(BIN)/forum serve tornado
 
+# First the layer contracts (pyproject.toml's [tool.importlinter]: what imports what), then the tests.
 # CI=true passes through to the tests: there, a test skipped for want of MySQL, nginx, uWSGI or
 # Chromium fails instead (see tests/conftest.py).
 test: install
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

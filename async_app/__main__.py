@@ -15,8 +15,7 @@ from dataclasses import fields
 from tornado.options import define, options, parse_command_line
 
 from async_app.server import serve
-from shared.cli import ServeOptions
-from shared.config import ConfigError, Settings, load_settings
+from shared.config import ConfigError, ServeOptions, Settings, load_settings
 
 SETTINGS = [f for f in fields(Settings) if f.name != "extra"]
 

@@ -67,7 +67,8 @@ from shared.errors import ForumError
 from shared.keys import Keys
 from shared.linkpreview import allow_list
 from shared.notifier import Hub
-from shared.ratelimit import AsyncRedisCounters, rules_from
+from shared.ratelimit import rules_from
+from shared.redis_counters import AsyncRedisCounters
 from shared.storage.drivers import CoroutineDatabase
 from shared.storage.runners import Services
 

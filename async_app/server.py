@@ -35,8 +35,7 @@ from tornado.httpserver import HTTPServer
 from async_app.app import ForumApplication, make_app
 from async_app.handlers.ws import SocketApplication, notifier_app
 from shared import http
-from shared.cli import ServeOptions
-from shared.config import ConfigError, Settings
+from shared.config import ConfigError, ServeOptions, Settings
 from shared.errors import ForumError
 from shared.storage.drivers import CoroutineDatabase, check_schema_async, open_async
 

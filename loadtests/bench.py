@@ -42,6 +42,7 @@ from rich.progress import (
 
 from loadtests import processes, report
 from loadtests.processes import ROOT, Cores, TreeSampler
+from shared.cli.processes import forum_command, free_port
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SCENARIOS = {"reader": "ReaderUser", "reader-max": "ReaderUser", "writer": "WriterUser", "io": "IOUser",
@@ -169,7 +170,7 @@ class Bench:
         # At least 2, so the flavour is what its name says even when the server has one core to itself.
         options.processes = options.processes or max(2, len(self.cores.server))
         self.database_url = options.database_url or f"mysql://root@127.0.0.1:3306/{options.database}"
-        self.upstream_port = processes.free_port()
+        self.upstream_port = free_port()
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
                     "FORUM_DATABASE_URL": self.database_url, "FORUM_SECRET": self._secret(),
                     "FORUM_LINK_PREVIEW_ALLOW": f"127.0.0.1:{self.upstream_port}",
@@ -230,7 +231,7 @@ class Bench:
         log = self.dir / "logs" / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            done = subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=self.env,
+            done = subprocess.run(forum_command(*args), cwd=ROOT, env=self.env,
                                   stdout=out, stderr=subprocess.STDOUT, check=False)
         return None if done.returncode == 0 else f"exit {done.returncode}: {processes.tail(log)}"
 
@@ -314,7 +315,7 @@ class Bench:
 
     def measure(self, flavour: Flavour, progress: Progress, task: Any) -> None:
         steps = [(s, u) for s in self.options.scenarios if flavour.runs(s) for u in self.users(s)]
-        port = processes.free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = self.dir / "logs" / f"{flavour.name}.log"
         status: dict[str, Any] = {"framework": flavour.framework, "keep_alive": flavour.keep_alive,

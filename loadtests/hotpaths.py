@@ -25,7 +25,8 @@ from pathlib import Path
 import requests
 
 from loadtests import processes
-from shared.seed import SEED_PASSWORD
+from shared.cli.processes import forum_command, free_port
+from shared.cli.seed import SEED_PASSWORD
 
 SERVER_CORE, CLIENT_CORE = (0,), (1,)
 SERVERS = {"tornado": ["tornado"], "gunicorn-sync": ["gunicorn", "--workers", "5", "--worker-class", "sync"]}
@@ -59,7 +60,7 @@ def main() -> int:
         "FORUM_DATABASE_URL", "mysql://root@127.0.0.1:3306/forum_pf_bench"))
     args = parser.parse_args()
 
-    port, upstream_port = processes.free_port(), processes.free_port()
+    port, upstream_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "FORUM_DATABASE_URL": args.database_url, "FORUM_LOG_LEVEL": "warning",
            "FORUM_SECRET": os.environ.get("FORUM_SECRET", "perf-hotpaths-secret-0123456789abcdef"),
@@ -70,8 +71,8 @@ def main() -> int:
         if args.scenario == "io":
             started.append(processes.start([sys.executable, "-m", "loadtests.upstream", "--port",
                                             str(upstream_port)], CLIENT_CORE, logs / "upstream.log", env))
-        server = processes.start([sys.executable, "-m", "shared.cli", "serve", *SERVERS[args.server], "--port",
-                                  str(port), "--pool-size", str(args.pool_size)], SERVER_CORE, logs / "server.log", env)
+        server = processes.start(forum_command("serve", *SERVERS[args.server], "--port", str(port), "--pool-size",
+                                               str(args.pool_size)), SERVER_CORE, logs / "server.log", env)
         started.append(server)
         problem = processes.wait_ready(server, f"{base}/healthz", 30, logs / "server.log")
         if problem:

@@ -1,15 +1,15 @@
 """Processes the bench starts: pinned to cores, watched with psutil, stopped by their own group.
 
-Every server runs in a session of its own, so stopping it signals exactly the processes it started
-(workers, forks, nginx) and nothing else on the machine.
+Starting, waiting and stopping are the project's one supervision helper (:mod:`shared.cli.processes`,
+which imports no app): every server runs in a session of its own, so stopping it signals exactly
+the processes it started (workers, forks, nginx) and nothing else on the machine. What is the
+bench's own is here: the cores, the log files and the CPU/memory samples.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import threading
 import time
@@ -18,16 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import requests
+
+from shared.cli import processes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A port nobody listens on now: bind to 0 and let the kernel choose."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -65,44 +59,24 @@ def pinned(command: Sequence[str], cores: tuple[int, ...]) -> list[str]:
 
 
 def start(command: Sequence[str], cores: tuple[int, ...], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``command`` on ``cores``, writing to ``log``, in a session of its own."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        return subprocess.Popen(pinned(command, cores), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return processes.start(pinned(command, cores), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> int | None:
-    """SIGTERM to the process's own group (a clean stop), SIGKILL to it if the grace period runs out."""
-    if process.poll() is None:
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(5)
-    _signal_group(process, signal.SIGKILL)   # stragglers the leader left behind in its group
-    return process.returncode
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> int:
+    """SIGTERM to the process's own group (a clean stop), SIGKILL to it if the grace period runs out;
+    stragglers the leader left behind in its group are killed too."""
+    return processes.stop(process, grace=grace, group=True)
 
 
 def wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log: Path) -> str | None:
     """None once ``url`` answers 200; else why not (the process died, or it never answered)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return f"exited with code {process.returncode}: {tail(log)}"
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return None
-        except requests.RequestException:
-            pass
-        time.sleep(0.25)
+    if processes.wait_ready(url, timeout, watch=[process]):
+        return None
+    if process.poll() is not None:
+        return f"exited with code {process.returncode}: {tail(log)}"
     return f"not ready after {timeout:.0f} s: {tail(log)}"
 
 

@@ -127,3 +127,24 @@ def _with_secret(settings: Settings) -> Settings:
         key_file.chmod(0o600)
         log.warning("FORUM_SECRET is not set: made a development key in %s", key_file)
     return Settings(**{**{f.name: getattr(settings, f.name) for f in fields(Settings)}, "secret": secret})
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``forum serve`` was asked for; every launcher reads this one shape.
+
+    It lives with the settings, not with the command line, so the apps' servers take it without
+    importing the command line (which imports them).
+    """
+
+    flavour: str
+    host: str = "127.0.0.1"
+    port: int = 8888
+    processes: int = 1
+    workers: int = 0                # gunicorn workers; 0 = the config's default
+    worker_class: str = "sync"      # gunicorn: sync | gthread | gevent
+    threads: int = 1
+    nginx: bool = False
+    no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
+    executor_threads: int = 16
+    notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port

@@ -9,23 +9,22 @@ in the database (``shared.storage.ratelimits``: every worker of one deployment, 
 
 Counting is a fixed window per key: the first hit starts a window of ``rule.window`` seconds and
 ``Retry-After`` is what is left of it. Every rule is a setting (``FORUM_LIMIT_LOGIN=5/900`` ...).
+The Redis counters are in :mod:`shared.redis_counters`: this module does no I/O.
 
     yield from throttle("guestbook", address)          # 429 once the sixth entry in a minute arrives
 """
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from shared.config import ConfigError, Settings
 from shared.errors import TooManyRequests
 from shared.storage.effects import Count, Hit, Op, Reset
 
-log = logging.getLogger("forum.ratelimit")
 T = TypeVar("T")
 
 
@@ -117,74 +116,6 @@ def account_key(login: str) -> str:
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", login).casefold())
     kept = (ch for ch in folded if not unicodedata.combining(ch) and unicodedata.category(ch) not in ("Cf", "Zs", "Cc"))
     return "name:" + "".join(kept)
-
-
-# -- where counts live when Redis is configured -----------------------------------------------------
-
-def _queue(pipe: Any, rule: Rule, effect: Hit | Reset) -> None:
-    """The Redis commands for one counter effect (the same for the blocking and asyncio clients)."""
-    key = f"forum:rl:{rule.name}:{effect.key}"
-    if isinstance(effect, Reset):
-        pipe.delete(key)
-    else:
-        pipe.set(key, 0, ex=rule.window, nx=True)   # start a window if none runs
-        pipe.incrby(key, effect.by)
-        pipe.ttl(key)
-
-
-def _answer(rule: Rule, effect: Hit | Reset, replies: list[Any]) -> Count | None:
-    if isinstance(effect, Reset):
-        return None
-    count, ttl = int(replies[-2] or 0), int(replies[-1])
-    return Count(count, rule.limit, ttl if ttl > 0 else rule.window)
-
-
-def _fail_open(rule: Rule, exc: Exception) -> Count:
-    """Redis down: let requests through (logged) rather than answer 500."""
-    log.warning("rate limit store unavailable, not limiting: %s", exc)
-    return Count(0, rule.limit, 1)
-
-
-class RedisCounters:
-    """Counters in Redis, shared by every process on every host; the blocking client (Flask)."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._error = redis.RedisError
-
-    def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
-        pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, rule, effect)
-        try:
-            return _answer(rule, effect, pipe.execute())
-        except self._error as exc:
-            return _fail_open(rule, exc)
-
-    def close(self) -> None:
-        self._redis.close()
-
-
-class AsyncRedisCounters:
-    """The same counters through ``redis.asyncio`` (Tornado)."""
-
-    def __init__(self, url: str) -> None:
-        import redis.asyncio
-
-        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._error = redis.RedisError
-
-    async def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
-        pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, rule, effect)
-        try:
-            return _answer(rule, effect, await pipe.execute())
-        except self._error as exc:
-            return _fail_open(rule, exc)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
 
 
 Rules = Mapping[str, Rule]

@@ -27,9 +27,9 @@ import pytest
 import pytest_asyncio
 
 from shared import keys
+from shared.cli.nginx import find_nginx
 from shared.config import Settings
 from shared.keys import Keys
-from shared.nginx import find_nginx
 from shared.storage.drivers import BlockingDatabase, CoroutineDatabase, open_async, open_sync
 from shared.storage.migrate import migrate
 from tests.support.services import require_service

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from shared.cli import FLAVOUR_OPTIONS, ServeOptions, check_serve_options
-from shared.config import ConfigError
+from shared.cli import FLAVOUR_OPTIONS, check_serve_options
+from shared.config import ConfigError, ServeOptions
 
 
 def test_a_flavour_that_cannot_fork_refuses_processes() -> None:

@@ -7,9 +7,11 @@ and read other requests (tornado #3299). Without one (``--no-executor``) every r
 loop itself, one at a time: kept only as a labelled baseline for the comparison.
 
 The same Tornado application serves ``/ws/notifications`` in front of the WSGI fallback (the socket
-handler of :mod:`async_app.handlers.ws`, reading with a small coroutine pool of its own). Flask views
-announce new notifications to this process's hub, from their executor threads; with
-``FORUM_REDIS_URL`` the hub goes through Redis, so notifications made by other processes arrive too.
+handler of :mod:`async_app.handlers.ws`, reading with a small coroutine pool of its own). The two
+apps never import each other, so that application is handed in by the command line
+(``shared.cli.wsgi_servers``), the one place that imports both. Flask views announce new
+notifications to this process's hub, from their executor threads; with ``FORUM_REDIS_URL`` the hub
+goes through Redis, so notifications made by other processes arrive too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,16 +36,18 @@ from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 from tornado.wsgi import WSGIContainer
 
-from async_app.handlers.ws import SocketApplication
 from shared import http
-from shared.cli import ServeOptions
-from shared.config import Settings
+from shared.config import ServeOptions, Settings
 from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
 from shared.notifier import Hub
 from shared.storage.drivers import CoroutineDatabase, open_async
 from wsgi_app import create_app, db, settings_as_config
 
 log = logging.getLogger("forum.wsgi-container")
+
+# Makes the Tornado application that serves the socket in front of the given routes:
+# (settings, its pool, its hub, routes) -> the application (async_app.handlers.ws.SocketApplication).
+SocketApp = Callable[[Settings, CoroutineDatabase, Hub, list[Any]], tornado.web.Application]
 
 
 class CountingWSGIContainer(WSGIContainer):
@@ -104,20 +109,12 @@ class WSGIFallback(tornado.web.RequestHandler):
     get = head = post = delete = patch = put = options = forward  # type: ignore[assignment]
 
 
-def make_tornado_app(settings: Settings, sockets_db: CoroutineDatabase, hub: Hub,
-                     container: CountingWSGIContainer, max_body: int) -> tornado.web.Application:
-    """The WebSocket first, then everything else to Flask."""
-    return SocketApplication(settings, sockets_db, hub, [
-        (r".*", WSGIFallback, {"container": container, "max_body": max_body}),
-    ])
-
-
-def serve(settings: Settings, options: ServeOptions) -> int:
+def serve(settings: Settings, options: ServeOptions, socket_app: SocketApp) -> int:
     """Run until SIGTERM or SIGINT; then finish the requests in flight and exit 0."""
-    return asyncio.run(_serve(settings, options))
+    return asyncio.run(_serve(settings, options, socket_app))
 
 
-async def _serve(settings: Settings, options: ServeOptions) -> int:
+async def _serve(settings: Settings, options: ServeOptions, socket_app: SocketApp) -> int:
     app: Flask = create_app(settings_as_config(settings))
     executor = None if options.no_executor else ThreadPoolExecutor(options.executor_threads, "wsgi")
     container = CountingWSGIContainer(app, executor)
@@ -126,7 +123,11 @@ async def _serve(settings: Settings, options: ServeOptions) -> int:
     hub = Hub(settings)
     await hub.start()
     app.extensions["forum.publish"] = hub.publish   # read by wsgi_app.db.publisher()
-    server = HTTPServer(make_tornado_app(settings, sockets_db, hub, container, max_body), max_body_size=max_body,
+    # The WebSocket first, then everything else to Flask.
+    tornado_app = socket_app(settings, sockets_db, hub, [
+        (r".*", WSGIFallback, {"container": container, "max_body": max_body}),
+    ])
+    server = HTTPServer(tornado_app, max_body_size=max_body,
                         max_header_size=http.HEADER_READ_LIMIT)   # an over-long head gets the app's 431
     sockets = bind_sockets(options.port, options.host)
     server.add_sockets(sockets)

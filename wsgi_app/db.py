@@ -26,7 +26,8 @@ from shared.config import Settings
 from shared.keys import Keys
 from shared.linkpreview import allow_list, fetch_sync
 from shared.notifier import worker_publisher
-from shared.ratelimit import RedisCounters, rules_from
+from shared.ratelimit import rules_from
+from shared.redis_counters import RedisCounters
 from shared.storage.drivers import BlockingDatabase, open_sync
 from shared.storage.effects import Op
 from shared.storage.runners import Publisher, Services, run_sync

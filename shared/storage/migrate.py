@@ -106,10 +106,3 @@ def _create_mysql_database(settings: Settings) -> None:
     with pymysql.connect(**args) as conn, conn.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{url.database}` "  # noqa: S608 - checked name
                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-
-
-def migrate_command(settings: Settings) -> int:
-    """``forum migrate``: prints what it applied; exit 0 also when there was nothing to do."""
-    applied = migrate(settings.database_url, settings)
-    print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
-    return 0

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.cli import ServeOptions
-from shared.config import Settings
-from shared.nginx import TEMPLATES, free_port, make_plan, stock_conf_dir, write_config
+from shared.cli.nginx import TEMPLATES, make_plan, stock_conf_dir, write_config
+from shared.cli.processes import free_port
+from shared.config import ServeOptions, Settings
 from tests.support.waiting import wait_until
 
 from .sites import FLAVOURS

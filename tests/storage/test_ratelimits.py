@@ -17,7 +17,8 @@ from shared.auth import ANONYMOUS
 from shared.config import Settings
 from shared.errors import TooManyRequests, Unauthorized
 from shared.keys import Keys
-from shared.ratelimit import AsyncRedisCounters, RedisCounters, rules_from, throttle, throttle_route
+from shared.ratelimit import rules_from, throttle, throttle_route
+from shared.redis_counters import AsyncRedisCounters, RedisCounters
 from shared.storage import users
 from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Count, Hit, Reset

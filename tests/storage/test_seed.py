@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from shared.recount import COUNTERS, recount
-from shared.seed import Bulk, seed_bulk, seed_command, seed_demo
+from shared.cli.recount import recount
+from shared.cli.seed import Bulk, seed_bulk, seed_command, seed_demo
+from shared.storage.counters import COUNTERS
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.runners import run_sync

@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
+from shared.cli import processes
+from shared.cli.processes import forum_command, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # the MySQL server test databases are made on (root, no password), as tests/conftest.py reads it
@@ -87,18 +87,6 @@ class Server:
     def output(self) -> str:
         """The server's stdout and stderr so far, for failure messages."""
         return _tail(self.stdout_path, "stdout") + _tail(self.stderr_path, "stderr")
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the kernel picks it; there is a small race, as always)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def forum_command(*args: str) -> list[str]:
-    """``forum ARGS`` run by this interpreter, so the venv's packages and console scripts are used."""
-    return [sys.executable, "-m", "shared.cli", *args]
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -165,16 +153,13 @@ def check_flavour_available(flavour: str) -> None:
         raise ServerUnavailable("uwsgi is not installed (pip install 'forum[uwsgi]')")
 
 
-def _wait_ready(server: Server, deadline: float) -> None:
-    """Poll /healthz until it answers 200; the process dying or the deadline passing is a failure."""
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise ServerFailed(f"forum serve {server.flavour} exited {server.process.returncode} "
-                               f"before it was ready{server.output()}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(server.base_url + "/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
+def _wait_ready(server: Server) -> None:
+    """Poll /healthz until it answers 200; the process dying or the time running out is a failure."""
+    if processes.wait_ready(server.base_url + "/healthz", START_TIMEOUT, watch=[server.process]):
+        return
+    if server.process.poll() is not None:
+        raise ServerFailed(f"forum serve {server.flavour} exited {server.process.returncode} "
+                           f"before it was ready{server.output()}")
     raise ServerFailed(f"forum serve {server.flavour} was not ready within {START_TIMEOUT:.0f} s{server.output()}")
 
 
@@ -199,15 +184,12 @@ def _notifications_url(server: Server, deadline: float) -> str:
 
 def stop(server: Server) -> int:
     """SIGTERM, then wait; a server that will not stop is killed and reported."""
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-    try:
-        return server.process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
+    running = server.process.poll() is None
+    code = processes.stop(server.process, signal.SIGTERM, STOP_TIMEOUT)
+    if running and code == -signal.SIGKILL:   # killed by processes.stop: it overstayed its grace
         raise ServerFailed(f"forum serve {server.flavour} did not stop within {STOP_TIMEOUT:.0f} s "
-                           f"of SIGTERM{server.output()}") from None
+                           f"of SIGTERM{server.output()}")
+    return code
 
 
 def tracebacks(server: Server) -> str:
@@ -246,20 +228,15 @@ def running_server(
         }
         stdout_path, stderr_path = Path(tmp, "stdout.log"), Path(tmp, "stderr.log")
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-            process = subprocess.Popen(
-                forum_command("serve", flavour, "--port", str(port), *extra_args),
-                cwd=REPO_ROOT, env=_env(env), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                start_new_session=True,   # its own process group: a stuck server can be killed whole
-            )
+            process = processes.start(forum_command("serve", flavour, "--port", str(port), *extra_args),
+                                      cwd=REPO_ROOT, env=_env(env), stdout=out, stderr=err)
         server = Server(flavour, f"http://127.0.0.1:{port}", database_url, secret, env["FORUM_MEDIA_DIR"],
                         process, stdout_path, stderr_path, env)
         try:
-            _wait_ready(server, time.monotonic() + START_TIMEOUT)
+            _wait_ready(server)
             server.notifications_url = _notifications_url(server, time.monotonic() + START_TIMEOUT)
         except BaseException:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            processes.stop(process, signal.SIGKILL, group=True)   # it and whatever it started
             raise
         try:
             yield server

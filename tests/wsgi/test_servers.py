@@ -23,8 +23,9 @@ import psutil
 import pytest
 import requests
 
-from shared.cli import ServeOptions
-from shared.config import load_settings
+from shared.cli import processes
+from shared.cli.wsgi_servers import child_env, uwsgi_command
+from shared.config import ServeOptions, load_settings
 from tests.support.servers import (
     MYSQL_PORT,
     Server,
@@ -38,8 +39,6 @@ from tests.support.servers import (
 )
 from tests.support.services import missing_service
 from tests.support.upstream import held_page
-from tests.support.waiting import wait_until
-from wsgi_app.serve import child_env, uwsgi_command
 
 pytestmark = pytest.mark.slow
 
@@ -107,22 +106,13 @@ def uwsgi_with(*extra: str) -> Iterator[str]:
         port = free_port()
         settings = load_settings({"database_url": url, "secret": secrets.token_urlsafe(48), "media_dir": tmp})
         argv = uwsgi_command(ServeOptions("uwsgi"), http=f"127.0.0.1:{port}") + list(extra)
-        child = subprocess.Popen(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = processes.start(argv, env=child_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            wait_until(lambda: healthy(base_url), "uWSGI to answer /healthz")
+            assert processes.wait_ready(base_url + "/healthz", 30, watch=[child]), "uWSGI did not start"
             yield base_url
         finally:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=30)
-
-
-def healthy(base_url: str) -> bool:
-    """Whether the server answers /healthz with 200 now (refused or failing: not yet)."""
-    try:
-        return requests.get(base_url + "/healthz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
+            processes.stop(child, grace=30)
 
 
 def mysql_ports_by_process(root: psutil.Process) -> dict[int, set[int]]:

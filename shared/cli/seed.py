@@ -4,7 +4,8 @@
 obeys every rule (and running it twice changes nothing). Bulk seeding cannot afford that: a million
 comments one operation at a time would take hours. It plans every row in Python first, so each
 counter and hot score is known before its row is written, then sends multi-row INSERTs in batches,
-one transaction per batch. Markdown is rendered once per template text and the password hashed once.
+one transaction per batch (the statements are in :mod:`shared.storage.seeding`). Markdown is
+rendered once per template text and the password hashed once.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from shared.auth import hash_password
 from shared.config import Settings
 from shared.ranking import hot_score
 from shared.storage.drivers import BlockingDatabase, check_schema, open_sync
-from shared.storage.effects import Op, Query, read_only
 from shared.storage.runners import run_sync
+from shared.storage.seeding import insert_rows, next_ids, user_exists
 
 BATCH = 5000
 SEED_PASSWORD = "seed-password"   # every bulk user's password, hashed once
@@ -102,53 +103,24 @@ class Bulk:
         return ", ".join(f"{getattr(self, n):,} {n}" for n in self.__dataclass_fields__ if getattr(self, n))
 
 
-# --- the statements: one per table, each a multi-row INSERT in the driver's executemany ------------
-
-INSERT_USERS = ("INSERT INTO users (id, username, email, password_hash, nickname, created_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s)")
-INSERT_GROUPS = ("INSERT INTO forum_groups (id, name, category, description, join_policy, owner_id, member_count,"
-                 " post_count, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-INSERT_MEMBERSHIPS = "INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES (%s, %s, %s, %s)"
-INSERT_POSTS = ("INSERT INTO posts (id, group_id, user_id, title, content, content_html, comment_count, hot_score,"
-                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
-INSERT_COMMENTS = ("INSERT INTO comments (id, post_id, user_id, parent_id, reply_to_user_id, content, content_html,"
-                   " reply_count, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-INSERT_QUESTIONS = ("INSERT INTO questions (id, user_id, title, content, content_html, category, hot_score,"
-                    " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-
-
-@read_only
-def next_ids() -> Op[dict[str, int]]:
-    """The first free id of each table: bulk rows get explicit ids, so children can name parents."""
-    first = {}
-    for table in ("users", "forum_groups", "posts", "comments", "questions"):
-        last = yield Query(f"SELECT COALESCE(MAX(id), 0) FROM {table}", returns="value")  # noqa: S608 - fixed names
-        first[table] = int(last) + 1
-    return first
-
-
-def _insert(sql: str, rows: list[tuple[Any, ...]]) -> Op[int]:
-    return (yield Query(sql, rows, "rowcount", many=True))
-
-
 class Writer:
     """Sends rows in batches of :data:`BATCH`, one transaction each, and moves the progress bar."""
 
     def __init__(self, db: BlockingDatabase, progress: Progress) -> None:
         self.db, self.progress = db, progress
 
-    def write(self, label: str, sql: str, total: int, rows: Iterable[tuple[Any, ...]]) -> None:
+    def write(self, label: str, table: str, total: int, rows: Iterable[tuple[Any, ...]]) -> None:
         task = self.progress.add_task(label, total=total)
         batch: list[tuple[Any, ...]] = []
         for row in rows:
             batch.append(row)
             if len(batch) == BATCH:
-                self._flush(sql, batch, task)
-        self._flush(sql, batch, task)
+                self._flush(table, batch, task)
+        self._flush(table, batch, task)
 
-    def _flush(self, sql: str, batch: list[tuple[Any, ...]], task: Any) -> None:
+    def _flush(self, table: str, batch: list[tuple[Any, ...]], task: Any) -> None:
         if batch:
-            run_sync(self.db, _insert(sql, batch))
+            run_sync(self.db, insert_rows(table, batch))
             self.progress.advance(task, len(batch))
             batch.clear()
 
@@ -162,16 +134,16 @@ def seed_bulk(db: BlockingDatabase, size: Bulk, show_progress: bool = True, seed
     with Progress(*columns, disable=not show_progress) as progress:
         out = Writer(db, progress)
         user_ids = range(first["users"], first["users"] + size.users)
-        out.write("users", INSERT_USERS, size.users, _users(user_ids, now))
+        out.write("users", "users", size.users, _users(user_ids, now))
         group_ids = range(first["forum_groups"], first["forum_groups"] + size.groups)
         members = _plan_memberships(rng, group_ids, user_ids)
         posts = _plan_posts(rng, size.posts, group_ids, members)
         comments = _plan_comments(rng, size.comments, posts, members)
-        out.write("groups", INSERT_GROUPS, size.groups, _groups(group_ids, members, posts, now))
-        out.write("memberships", INSERT_MEMBERSHIPS, sum(map(len, members.values())), _memberships(members, now))
-        out.write("posts", INSERT_POSTS, size.posts, _posts(first["posts"], posts, comments, now))
-        out.write("comments", INSERT_COMMENTS, size.comments, _comments(first, posts, comments, now))
-        out.write("questions", INSERT_QUESTIONS, size.questions,
+        out.write("groups", "forum_groups", size.groups, _groups(group_ids, members, posts, now))
+        out.write("memberships", "memberships", sum(map(len, members.values())), _memberships(members, now))
+        out.write("posts", "posts", size.posts, _posts(first["posts"], posts, comments, now))
+        out.write("comments", "comments", size.comments, _comments(first, posts, comments, now))
+        out.write("questions", "questions", size.questions,
                   _questions(rng, first["questions"], size.questions, user_ids, now))
 
 
@@ -351,18 +323,13 @@ DEMO_QUESTIONS = (  # (author, title, category, content, [(answerer, text)])
 )
 
 
-@read_only
-def _user_id(username: str) -> Op[int | None]:
-    return (yield Query("SELECT id FROM users WHERE username = %s", (username,), "value"))
-
-
 def seed_demo(db: BlockingDatabase) -> str:
     """A few users (``demo`` / ``demo-password``), groups, posts, comments, questions, answers and
     guestbook entries. Nothing happens if the ``demo`` user exists already, so it can run at every start."""
     from shared.auth import Viewer
     from shared.storage import answers, comments, groups, guestbook, posts, questions, users
 
-    if run_sync(db, _user_id("demo")) is not None:
+    if run_sync(db, user_exists("demo")):
         return "demo data is already there (user demo / demo-password)"
     people = {}
     for name in DEMO_USERS:

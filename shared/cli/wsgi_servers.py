@@ -2,8 +2,10 @@
 
 The same WSGI application (:mod:`wsgi_app.wsgi`) runs under each; only the server differs:
 
-- ``flask-dev``: Werkzeug's development server, one thread per request. For debugging only.
-- ``wsgi-container``: Tornado's HTTPServer with Flask on a thread pool (:mod:`wsgi_app.container`).
+- ``flask-dev``: Werkzeug's development server, one thread per request. For debugging only
+  (:mod:`wsgi_app.devserver`, in this process).
+- ``wsgi-container``: Tornado's HTTPServer with Flask on a thread pool (:mod:`wsgi_app.container`,
+  in this process).
 - ``gunicorn``: a master process that pre-forks workers (``deploy/gunicorn.conf.py``).
 - ``uwsgi``: uWSGI's master and workers behind its HTTP router (``deploy/uwsgi.ini``).
 
@@ -21,28 +23,25 @@ Behind nginx (``--nginx``) one site serves both: nginx sends ``/ws/`` to the not
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from shared.cli import ServeOptions
-from shared.config import Settings
+from shared.cli import processes
+from shared.cli.processes import forum_command, free_port
+from shared.config import ServeOptions, Settings
 from shared.storage.drivers import check_schema, open_sync
-from wsgi_app import create_app, db, settings_as_config
 
 log = logging.getLogger("forum.serve")
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 STARTUP_TIMEOUT = 60.0
 
 
@@ -50,12 +49,16 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour and block until it has stopped; 0 after a clean stop."""
     check_migrated(settings)
     if options.flavour == "flask-dev":
+        from wsgi_app.devserver import serve as serve_flask_dev
+
         return serve_flask_dev(settings, options)
-    if options.flavour == "wsgi-container":
+    if options.flavour == "wsgi-container":   # Flask behind Tornado, with the Tornado app's WebSocket
+        from async_app.handlers.ws import SocketApplication
         from wsgi_app.container import serve as serve_container
 
-        return serve_container(settings, options)
-    port = _port(options)
+        return serve_container(settings, options, SocketApplication)
+    # --port 0: a free one, chosen now (the child binds it a moment later)
+    port = options.port or free_port(options.host)
     if options.flavour == "gunicorn":
         return run_server("gunicorn", gunicorn_command(options, [f"{options.host}:{port}"]), port, settings, options)
     if options.flavour == "uwsgi":
@@ -73,30 +76,6 @@ def check_migrated(settings: Settings) -> None:
         check_schema(pool)
     finally:
         pool.close()
-
-
-# -- flask-dev ---------------------------------------------------------------------------------------
-
-def serve_flask_dev(settings: Settings, options: ServeOptions) -> int:
-    """Werkzeug's development server: fine for debugging, not for production (no worker management,
-    one thread per request, no limits). SIGTERM/SIGINT stop accepting and let requests in flight end."""
-    from werkzeug.serving import ThreadedWSGIServer
-
-    app = create_app(settings_as_config(settings))
-    server = ThreadedWSGIServer(options.host, options.port, app)
-    server.daemon_threads = False   # so server_close() waits for the requests in flight
-
-    def stop(_signum: int, _frame: Any) -> None:
-        threading.Thread(target=server.shutdown).start()   # shutdown() waits for serve_forever: not this thread
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"forum: flask-dev serving on http://{options.host}:{server.port}/ "
-          f"(Werkzeug development server: for debugging only; pid {os.getpid()})", flush=True)
-    server.serve_forever()
-    server.server_close()
-    db.close(app)
-    return 0
 
 
 # -- gunicorn and uWSGI ------------------------------------------------------------------------------
@@ -132,10 +111,14 @@ def uwsgi_command(options: ServeOptions, http: str | None = None, socket_path: s
 
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment for a server process: our settings as ``FORUM_*`` variables (flags given to
-    ``forum serve`` reach the workers this way) and the project on the import path."""
+    ``forum serve`` reach the workers this way) and the project on the import path (uWSGI's embedded
+    Python must find it as ``python -m`` does)."""
     env = dict(os.environ)
-    for name, value in settings_as_config(settings).items():
-        env[f"FORUM_{name.upper()}"] = str(value)
+    for f in dataclasses.fields(Settings):
+        if f.name != "extra":
+            env[f"FORUM_{f.name.upper()}"] = str(getattr(settings, f.name))
+    env.pop("FORUM_CONFIG", None)  # already merged into the values above
+    env["PYTHONUNBUFFERED"] = "1"
     root = str(DEPLOY.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
@@ -154,7 +137,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         metrics_dir = tempfile.mkdtemp(prefix="forum-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
-    child = subprocess.Popen(argv, env=env, start_new_session=True)
+    child = processes.start(argv, env=env)
     notifier_port, notifier = start_notifier(settings, options, env)
     children = [child, *([notifier] if notifier else [])]
     stopping = threading.Event()
@@ -169,8 +152,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     try:
-        ready = all(wait_until_healthy(options.host, at, running, stopping)
-                    for at, running in ((port, child), (notifier_port, notifier)) if running)
+        health = [f"http://{options.host}:{at}/healthz" for at in (port, notifier_port) if at]
+        ready = processes.wait_ready(health, STARTUP_TIMEOUT, watch=children, stopping=stopping)
         failed = not ready and not stopping.is_set()
         if ready:
             sockets = f" (notifications: ws://{options.host}:{notifier_port}/ws/notifications)" if notifier else ""
@@ -178,14 +161,10 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
                   f"({describe(flavour, options)}; pid {child.pid})", flush=True)
         elif failed:   # one of the two died or never answered: do not serve half a forum
             log.error("%s did not start; stopping", flavour if child.poll() is not None else "the notifier")
-            for running in children:
-                if running.poll() is None:
-                    running.send_signal(signal.SIGTERM)
+            processes.stop_all(children, grace=settings.grace_period + 5)
         code = child.wait()
         if notifier:   # the server stopped (asked, or on its own): the notifier goes with it
-            if notifier.poll() is None:
-                notifier.send_signal(signal.SIGTERM)
-            code = code or notifier.wait()
+            code = code or processes.stop(notifier, grace=settings.grace_period + 5)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -204,9 +183,9 @@ def start_notifier(settings: Settings, options: ServeOptions,
         log.warning("FORUM_REDIS_URL is not set: no notifier is started, so /ws/notifications is not served "
                     "(%s workers publish notifications through Redis)", options.flavour)
         return 0, None
-    port = options.notifier_port or _port(dataclasses.replace(options, port=0))
-    argv = [sys.executable, "-m", "shared.cli", "serve", "notifier", "--host", options.host, "--port", str(port)]
-    return port, subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    port = options.notifier_port or free_port(options.host)
+    argv = forum_command("serve", "notifier", "--host", options.host, "--port", str(port))
+    return port, processes.start(argv, env=env, stdout=subprocess.DEVNULL)
 
 
 def describe(flavour: str, options: ServeOptions) -> str:
@@ -214,30 +193,3 @@ def describe(flavour: str, options: ServeOptions) -> str:
         workers = options.workers or "2 x cores + 1"
         return f"gunicorn {options.worker_class} workers: {workers}, threads: {options.threads}"
     return f"uWSGI processes: {max(1, options.processes)}, threads: {max(1, options.threads)}"
-
-
-def wait_until_healthy(host: str, port: int, child: subprocess.Popen[bytes], stopping: threading.Event) -> bool:
-    """Poll ``/healthz`` until it answers 200 (True), or the child dies or we are told to stop (False)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and child.poll() is None and not stopping.is_set():
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return True
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        time.sleep(0.1)
-    return False
-
-
-def _port(options: ServeOptions) -> int:
-    """The port to serve on; for ``--port 0`` a free one, chosen now (the child binds it a moment later)."""
-    if options.port:
-        return options.port
-    with socket.socket() as probe:
-        probe.bind((options.host, 0))
-        port: int = probe.getsockname()[1]
-        return port

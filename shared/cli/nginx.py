@@ -26,22 +26,21 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from shared import http
-from shared.cli import ServeOptions
-from shared.config import Settings
+from shared.cli import processes
+from shared.cli.processes import forum_command, free_port
+from shared.cli.wsgi_servers import check_migrated, child_env, uwsgi_command
+from shared.config import ServeOptions, Settings
 
 log = logging.getLogger("forum.nginx")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO_ROOT / "deploy" / "nginx"
 START_TIMEOUT = 60.0          # seconds for the app and nginx to answer /healthz
 # Where nginx may live when it is not on PATH (Debian puts it in /usr/sbin, off a user's PATH).
@@ -65,13 +64,6 @@ class Plan:
     def uses_uwsgi_protocol(self) -> bool:
         """uWSGI is reached with uwsgi_pass on its socket; every other flavour with proxy_pass."""
         return self.socket is not None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on now (the kernel picks it; another process could take it first)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def make_plan(options: ServeOptions, prefix: Path) -> Plan:
@@ -162,11 +154,6 @@ def write_config(plan: Plan, settings: Settings, stock_dir: Path) -> Path:
 
 # -- the processes ----------------------------------------------------------------------------------
 
-def forum_command(*args: str) -> list[str]:
-    """``forum ARGS`` with this interpreter, so the same virtualenv serves the app."""
-    return [sys.executable, "-m", "shared.cli", *args]
-
-
 def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[list[str]]:
     """The ``forum serve`` command line(s) that run the app on the plan's internal addresses.
 
@@ -180,8 +167,6 @@ def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[
     if plan.flavour == "uwsgi":
         # `forum serve uwsgi` speaks HTTP on a port; nginx wants the uwsgi protocol on a socket, so we
         # run uWSGI ourselves with the same command line builder (deploy/uwsgi.ini plus flags).
-        from wsgi_app.serve import uwsgi_command
-
         notifier = [forum_command("serve", "notifier", "--host", "127.0.0.1", "--port", str(plan.ws_port))]
         return [uwsgi_command(options, socket_path=str(plan.socket)), *(notifier if settings.redis_url else [])]
     if plan.flavour == "gunicorn":
@@ -193,43 +178,10 @@ def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[
                           *container)]
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The environment that gives a child process exactly these settings (flags included)."""
-    env = dict(os.environ)
-    for f in dataclasses.fields(Settings):
-        if f.name != "extra":
-            env[f"FORUM_{f.name.upper()}"] = str(getattr(settings, f.name))
-    env.pop("FORUM_CONFIG", None)  # already merged into the values above
-    env["PYTHONUNBUFFERED"] = "1"
-    # uWSGI's embedded Python must find the project like `python -m` does.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    return env
-
-
-def check_migrated(settings: Settings) -> None:
-    """Stop with `forum migrate` advice (SchemaError) before anything starts, as every flavour does."""
-    from shared.storage.drivers import check_schema, open_sync
-
-    pool = open_sync(settings)
-    try:
-        check_schema(pool)
-    finally:
-        pool.close()
-
-
 def find_nginx() -> str | None:
     """The nginx binary: on PATH, or where distributions put it off a normal user's PATH."""
     path = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_NGINX_DIRS])
     return shutil.which("nginx", path=path)
-
-
-def answers_healthz(url: str) -> bool:
-    """True once ``url/healthz`` answers 200; refused connections and errors mean not yet."""
-    try:
-        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
-            return bool(response.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
 
 
 class Launch:
@@ -239,7 +191,7 @@ class Launch:
         self.plan = plan
         self.stopping = stopping
         self.grace = settings.grace_period
-        self.env = settings_environment(settings)
+        self.env = child_env(settings)
         self.apps: list[subprocess.Popen[bytes]] = []
         self.nginx: subprocess.Popen[bytes] | None = None
         self.labels: dict[int, str] = {}   # pid -> the command line, for messages
@@ -247,8 +199,7 @@ class Launch:
     def _start(self, command: list[str]) -> subprocess.Popen[bytes]:
         log.info("starting %s", " ".join(command))
         # Own session: a Ctrl-C in the terminal reaches only us, and we stop the children in order.
-        child = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                                 start_new_session=True)
+        child = processes.start(command, env=self.env, stdout=sys.stderr.fileno())
         self.labels[child.pid] = " ".join(command)
         return child
 
@@ -265,44 +216,28 @@ class Launch:
         self.nginx = self._start([*base, "-g", "daemon off;"])
         return True
 
+    @property
+    def children(self) -> list[subprocess.Popen[bytes]]:
+        return [*self.apps, *([self.nginx] if self.nginx else [])]
+
     def exited(self) -> subprocess.Popen[bytes] | None:
         """A child that has stopped on its own (something went wrong), if any."""
-        children = [*self.apps, *([self.nginx] if self.nginx else [])]
-        return next((child for child in children if child.poll() is not None), None)
+        return next((child for child in self.children if child.poll() is not None), None)
 
     def wait_until(self, ready: list[str], deadline: float) -> bool:
         """Poll each base URL's /healthz; False if a child dies, a stop is asked or time runs out."""
-        pending = list(ready)
-        while pending and time.monotonic() < deadline and self.exited() is None and not self.stopping.is_set():
-            pending = [url for url in pending if not answers_healthz(url)]
-            if pending:
-                time.sleep(0.1)
-        return not pending
+        return processes.wait_ready([url + "/healthz" for url in ready], deadline - time.monotonic(),
+                                    watch=self.children, stopping=self.stopping)
 
     def stop(self) -> bool:
         """nginx first (QUIT: finish in-flight requests), then the app (TERM); True if all exit 0."""
-        clean = True
-        if self.nginx is not None:
-            clean &= self._stop(self.nginx, signal.SIGQUIT)
-        for app in self.apps:
-            if app.poll() is None:
-                app.send_signal(signal.SIGTERM)
-        for app in self.apps:
-            clean &= self._stop(app, None)
-        return clean
-
-    def _stop(self, child: subprocess.Popen[bytes], sig: signal.Signals | None) -> bool:
-        if sig is not None and child.poll() is None:
-            child.send_signal(sig)
-        try:
-            code = child.wait(timeout=self.grace + 5)
-        except subprocess.TimeoutExpired:
-            log.error("pid %d did not stop within %.0f s; killing it", child.pid, self.grace + 5)
-            os.killpg(child.pid, signal.SIGKILL)
-            code = child.wait()
-        if code != 0:
-            log.error("%s exited %s", self.labels[child.pid], code)
-        return code == 0
+        nginx = [self.nginx] if self.nginx else []
+        codes = (processes.stop_all(nginx, signal.SIGQUIT, self.grace + 5)
+                 + processes.stop_all(self.apps, signal.SIGTERM, self.grace + 5))
+        for child, code in zip([*nginx, *self.apps], codes, strict=True):
+            if code != 0:
+                log.error("%s exited %s", self.labels[child.pid], code)
+        return not any(codes)
 
 
 def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:

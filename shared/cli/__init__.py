@@ -1,7 +1,12 @@
 """The ``forum`` command: migrate, seed, recount, serve, bench.
 
-Each subcommand is a thin front to a function that lives with the code it drives, so this file only
-parses arguments. Settings flags (``--database-url`` ...) are accepted by every subcommand.
+This package is the command line and its launchers, the only code that imports the apps (each
+lazily, in the function that starts that flavour); the core, the rest of ``shared/``, never imports
+it (``pyproject.toml``'s import contracts check both). ``seed.py`` and ``recount.py`` drive storage
+operations; ``wsgi_servers.py`` and ``nginx.py`` run servers as child processes with the helpers of
+``processes.py``, which imports no app so that the bench and the tests use them too. This file only
+parses arguments and hands each subcommand to its function. Settings flags (``--database-url`` ...)
+are accepted by every subcommand.
 """
 
 from __future__ import annotations
@@ -9,10 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import dataclass
 from typing import Any
 
-from shared.config import ConfigError, Settings, load_settings
+from shared.config import ConfigError, ServeOptions, Settings, load_settings
 
 # The serve options each flavour reads (besides --host and --port). Any other one given to a flavour
 # is refused, so `forum serve wsgi-container --processes 4` says it will not fork rather than run one process.
@@ -25,23 +29,6 @@ FLAVOUR_OPTIONS = {
     "notifier": set(),
 }
 FLAVOURS = tuple(FLAVOUR_OPTIONS)
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """What ``forum serve`` was asked for; every launcher reads this one shape."""
-
-    flavour: str
-    host: str = "127.0.0.1"
-    port: int = 8888
-    processes: int = 1
-    workers: int = 0                # gunicorn workers; 0 = the config's default
-    worker_class: str = "sync"      # gunicorn: sync | gthread | gevent
-    threads: int = 1
-    nginx: bool = False
-    no_executor: bool = False       # wsgi-container teaching baseline: Flask on the event loop
-    executor_threads: int = 16
-    notifier_port: int = 0          # gunicorn/uWSGI: where their WebSocket notifier listens; 0 = any free port
 
 
 def check_serve_options(options: ServeOptions) -> None:
@@ -129,16 +116,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if args.command == "migrate":
-        from shared.storage.migrate import migrate_command
+    if args.command == "migrate":   # prints what it applied; exit 0 also when there was nothing to do
+        from shared.storage.migrate import migrate
 
-        return migrate_command(settings)
+        applied = migrate(settings.database_url, settings)
+        print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
+        return 0
     if args.command == "seed":
-        from shared.seed import seed_command
+        from shared.cli.seed import seed_command
 
         return seed_command(settings, args)
     if args.command == "recount":
-        from shared.recount import recount_command
+        from shared.cli.recount import recount_command
 
         return recount_command(settings)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
@@ -150,15 +139,11 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour (optionally behind nginx) and block until it stops."""
     launcher: Any
     if options.nginx:
-        from shared.nginx import serve_behind_nginx as launcher
+        from shared.cli.nginx import serve_behind_nginx as launcher
     elif options.flavour == "tornado":
         from async_app.server import serve as launcher
     elif options.flavour == "notifier":   # the WebSockets of gunicorn/uWSGI (started by their launchers)
         from async_app.server import serve_notifier as launcher
     else:
-        from wsgi_app.serve import serve as launcher
+        from shared.cli.wsgi_servers import serve as launcher
     return int(launcher(settings, options) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
