@@ -24,7 +24,7 @@ run: install
 
 # First the layer contracts (pyproject.toml's [tool.importlinter]: what imports what), then the tests.
 # CI=true passes through to the tests: there, a test skipped for want of MySQL, nginx, uWSGI or
-# Chromium fails instead (see tests/conftest.py).
+# Chromium fails instead (tests/support/services.py).
 test: install
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest $(PYTEST_ARGS)
