@@ -191,7 +191,7 @@ class ForumApplication(tornado.web.Application):
         # What the runner performs effects against: this app's keys, the sockets, the rate-limit
         # counters (Redis when set, else the database) and the link-preview fetcher.
         self.services = Services(keys=Keys.from_settings(settings), publish=self.hub.publish,
-                                 counters=AsyncRedisCounters(settings.redis_url) if settings.redis_url else None,
+                                 counters=AsyncRedisCounters(settings) if settings.redis_url else None,
                                  fetch=self.http_client.fetch, rules=rules_from(settings))
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
         super().__init__(

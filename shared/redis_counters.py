@@ -8,18 +8,26 @@ in one MULTI so the count each hit is sent back is its own.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
+from shared.config import Settings
 from shared.ratelimit import Rule
 from shared.storage.effects import Count, Hit, Reset
 
 log = logging.getLogger("forum.ratelimit")
 
 
-def _queue(pipe: Any, rule: Rule, effect: Hit | Reset) -> None:
+def namespace(settings: Settings) -> str:
+    """The key prefix of one forum: its database, hashed. Two forums sharing a Redis (or a test run
+    after another) never count each other's hits: user 5 of one database is not user 5 of the next."""
+    return "forum:rl:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+
+
+def _queue(pipe: Any, prefix: str, rule: Rule, effect: Hit | Reset) -> None:
     """The Redis commands for one counter effect (the same for the blocking and asyncio clients)."""
-    key = f"forum:rl:{rule.name}:{effect.key}"
+    key = f"{prefix}:{rule.name}:{effect.key}"
     if isinstance(effect, Reset):
         pipe.delete(key)
     else:
@@ -44,15 +52,16 @@ def _fail_open(rule: Rule, exc: Exception) -> Count:
 class RedisCounters:
     """Counters in Redis, shared by every process on every host; the blocking client (Flask)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.prefix = namespace(settings)
+        self._redis = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
     def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
         pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, rule, effect)
+        _queue(pipe, self.prefix, rule, effect)
         try:
             return _answer(rule, effect, pipe.execute())
         except self._error as exc:
@@ -65,15 +74,16 @@ class RedisCounters:
 class AsyncRedisCounters:
     """The same counters through ``redis.asyncio`` (Tornado)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         import redis.asyncio
 
-        self._redis = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.prefix = namespace(settings)
+        self._redis = redis.asyncio.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
     async def perform(self, rule: Rule, effect: Hit | Reset) -> Count | None:
         pipe = self._redis.pipeline(transaction=True)
-        _queue(pipe, rule, effect)
+        _queue(pipe, self.prefix, rule, effect)
         try:
             return _answer(rule, effect, await pipe.execute())
         except self._error as exc:

@@ -87,7 +87,7 @@ def services() -> Services:
 def _services(app: Flask) -> Services:
     settings: Settings = app.extensions["forum"]
     return Services(keys=Keys.from_settings(settings), publish=publisher(app),
-                    counters=RedisCounters(settings.redis_url) if settings.redis_url else None,
+                    counters=RedisCounters(settings) if settings.redis_url else None,
                     fetch=functools.partial(fetch_sync, allow=allow_list(settings)), rules=rules_from(settings))
 
 

@@ -60,7 +60,7 @@ def test_register_missing_fields_are_named(api):
 def test_login_with_username_or_email(api, make_user):
     alice = make_user()
     for login in (alice["username"], alice["email"]):
-        body = ok(api.post("/auth/login", json={"login": login, "password": alice["password"]}))
+        body = ok(api.post("/auth/login", headers=from_address(), json={"login": login, "password": alice["password"]}))
         assert set(body) == {"access_token", "token_type", "expires_in", "user"}, body
         assert body["token_type"] == "Bearer"
         assert body["expires_in"] == 86400
@@ -182,7 +182,7 @@ def test_password_change_ends_older_tokens(api, make_user):
     problem(api.get("/me", user=alice), 401)
     problem(api.post("/auth/login", headers=from_address(),
                      json={"login": alice["username"], "password": alice["password"]}), 401)
-    fresh = ok(api.post("/auth/login", json={"login": alice["username"], "password": "a brand new secret"}))
+    fresh = ok(api.post("/auth/login", headers=from_address(), json={"login": alice["username"], "password": "a brand new secret"}))
     assert ok(api.get("/me", token=fresh["access_token"]))["id"] == alice["id"]
 
 
@@ -209,7 +209,7 @@ def test_unicode_passwords_work(api):
     name = unique("uni")
     password = "pässwörd – 密码 🔑"
     ok(api.post("/auth/register", json={"username": name, "email": f"{name}@example.org", "password": password}), 201)
-    ok(api.post("/auth/login", json={"login": name, "password": password}))
+    ok(api.post("/auth/login", headers=from_address(), json={"login": name, "password": password}))
 
 
 @pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop"])

@@ -148,8 +148,9 @@ async def test_fifty_simultaneous_hits_get_fifty_different_counts(db_url: str, s
 
 
 async def test_redis_counters_count_first_and_reset(redis_url: str) -> None:
-    rule, key = rules_from(Settings())["login"], f"test-{secrets.token_hex(6)}"
-    blocking, asynchronous = RedisCounters(redis_url), AsyncRedisCounters(redis_url)
+    settings = Settings(redis_url=redis_url)
+    rule, key = rules_from(settings)["login"], f"test-{secrets.token_hex(6)}"
+    blocking, asynchronous = RedisCounters(settings), AsyncRedisCounters(settings)
     try:
         assert [blocking.perform(rule, Hit("login", key)).count for _ in range(3)] == [1, 2, 3]
         assert (await asynchronous.perform(rule, Hit("login", key, by=-1))).count == 2
@@ -160,3 +161,16 @@ async def test_redis_counters_count_first_and_reset(redis_url: str) -> None:
     finally:
         blocking.close()
         await asynchronous.close()
+
+
+async def test_two_forums_sharing_a_redis_count_apart(redis_url: str) -> None:
+    """User 5 of one database is not user 5 of another: the counters are namespaced by the forum."""
+    first, second = (RedisCounters(Settings(redis_url=redis_url, database_url=f"sqlite:///forum-{n}.sqlite3"))
+                     for n in (secrets.token_hex(4), secrets.token_hex(4)))
+    rule, key = rules_from(Settings())["login"], "user:5"
+    try:
+        assert first.perform(rule, Hit("login", key)).count == 1
+        assert second.perform(rule, Hit("login", key)).count == 1
+    finally:
+        first.close()
+        second.close()
