@@ -15,7 +15,7 @@ import pytest
 
 from shared.auth import ANONYMOUS
 from shared.config import Settings
-from shared.errors import TooManyRequests, Unauthorized
+from shared.errors import Conflict, Invalid, TooManyRequests, Unauthorized
 from shared.keys import Keys
 from shared.ratelimit import rules_from, throttle, throttle_route
 from shared.redis_counters import AsyncRedisCounters, RedisCounters
@@ -174,3 +174,17 @@ async def test_two_forums_sharing_a_redis_count_apart(redis_url: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+async def test_look_alike_usernames_cannot_be_registered(run: Run) -> None:
+    """A username is ASCII letters, digits and underscores, so no look-alike of one can be made."""
+    name = f"rl{secrets.token_hex(4)}"
+    await run(users.register(ANONYMOUS, {"username": name, "email": f"{name}@example.org", "password": PASSWORD}))
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in name)
+    for spelling in ("ŕ" + name[1:], full_width, name + "\u200b"):
+        with pytest.raises(Invalid):
+            await run(users.register(ANONYMOUS, {"username": spelling, "email": f"x{secrets.token_hex(3)}@example.org",
+                                                 "password": PASSWORD}))
+    with pytest.raises(Conflict):
+        await run(users.register(ANONYMOUS, {"username": name.upper(), "email": "other@example.org",
+                                             "password": PASSWORD}))
