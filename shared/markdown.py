@@ -3,7 +3,12 @@
 Rendering is two steps on purpose: markdown-it-py turns Markdown into HTML with raw HTML switched
 off, then nh3 (the Rust sanitiser ammonia) cleans the result against an allow-list. The second step
 is what makes it safe: whatever a parser bug or a crafted link lets through, no script, no event
-handler and no ``javascript:`` URL survives the allow-list.
+handler and no ``javascript:`` URL survives the allow-list (RELIABILITY 36, 52).
+
+Besides CommonMark: tables, ~~strikethrough~~, task lists (shown, not clickable), bare URLs as links,
+and fenced code highlighted by Pygments on the server with classes only (``shared/static/forum.css``
+styles them; no inline style survives the cleaner). Images only from the forum itself: a ``src``
+that is not a same-origin path (``/media/...``) is dropped.
 """
 
 from __future__ import annotations
@@ -13,11 +18,51 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
-# CommonMark with raw HTML off; bare URLs become links (linkify-it-py).
-_md = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable("linkify")
+_formatter = HtmlFormatter(nowrap=True)   # spans with short class names (k, s2, nf ...) and nothing else
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """A fenced block in a language Pygments knows, as class-only spans ("" lets markdown-it escape it)."""
+    name = lang.split()[0][:40] if lang.strip() else ""
+    if not name:
+        return ""
+    try:
+        lexer = get_lexer_by_name(name)
+    except ClassNotFound:
+        return ""
+    return highlight(code, lexer, _formatter)
+
+
+# CommonMark with raw HTML off, plus GitHub's tables, strikethrough and task lists; bare URLs become links.
+_md = (MarkdownIt("commonmark", {"html": False, "linkify": True, "highlight": _highlight})
+       .enable(["linkify", "table", "strikethrough"])
+       .use(tasklists_plugin))
+
+_TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
+
+
+def _same_origin_images(tag: str, attribute: str, value: str) -> str | None:
+    """An image's ``src`` must be a path on this forum (its uploads); anything else is dropped."""
+    if tag == "img" and attribute == "src":
+        return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else None
+    return value
+
 
 _cleaner = nh3.Cleaner(
+    tags=nh3.ALLOWED_TAGS | {"input"},
+    attributes={**nh3.ALLOWED_ATTRIBUTES, "input": {"checked"}},
+    # a task list's box is always a disabled checkbox, whatever the source said
+    set_tag_attribute_values={"input": {"type": "checkbox", "disabled": "disabled"}},
+    allowed_classes={"span": _TOKEN_CLASSES, "ul": {"contains-task-list"}, "li": {"task-list-item"},
+                     "input": {"task-list-item-checkbox"}},
+    attribute_filter=_same_origin_images,
     url_schemes={"http", "https", "mailto"},
     link_rel="nofollow noopener",   # user links earn no ranking and cannot reach window.opener
 )
