@@ -25,7 +25,7 @@ FREEZE_OUTLASTS = 30   # seconds a client waits: far beyond the timeouts, well s
 
 
 @pytest.mark.mysql
-@pytest.mark.parametrize("flavour", ["tornado", "gunicorn"])
+@pytest.mark.parametrize("flavour", ["tornado", "gunicorn", "uwsgi"])
 def test_requests_during_a_freeze_are_answered_503_before_it_ends(flavour: str) -> None:
     try:
         with fresh_database("mysql") as url:
