@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import fields
 from typing import Any
 
 from shared.config import ConfigError, ServeOptions, Settings, load_settings
@@ -45,20 +46,22 @@ def check_serve_options(options: ServeOptions) -> None:
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for every setting (``--pool-size`` for ``pool_size``), its help the setting's meaning."""
     group = parser.add_argument_group("settings (flags win over FORUM_* environment variables)")
-    group.add_argument("--config", help="optional settings file")
-    group.add_argument("--database-url", dest="database_url")
-    group.add_argument("--secret")
-    group.add_argument("--env")
-    group.add_argument("--redis-url", dest="redis_url")
-    group.add_argument("--media-dir", dest="media_dir")
-    group.add_argument("--pool-size", dest="pool_size", type=int)
-    group.add_argument("--log-level", dest="log_level")
+    group.add_argument("--config", help="optional settings file (name = value lines)")
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            group.add_argument(flag, dest=f.name, action="store_true", default=None, help=f.metadata["meaning"])
+        else:
+            group.add_argument(flag, dest=f.name, metavar=f.name.upper(), help=f.metadata["meaning"])
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    keys = ("config", "database_url", "secret", "env", "redis_url", "media_dir", "pool_size", "log_level")
-    return load_settings({k: getattr(args, k, None) for k in keys})
+    names = ["config", *(f.name for f in fields(Settings) if f.name != "extra")]
+    return load_settings({name: getattr(args, name, None) for name in names})
 
 
 def build_parser() -> argparse.ArgumentParser:
