@@ -1,11 +1,15 @@
-# The forum's everyday commands. `make run` serves the Tornado flavour on SQLite at http://127.0.0.1:8888/.
-# Anything after the target's variables is passed on: make test PYTEST_ARGS="tests/storage -x"
+# The forum's everyday commands. `make run` serves the Tornado flavour on SQLite at http://127.0.0.1:8888/
+# (another address: make run PORT=8080 HOST=0.0.0.0). `make test` first installs and starts what the
+# tests need (make services). Anything after the target's variables is passed on:
+# make test PYTEST_ARGS="tests/storage -x"
 
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 # pip runs only when pyproject.toml changed since the last install, so `make test` starts at once.
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8888
 
 .PHONY: install run test lint bench
 
@@ -20,7 +24,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/forum migrate
 	$(BIN)/forum seed --demo
-	$(BIN)/forum serve tornado
+	$(BIN)/forum serve tornado --host $(HOST) --port $(PORT)
 
 # First the layer contracts (pyproject.toml's [tool.importlinter]: what imports what), then the tests.
 # CI=true passes through to the tests: there, a test skipped for want of MySQL, nginx, uWSGI or

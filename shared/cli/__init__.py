@@ -140,6 +140,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour (optionally behind nginx) and block until it stops."""
+    from shared.cli.processes import port_taken
+
+    if options.port and port_taken(options.host, options.port):   # one line, the same for every flavour
+        raise ConfigError(f"port {options.port} on {options.host} is already in use: choose another with "
+                          f"--port (make run PORT={options.port + 1})")
     launcher: Any
     if options.nginx:
         from shared.cli.nginx import serve_behind_nginx as launcher
