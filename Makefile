@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: install run test lint bench
+.PHONY: install run services test lint bench
 
 install: $(STAMP)
 
@@ -26,10 +26,15 @@ run: install
 	$(BIN)/forum seed --demo
 	$(BIN)/forum serve tornado --host $(HOST) --port $(PORT)
 
+# What the tests need from the machine (Debian packages, MariaDB and Redis running): installed and
+# started when this user may, else it says exactly what to run.
+services:
+	.ci/services
+
 # First the layer contracts (pyproject.toml's [tool.importlinter]: what imports what), then the tests.
 # CI=true passes through to the tests: there, a test skipped for want of MySQL, nginx, uWSGI or
 # Chromium fails instead (tests/support/services.py).
-test: install
+test: services install
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest $(PYTEST_ARGS)
 
