@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: install run services test lint bench
+.PHONY: install run services test lint docs bench
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ test: services install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The reference in docs/reference/ (settings, commands, API), written from the code; a test fails when stale.
+docs: install
+	$(BIN)/python -m shared.cli.reference
 
 bench: install
 	$(BIN)/forum bench $(BENCH_ARGS)

@@ -74,26 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed", help="demo data, or bulk data for load tests")
     p.add_argument("--demo", action="store_true", help="a small demo forum (user demo / demo-password)")
     for name in ("users", "groups", "posts", "comments"):
-        p.add_argument(f"--{name}", type=int, default=0)
-    p.add_argument("--questions", type=int, default=0)
-    p.add_argument("--no-progress", action="store_true")
+        p.add_argument(f"--{name}", type=int, default=0, help=f"how many {name} to make (bulk data)")
+    p.add_argument("--questions", type=int, default=0, help="how many questions to make (bulk data)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_settings_flags(p)
 
     p = sub.add_parser("recount", help="rebuild every stored counter from the rows it counts")
     _add_settings_flags(p)
 
     p = sub.add_parser("serve", help="serve the forum")
-    p.add_argument("flavour", choices=FLAVOURS)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8888)
-    p.add_argument("--processes", type=int, default=1)
-    p.add_argument("--workers", type=int, default=0)
-    p.add_argument("--worker-class", dest="worker_class", default="sync", choices=("sync", "gthread", "gevent"))
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("flavour", choices=FLAVOURS, help="which server runs the forum (notifier: the WebSockets "
+                   "of gunicorn and uwsgi, started by their launchers)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=int, default=8888, help="the port to listen on (0: any free one)")
+    p.add_argument("--processes", type=int, default=1, help="tornado and uwsgi: processes (tornado: 0 = one per CPU)")
+    p.add_argument("--workers", type=int, default=0, help="gunicorn: worker processes (0: 2 x cores + 1)")
+    p.add_argument("--worker-class", dest="worker_class", default="sync", choices=("sync", "gthread", "gevent"),
+                   help="gunicorn: the kind of worker")
+    p.add_argument("--threads", type=int, default=1, help="gunicorn and uwsgi: threads per worker")
     p.add_argument("--nginx", action="store_true", help="behind a real nginx on loopback")
     p.add_argument("--no-executor", dest="no_executor", action="store_true",
                    help="wsgi-container only: run Flask on the event loop (a teaching baseline)")
-    p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16)
+    p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16,
+                   help="wsgi-container: the threads Flask runs on")
     p.add_argument("--notifier-port", dest="notifier_port", type=int, default=0,
                    help="gunicorn/uwsgi: the port of their /ws/notifications process (default: a free one)")
     _add_settings_flags(p)
