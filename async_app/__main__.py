@@ -20,7 +20,8 @@ from shared.config import ConfigError, ServeOptions, Settings, load_settings
 SETTINGS = [f for f in fields(Settings) if f.name != "extra"]
 
 for f in SETTINGS:
-    define(f.name, default=None, type=type(f.default), help=f"(env FORUM_{f.name.upper()}, default {f.default!r})")
+    define(f.name, default=None, type=type(f.default),
+           help=f"{f.metadata['meaning']} (env FORUM_{f.name.upper()}, default {f.default!r})")
 define("config", default=None, type=str, help="settings file (name = value lines)")
 define("host", default="127.0.0.1", help="address to listen on")
 define("port", default=8888, help="port to listen on (0: any free port)")

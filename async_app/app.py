@@ -60,8 +60,9 @@ from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
+from async_app.handlers.pages import xray as xray_pages
 from async_app.handlers.ws import socket_settings, socket_url
-from shared import http, metrics
+from shared import http, metrics, xray
 from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
@@ -177,6 +178,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+        *(xray_pages.urls() if settings.debug else []),   # the X-ray pages exist only in debug
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]
@@ -217,6 +219,8 @@ class ForumApplication(tornado.web.Application):
         The server reads heads up to ``http.HEADER_READ_LIMIT`` (``async_app/server.py``), so this
         answer, not a closed connection, is what an over-long header gets.
         """
+        xray.begin(request.method or "", request.path, xray.request_id(request.headers.get("X-Request-Id")),
+                   "tornado", self.forum_settings.debug)   # the request's trace: Server-Timing, X-ray
         try:
             http.check_headers(request.headers.get_all())
         except ForumError:
@@ -226,6 +230,9 @@ class ForumApplication(tornado.web.Application):
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         """Called once per finished request: count it for /metrics and write the access line."""
         status = handler.get_status()
+        trace = xray.current()
+        if trace is not None:
+            xray.finish(trace, status)
         seconds = handler.request.request_time()
         metrics.observe(getattr(handler, "label", metrics.UNMATCHED), handler.request.method or "", status, seconds)
         address = handler.client_address if isinstance(handler, BaseHandler) else handler.request.remote_ip

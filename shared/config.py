@@ -24,34 +24,49 @@ class ConfigError(Exception):
     """A setting that stops start-up; the message is one line for the operator."""
 
 
+def setting(default: Any, meaning: str) -> Any:
+    """A setting's default and its one-line meaning, which ``--help`` and ``docs/reference/settings.md`` show."""
+    return field(default=default, metadata={"meaning": meaning})
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
-    secret: str = ""                      # HMAC key for tokens and signed cookies
-    env: str = "development"              # 'production' refuses to start without FORUM_SECRET
-    redis_url: str = ""                   # rate limits and notification fan-out across processes
-    media_dir: str = "var/media"          # uploads live here, outside the code tree
-    media_url: str = "/media/"
-    link_preview_allow: str = ""          # host:port list the link preview may reach despite the SSRF guard
-    pool_size: int = 10                   # connections per process
-    pool_timeout: float = 2.0             # seconds to wait for a free connection, then 503
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
-    write_timeout: float = 10.0
-    pool_recycle: int = 280               # seconds; capped below the server's wait_timeout at start
-    sqlite_busy_timeout: float = 5.0
-    token_ttl: int = 86400                # seconds an access token lives
-    max_json_bytes: int = 1024 * 1024
-    max_upload_bytes: int = 2 * 1024 * 1024
-    grace_period: float = 10.0            # seconds in-flight requests may take after SIGTERM
-    ws_ping_interval: float = 30.0        # seconds between WebSocket pings; nginx's /ws/ read timeout is 10x this
-    trusted_proxies: str = ""             # addresses/CIDRs whose X-Real-IP / X-Forwarded-For is believed: none
-    log_level: str = "info"
+    """Every setting, each with ``FORUM_<NAME>``, ``--<name>`` and a line in docs/reference/settings.md."""
+
+    database_url: str = setting(DEFAULT_DATABASE_URL, "where the data lives: sqlite:///path or "
+                                "mysql://user:password@host:port/name")
+    secret: str = setting("", "HMAC key for tokens and signed cookies, at least 32 bytes; development "
+                          "makes one in var/secret.key")
+    env: str = setting("development", "'production' refuses to start without FORUM_SECRET, and with FORUM_DEBUG")
+    debug: bool = setting(False, "keep each request's effects for the X-ray pages at /debug/requests "
+                          "(never in production)")
+    redis_url: str = setting("", "Redis for rate limits and notification fan-out across processes "
+                             "(empty: counted in the database, one process's sockets only)")
+    media_dir: str = setting("var/media", "where uploads are written, outside the code tree")
+    media_url: str = setting("/media/", "the URL prefix uploads are served under")
+    link_preview_allow: str = setting("", "host:port list the link preview may reach despite the SSRF guard")
+    pool_size: int = setting(10, "database connections per process")
+    pool_timeout: float = setting(2.0, "seconds to wait for a free connection, then 503")
+    connect_timeout: float = setting(3.0, "seconds to open a database connection")
+    read_timeout: float = setting(10.0, "seconds to wait for a MySQL answer")
+    write_timeout: float = setting(10.0, "seconds to wait while sending to MySQL")
+    pool_recycle: int = setting(280, "seconds a connection may idle before it is replaced; capped below the "
+                                "server's wait_timeout at start")
+    sqlite_busy_timeout: float = setting(5.0, "seconds SQLite waits for another process's write lock")
+    token_ttl: int = setting(86400, "seconds an access token lives")
+    max_json_bytes: int = setting(1024 * 1024, "the largest JSON body accepted (413 beyond)")
+    max_upload_bytes: int = setting(2 * 1024 * 1024, "the largest upload accepted (413 beyond)")
+    grace_period: float = setting(10.0, "seconds in-flight requests may take after SIGTERM")
+    ws_ping_interval: float = setting(30.0, "seconds between WebSocket pings; nginx's /ws/ read timeout is "
+                                      "10x this")
+    trusted_proxies: str = setting("", "addresses/CIDRs whose X-Real-IP / X-Forwarded-For is believed "
+                                   "(none by default)")
+    log_level: str = setting("info", "debug, info, warning or error")
     # Rate limits, "count/seconds" (shared.ratelimit): counted in Redis when redis_url is set, else in the database
-    limit_login: str = "5/900"            # attempts on one account
-    limit_login_address: str = "20/900"   # failed logins from one client address
-    limit_guestbook: str = "5/60"         # guestbook entries from one client address
-    limit_posting: str = "30/60"          # posts, comments, questions and answers by one user
+    limit_login: str = setting("5/900", "login attempts on one account, count/seconds")
+    limit_login_address: str = setting("20/900", "failed logins from one client address, count/seconds")
+    limit_guestbook: str = setting("5/60", "guestbook entries from one client address, count/seconds")
+    limit_posting: str = setting("30/60", "posts, comments, questions and answers by one user, count/seconds")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -106,6 +121,8 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     settings = Settings(**{k: _coerce(k, v) for k, v in merged.items()})
+    if settings.production and settings.debug:
+        raise ConfigError("FORUM_DEBUG shows what every request ran: it is refused when FORUM_ENV=production")
     return _with_secret(settings)
 
 

@@ -21,7 +21,7 @@ from flask import Flask
 from shared import http
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, pages, site, tornado_compat
-from wsgi_app.middleware import AccessLog, RequestLimits, TrustedProxies
+from wsgi_app.middleware import AccessLog, RequestLimits, ServerTiming, TrustedProxies
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -50,7 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register(app)
     app.register_blueprint(pages.bp)   # the HTML pages (API.md §5)
 
-    app.wsgi_app = AccessLog(TrustedProxies(RequestLimits(app.wsgi_app, settings), settings))  # type: ignore[method-assign]
+    if settings.debug:   # the X-ray pages exist only in debug
+        app.register_blueprint(pages.xray_bp)
+
+    app.wsgi_app = AccessLog(ServerTiming(TrustedProxies(RequestLimits(app.wsgi_app, settings), settings),  # type: ignore[method-assign]
+                                          settings))
     return app
 
 

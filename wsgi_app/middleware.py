@@ -1,4 +1,4 @@
-"""Three WSGI middlewares of our own, written as plain WSGI so a reader can see what a middleware is.
+"""Four WSGI middlewares of our own, written as plain WSGI so a reader can see what a middleware is.
 
 WSGI (PEP 3333) has two sides. The *server* (gunicorn, uWSGI, Tornado's WSGIContainer, Werkzeug's
 development server) turns HTTP into a call ``application(environ, start_response)``; the
@@ -6,7 +6,7 @@ development server) turns HTTP into a call ``application(environ, start_response
 an iterable of body bytes. A *middleware* is both at once: an application to the server, a server to
 the application it wraps. Nothing more than a callable wrapping a callable:
 
-    application = AccessLog(TrustedProxies(RequestLimits(flask_app.wsgi_app, settings), settings))
+    application = AccessLog(ServerTiming(TrustedProxies(RequestLimits(flask_app.wsgi_app, settings), settings), settings))
 
 Flask's own ``app.wsgi_app`` is the documented place to put them (``create_app`` does it).
 """
@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from shared import http
+from shared import http, xray
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError, problem
 from wsgi_app.responses import problem_response
@@ -31,10 +29,6 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
 
 access_log = logging.getLogger("forum.access")
-
-# A client may send its own request id (to follow one request through logs); we keep it only when
-# it is short and plain, so nothing odd reaches the logs.
-_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class TrustedProxies:
@@ -127,8 +121,7 @@ class AccessLog:
         self.app = app
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
-        sent = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = sent if _CLIENT_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        request_id = xray.request_id(environ.get("HTTP_X_REQUEST_ID"))   # the client's, when short and plain
         environ["forum.request_id"] = request_id
         started = time.perf_counter()
         status = ["-"]
@@ -145,6 +138,35 @@ class AccessLog:
                 environ.get("PATH_INFO"), status[0], (time.perf_counter() - started) * 1000, request_id, environ.get("SERVER_SOFTWARE", "-"))
 
         return _ClosingBody(body, log_line)
+
+
+class ServerTiming:
+    """Trace each request (:mod:`shared.xray`): where its time went, in a ``Server-Timing`` header.
+
+    The trace lives in a context variable while the app runs, on the thread (or greenlet) that runs
+    the request, so the runner and the pool note into it without being handed anything. The header
+    joins the others in ``start_response``, once the view has returned: the database, the wait for a
+    connection and Compute are all counted by then. With ``FORUM_DEBUG`` the trace is kept for the
+    X-ray pages (``/debug/requests``).
+    """
+
+    def __init__(self, app: WSGIApp, settings: Settings) -> None:
+        self.app = app
+        self.debug = settings.debug
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        trace = xray.begin(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""),
+                           environ["forum.request_id"], "flask", self.debug)
+
+        def start_response_timed(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append(("Server-Timing", xray.server_timing(trace)))
+            xray.finish(trace, int(status.split(" ", 1)[0]))
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, start_response_timed)
+        finally:
+            xray.end()
 
 
 class _ClosingBody:

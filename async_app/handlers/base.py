@@ -9,12 +9,13 @@ matching problem, and anything else a generic 500 with no traceback (logged here
 from __future__ import annotations
 
 import logging
+from asyncio import Future
 from typing import TYPE_CHECKING, Any
 
 import orjson
 import tornado.web
 
-from shared import http
+from shared import http, xray
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -51,6 +52,14 @@ class ProblemMixin(tornado.web.RequestHandler):
             self.set_header(name, value)
         self.set_header("Content-Type", PROBLEM_CONTENT_TYPE)
         self.finish(orjson.dumps(answer.body))
+
+    def flush(self, include_footers: bool = False) -> Future[None]:
+        """The answer's head goes out with the first flush: it carries the request's ``Server-Timing``
+        (``shared.xray``; the trace was begun in ``ForumApplication.find_handler``)."""
+        trace = xray.current()
+        if trace is not None and not self._headers_written:
+            self.set_header("Server-Timing", xray.server_timing(trace))
+        return super().flush(include_footers)
 
     def allowed_methods(self) -> list[str]:
         """The methods this handler implements (for 405's ``Allow``)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import fields
 from typing import Any
 
 from shared.config import ConfigError, ServeOptions, Settings, load_settings
@@ -45,20 +46,22 @@ def check_serve_options(options: ServeOptions) -> None:
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag for every setting (``--pool-size`` for ``pool_size``), its help the setting's meaning."""
     group = parser.add_argument_group("settings (flags win over FORUM_* environment variables)")
-    group.add_argument("--config", help="optional settings file")
-    group.add_argument("--database-url", dest="database_url")
-    group.add_argument("--secret")
-    group.add_argument("--env")
-    group.add_argument("--redis-url", dest="redis_url")
-    group.add_argument("--media-dir", dest="media_dir")
-    group.add_argument("--pool-size", dest="pool_size", type=int)
-    group.add_argument("--log-level", dest="log_level")
+    group.add_argument("--config", help="optional settings file (name = value lines)")
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            group.add_argument(flag, dest=f.name, action="store_true", default=None, help=f.metadata["meaning"])
+        else:
+            group.add_argument(flag, dest=f.name, metavar=f.name.upper(), help=f.metadata["meaning"])
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    keys = ("config", "database_url", "secret", "env", "redis_url", "media_dir", "pool_size", "log_level")
-    return load_settings({k: getattr(args, k, None) for k in keys})
+    names = ["config", *(f.name for f in fields(Settings) if f.name != "extra")]
+    return load_settings({name: getattr(args, name, None) for name in names})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,26 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed", help="demo data, or bulk data for load tests")
     p.add_argument("--demo", action="store_true", help="a small demo forum (user demo / demo-password)")
     for name in ("users", "groups", "posts", "comments"):
-        p.add_argument(f"--{name}", type=int, default=0)
-    p.add_argument("--questions", type=int, default=0)
-    p.add_argument("--no-progress", action="store_true")
+        p.add_argument(f"--{name}", type=int, default=0, help=f"how many {name} to make (bulk data)")
+    p.add_argument("--questions", type=int, default=0, help="how many questions to make (bulk data)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_settings_flags(p)
 
     p = sub.add_parser("recount", help="rebuild every stored counter from the rows it counts")
     _add_settings_flags(p)
 
     p = sub.add_parser("serve", help="serve the forum")
-    p.add_argument("flavour", choices=FLAVOURS)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8888)
-    p.add_argument("--processes", type=int, default=1)
-    p.add_argument("--workers", type=int, default=0)
-    p.add_argument("--worker-class", dest="worker_class", default="sync", choices=("sync", "gthread", "gevent"))
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("flavour", choices=FLAVOURS, help="which server runs the forum (notifier: the WebSockets "
+                   "of gunicorn and uwsgi, started by their launchers)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=int, default=8888, help="the port to listen on (0: any free one)")
+    p.add_argument("--processes", type=int, default=1, help="tornado and uwsgi: processes (tornado: 0 = one per CPU)")
+    p.add_argument("--workers", type=int, default=0, help="gunicorn: worker processes (0: 2 x cores + 1)")
+    p.add_argument("--worker-class", dest="worker_class", default="sync", choices=("sync", "gthread", "gevent"),
+                   help="gunicorn: the kind of worker")
+    p.add_argument("--threads", type=int, default=1, help="gunicorn and uwsgi: threads per worker")
     p.add_argument("--nginx", action="store_true", help="behind a real nginx on loopback")
     p.add_argument("--no-executor", dest="no_executor", action="store_true",
                    help="wsgi-container only: run Flask on the event loop (a teaching baseline)")
-    p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16)
+    p.add_argument("--executor-threads", dest="executor_threads", type=int, default=16,
+                   help="wsgi-container: the threads Flask runs on")
     p.add_argument("--notifier-port", dest="notifier_port", type=int, default=0,
                    help="gunicorn/uwsgi: the port of their /ws/notifications process (default: a free one)")
     _add_settings_flags(p)
@@ -137,6 +143,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour (optionally behind nginx) and block until it stops."""
+    from shared.cli.processes import port_taken
+
+    if options.port and port_taken(options.host, options.port):   # one line, the same for every flavour
+        raise ConfigError(f"port {options.port} on {options.host} is already in use: choose another with "
+                          f"--port (make run PORT={options.port + 1})")
     launcher: Any
     if options.nginx:
         from shared.cli.nginx import serve_behind_nginx as launcher

@@ -12,6 +12,7 @@ decides what each child gets, and a child that will not stop is killed with ever
 
 from __future__ import annotations
 
+import errno
 import http.client
 import logging
 import os
@@ -37,6 +38,29 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when something already listens on ``host:port`` (every address ``host`` names).
+
+    Tried as the servers bind, with SO_REUSEADDR, so a port only left in TIME_WAIT by a server that
+    just stopped counts as free, as it is to them.
+    """
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return False   # an unknown host: the server says so in its own words
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
 
 
 def forum_command(*args: str) -> list[str]:

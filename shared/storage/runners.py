@@ -14,6 +14,9 @@ written. It performs every effect of :mod:`shared.storage.effects`:
 - ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
   WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
 
+Each effect's time goes to the current request's trace (:mod:`shared.xray`: the ``Server-Timing``
+header, and the X-ray pages in debug).
+
 The app's keys (:mod:`shared.keys`) are lent to the operation for as long as it runs (a runner
 given none, such as ``forum migrate``'s, lends none: its operations sign nothing).
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
@@ -35,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from shared import keys
+from shared import keys, xray
 from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
@@ -99,6 +103,7 @@ class Services:
 
 NO_SERVICES = Services()
 OUTSIDE = (Compute, Hit, Reset, Fetch)   # effects that never run inside a writing transaction
+COMMIT = Transaction()   # how the last commit of an operation is noted in the request's trace
 
 
 def _outside_refused(effect: Effect) -> RuntimeError:
@@ -113,6 +118,7 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
         try:
             effect = next(op)
             while True:
+                started = time.perf_counter()   # each effect's time goes to the request's trace (xray)
                 try:
                     if isinstance(effect, Query):
                         if tx is None:
@@ -138,11 +144,16 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
                         elif isinstance(effect, Fetch):
                             result = services.fetch(effect)
                 except ForumError as err:  # a mapped driver error or a refusal: the operation may handle it
+                    xray.note(effect, started)
                     effect = op.throw(err)
                 else:
+                    xray.note(effect, started)
                     effect = op.send(result)
         except StopIteration as done:
+            started = time.perf_counter()
             stack.close()                   # commit the last transaction
+            if tx is not None and not read_only:
+                xray.note(COMMIT, started)
             _announce(published, services.publish)
             return done.value  # type: ignore[no-any-return]
         except BaseException:
@@ -159,6 +170,7 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
         try:
             effect = next(op)
             while True:
+                started = time.perf_counter()
                 try:
                     if isinstance(effect, Query):
                         if tx is None:
@@ -184,11 +196,16 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
                         elif isinstance(effect, Fetch):
                             result = await services.fetch(effect)
                 except ForumError as err:
+                    xray.note(effect, started)
                     effect = op.throw(err)
                 else:
+                    xray.note(effect, started)
                     effect = op.send(result)
         except StopIteration as done:
+            started = time.perf_counter()
             await stack.aclose()
+            if tx is not None and not read_only:
+                xray.note(COMMIT, started)
             _announce(published, services.publish)
             return done.value  # type: ignore[no-any-return]
         except BaseException:

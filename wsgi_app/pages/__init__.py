@@ -10,5 +10,6 @@ the Tornado app's, as Jinja2 macros (``templates/macros.html``).
 
 from wsgi_app.pages import auth, groups, people, questions  # noqa: F401  (importing them adds their views to bp)
 from wsgi_app.pages.base import bp
+from wsgi_app.pages.xray import xray_bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "xray_bp"]

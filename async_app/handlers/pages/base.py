@@ -46,7 +46,8 @@ class PageHandler(BaseHandler):
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template may use besides Tornado's own names: the nav's unread count, a message."""
         namespace = super().get_template_namespace()
-        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={}, noun=pages.noun)
+        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={}, noun=pages.noun,
+                         debug=self.application.forum_settings.debug)
         return namespace
 
     def form(self) -> dict[str, str]:

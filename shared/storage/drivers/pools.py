@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from shared import xray
 from shared.errors import Unavailable
 
 C = TypeVar("C")
@@ -106,7 +107,9 @@ class SyncPool(Generic[C]):
                 books.waiting += 1
                 lent = None
         if lent is None:
+            queued = time.perf_counter()
             turn.ready.wait(books.timeout)
+            xray.waited(time.perf_counter() - queued)   # the request's Server-Timing "wait"
             with self._lock:   # lent under this lock, so a slot lent as the clock ran out is seen here
                 books.waiting -= 1
                 if turn.lent is None:
@@ -198,6 +201,7 @@ class AsyncPool(Generic[C]):
         turn: asyncio.Future[tuple[C | None, C | None]] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
         books.waiting += 1
+        queued = time.perf_counter()
         try:
             async with asyncio.timeout(books.timeout):
                 return await turn
@@ -210,6 +214,7 @@ class AsyncPool(Generic[C]):
                 self._hand_back(*turn.result())  # cancelled after a slot was lent: never strand it
             raise
         finally:
+            xray.waited(time.perf_counter() - queued)   # the request's Server-Timing "wait"
             books.waiting -= 1
             if not turn.done():
                 turn.cancel()
