@@ -45,6 +45,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     grace_period: float = 10.0            # seconds in-flight requests may take after SIGTERM
     ws_ping_interval: float = 30.0        # seconds between WebSocket pings; nginx's /ws/ read timeout is 10x this
+    ws_max_sockets: int = 0               # sockets one process may hold; 0: its open-file limit less a reserve
     live_port: int = 0                    # where pages open /ws/notifications when not on their own port (0: their own)
     site_port: int = 0                    # the notifier's: pages of the site on this port may connect (their Origin)
     notifier_socket: str = ""             # without Redis: the Unix socket where workers hand events to the notifier

@@ -35,9 +35,12 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import re
+import resource
 import socket
 import threading
+import time
 from collections import defaultdict
 from typing import Any, Protocol, TypeVar
 
@@ -50,6 +53,7 @@ log = logging.getLogger("forum.notifier")
 K = TypeVar("K")
 V = TypeVar("V")
 RECONNECT_SECONDS = 1.0
+RESERVED_FILES = 100     # descriptors kept for everything but the sockets (see socket_capacity)
 MAX_LINE = 1024 * 1024   # one event between processes: a comment's text and HTML fit many times over
 
 
@@ -135,6 +139,9 @@ class Hub:
         self.channel = channel(settings)
         self.subscribers: dict[int, set[Subscriber]] = defaultdict(set)
         self.watchers: dict[str, set[Watcher]] = defaultdict(set)
+        self.open_sockets = 0
+        self.capacity = socket_capacity(settings)
+        self._refused_at = -math.inf
         self.loop: asyncio.AbstractEventLoop | None = None
         self._redis: Any = None
         self._listener: asyncio.Task[None] | None = None
@@ -187,10 +194,25 @@ class Hub:
             writer.close()
 
     def subscribe(self, user_id: int, subscriber: Subscriber) -> None:
-        self.subscribers[user_id].add(subscriber)
+        if subscriber not in self.subscribers[user_id]:
+            self.subscribers[user_id].add(subscriber)
+            self.open_sockets += 1
 
     def unsubscribe(self, user_id: int, subscriber: Subscriber) -> None:
-        _discard(self.subscribers, user_id, subscriber)
+        if _discard(self.subscribers, user_id, subscriber):
+            self.open_sockets -= 1
+
+    def full(self) -> bool:
+        """Whether a new socket must be refused: each holds a file descriptor, and a process out of them
+        cannot accept anything, not even ``/healthz`` (RELIABILITY 51). Logged at most every ten seconds."""
+        if self.open_sockets < self.capacity:
+            return False
+        now = time.monotonic()
+        if now - self._refused_at > 10:
+            self._refused_at = now
+            log.warning("refusing new sockets: %d open, as many as this process may hold (open-file limit %d)",
+                        self.open_sockets, _open_file_limit())
+        return True
 
     def watch(self, topic: str, watcher: Watcher) -> None:
         self.watchers[topic].add(watcher)
@@ -202,7 +224,8 @@ class Hub:
         """Hand ``event`` to this process's sockets (on the loop): the watchers of its topic, or its
         user's sockets."""
         if event.topic is not None:
-            text = json.dumps(event.message, separators=(",", ":"))   # once, for every watcher
+            # once, for every watcher; compact UTF-8 like the sockets' other messages (orjson's)
+            text = json.dumps(event.message, separators=(",", ":"), ensure_ascii=False)
             for watcher in list(self.watchers.get(event.topic, ())):
                 watcher.forward(text)
         elif event.user_id is None:
@@ -267,13 +290,26 @@ class Hub:
             await self._redis.aclose()
 
 
-def _discard(table: dict[K, set[V]], key: K, socket: V) -> None:
-    """Take ``socket`` out of ``table[key]``, and the key with its last socket (no empty sets linger)."""
+def _discard(table: dict[K, set[V]], key: K, socket: V) -> bool:
+    """Take ``socket`` out of ``table[key]``, and the key with its last socket (no empty sets linger);
+    whether it was there."""
     sockets = table.get(key)
-    if sockets is not None:
-        sockets.discard(socket)
-        if not sockets:
-            del table[key]
+    if sockets is None or socket not in sockets:
+        return False
+    sockets.discard(socket)
+    if not sockets:
+        del table[key]
+    return True
+
+
+def _open_file_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def socket_capacity(settings: Settings) -> int:
+    """How many sockets one process may hold: ``ws_max_sockets``, else the open-file limit less what the
+    rest needs (the pool, Redis, listening sockets, plain requests in flight: ``RESERVED_FILES``)."""
+    return settings.ws_max_sockets or max(0, _open_file_limit() - RESERVED_FILES - settings.pool_size)
 
 
 class RedisPublisher:

@@ -37,7 +37,7 @@ from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
-from shared.errors import BadRequest, ForumError
+from shared.errors import BadRequest, ForumError, Unavailable
 from shared.keys import Keys
 from shared.notifier import MAX_WATCHES, Hub, watch_topic
 from shared.storage.drivers import CoroutineDatabase
@@ -79,10 +79,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
-        problem+json answer (ProblemMixin): 400 for a request that is no WebSocket handshake, 401 for
-        a missing or bad credential, 503 when the pool is exhausted."""
+        problem+json answer (ProblemMixin): 400 for a request that is no WebSocket handshake, 503 when
+        the process holds all the sockets its open-file limit allows (RELIABILITY 51), 401 for a
+        missing or bad credential, 503 when the pool is exhausted."""
         if self.request.headers.get("Upgrade", "").lower() != "websocket":
             raise BadRequest("This is a WebSocket endpoint: the request must ask to upgrade to websocket.")
+        if self.application.hub.full():   # the descriptors left serve the sockets we hold and plain requests
+            raise Unavailable("This server holds as many sockets as it can; try again shortly.", retry_after=10)
         self.viewer = await self.find_viewer()
         self.viewer.require()
         await super().get(*args, **kwargs)
