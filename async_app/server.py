@@ -154,12 +154,13 @@ def serve(settings: Settings, options: ServeOptions) -> int:
 def serve_notifier(settings: Settings, options: ServeOptions) -> int:
     """``forum serve notifier``: one process holding the WebSockets of the pre-fork WSGI flavours.
 
-    Their workers publish to Redis and this process listens, so without ``redis_url`` it would never
-    hear anything: that is refused at start.
+    Their workers publish to Redis, or (one host, no Redis) to this process's Unix socket
+    ``notifier_socket``; with neither it would never hear anything: that is refused at start.
     """
     logging.getLogger().setLevel(settings.log_level.upper())
-    if not settings.redis_url:
-        print("forum: the notifier needs FORUM_REDIS_URL (the WSGI workers publish there)", file=sys.stderr)
+    if not (settings.redis_url or settings.notifier_socket):
+        print("forum: the notifier needs FORUM_REDIS_URL or FORUM_NOTIFIER_SOCKET (where the WSGI workers publish)",
+              file=sys.stderr)
         return 2
     sockets = tornado.netutil.bind_sockets(options.port, options.host)
     try:

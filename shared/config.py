@@ -59,6 +59,10 @@ class Settings:
     grace_period: float = setting(10.0, "seconds in-flight requests may take after SIGTERM")
     ws_ping_interval: float = setting(30.0, "seconds between WebSocket pings; nginx's /ws/ read timeout is "
                                       "10x this")
+    ws_max_sockets: int = setting(0, "sockets one process may hold; 0: its open-file limit less a reserve")
+    live_port: int = setting(0, "where pages open /ws/notifications when not on their own port (0: their own)")
+    site_port: int = setting(0, "the notifier's: pages of the site on this port may connect (their Origin)")
+    notifier_socket: str = setting("", "without Redis: the Unix socket where workers hand events to the notifier")
     trusted_proxies: str = setting("", "addresses/CIDRs whose X-Real-IP / X-Forwarded-For is believed "
                                    "(none by default)")
     log_level: str = setting("info", "debug, info, warning or error")

@@ -10,11 +10,23 @@ depends on where the recipient's WebSocket may be:
 - several processes (Tornado ``--processes N``, gunicorn and uWSGI workers, the notifier process):
   with ``settings.redis_url`` every publisher sends the event to one Redis pub/sub channel and every
   :class:`Hub` listens to it, so a like served by a gunicorn worker reaches a socket held by the
-  Tornado notifier. Flask workers that hold no sockets publish with :class:`RedisPublisher`.
+  Tornado notifier. Flask workers that hold no sockets publish with :class:`RedisPublisher`;
+- gunicorn and uWSGI on one host without Redis: the notifier's hub listens on a Unix socket in a
+  private directory (``settings.notifier_socket``, made by the launcher) and each worker keeps one
+  connection to it and writes one line per event (:class:`SocketPublisher`). Why a Unix stream socket:
+  no service to run, no port anyone else could publish on (the directory is the forum user's alone),
+  one connection per worker rather than one per event, and the kernel's buffer (not a datagram
+  queue of ten) absorbs a burst while the notifier is busy fanning out.
 
 The message is small on purpose (``{"user_id": 7, "notification_id": 42}``): the side holding the
 socket reads the notification and a fresh unread count itself, so what it sends is always what the
 database says. Framework-free, like the rest of ``shared/``: the Tornado handler is a ``Subscriber``.
+
+Live threads (API.md §11): a socket that sent ``{"type": "watch", "post_id": 12}`` is a watcher of the
+topic ``post:12``. A new comment is published with its message already shaped
+(``Publish(topic="post:12", message={"type": "comment", ...})``); each process encodes it once and
+hands the same text to every watcher, with no read per socket: a thread watched by ten thousand
+sockets costs one encoding, not ten thousand queries.
 """
 
 from __future__ import annotations
@@ -23,15 +35,26 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
+import re
+import resource
+import socket
+import threading
+import time
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from shared.config import Settings
+from shared.errors import BadRequest
 from shared.storage.effects import Publish
 
 log = logging.getLogger("forum.notifier")
 
+K = TypeVar("K")
+V = TypeVar("V")
 RECONNECT_SECONDS = 1.0
+RESERVED_FILES = 100     # descriptors kept for everything but the sockets (see socket_capacity)
+MAX_LINE = 1024 * 1024   # one event between processes: a comment's text and HTML fit many times over
 
 
 def channel(settings: Settings) -> str:
@@ -40,21 +63,53 @@ def channel(settings: Settings) -> str:
     return "forum:notifications:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
 
 
+TOPIC = re.compile(r"(post|question):[1-9][0-9]{0,18}")
+MAX_WATCHES = 20   # topics one socket may watch: its memory stays bounded
+
+
 def encode(event: Publish) -> str:
+    """The event as one message between processes (only the fields its kind uses)."""
+    if event.topic is not None:
+        return json.dumps({"topic": event.topic, "message": event.message})
+    if event.close:
+        return json.dumps({"user_id": event.user_id, "close": True})
     return json.dumps({"user_id": event.user_id, "notification_id": event.notification_id})
 
 
 def decode(raw: bytes | str) -> Publish | None:
-    """The event in a Redis message; None (and a log line) for anything else on the channel."""
+    """The event in a message; None (and a log line) for anything else on the channel."""
     try:
         data = json.loads(raw)
+        if "topic" in data:
+            if not (isinstance(data["topic"], str) and TOPIC.fullmatch(data["topic"])
+                    and isinstance(data["message"], dict)):
+                raise TypeError("a topic event needs a topic and a message")
+            return Publish(topic=data["topic"], message=data["message"])
+        if type(data["user_id"]) is not int:
+            raise TypeError("ids must be integers")
+        if data.get("close") is True:
+            return Publish(data["user_id"], close=True)
         notification_id = data["notification_id"]
-        if type(data["user_id"]) is not int or not (notification_id is None or type(notification_id) is int):
+        if not (notification_id is None or type(notification_id) is int):
             raise TypeError("ids must be integers")
         return Publish(data["user_id"], notification_id)
     except (ValueError, TypeError, KeyError) as exc:
         log.warning("ignoring a malformed notification message: %s", exc)
         return None
+
+
+def watch_topic(message: Any) -> str:
+    """The topic a client asks to watch: ``{"type": "watch", "post_id": 12}`` is ``post:12``.
+
+    Anything else is a :class:`BadRequest` (the socket answers it with an error message and stays open).
+    """
+    if not isinstance(message, dict) or message.get("type") != "watch" or len(message) != 2:
+        raise BadRequest('expected {"type": "watch", "post_id": N} or {"type": "watch", "question_id": N}')
+    (key, value), = ((k, v) for k, v in message.items() if k != "type")
+    topic = f"{key.removesuffix('_id')}:{value}" if key in ("post_id", "question_id") and type(value) is int else ""
+    if not TOPIC.fullmatch(topic):
+        raise BadRequest("post_id or question_id must be a positive integer")
+    return topic
 
 
 class Subscriber(Protocol):
@@ -65,16 +120,28 @@ class Subscriber(Protocol):
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
 
+class Watcher(Protocol):
+    """A socket that watches threads: handed each new item's message, already encoded."""
+
+    def forward(self, text: str) -> None: ...
+
+
 class Hub:
     """The sockets of this process by user, and the way events reach them (directly, or via Redis).
 
     Lives on one event loop; :meth:`publish` is the one method other threads may call.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, inbox: str = "") -> None:
         self.redis_url = settings.redis_url
+        self.inbox = inbox   # the notifier's Unix socket, where the workers beside it send events (no Redis)
+        self._inbox_server: asyncio.Server | None = None
         self.channel = channel(settings)
         self.subscribers: dict[int, set[Subscriber]] = defaultdict(set)
+        self.watchers: dict[str, set[Watcher]] = defaultdict(set)
+        self.open_sockets = 0
+        self.capacity = socket_capacity(settings)
+        self._refused_at = -math.inf
         self.loop: asyncio.AbstractEventLoop | None = None
         self._redis: Any = None
         self._listener: asyncio.Task[None] | None = None
@@ -85,6 +152,8 @@ class Hub:
         """Bind to the running loop and, with Redis, listen to the channel before the server announces
         itself (so an event published right after start-up is not missed)."""
         self.loop = asyncio.get_running_loop()
+        if self.inbox:
+            self._inbox_server = await asyncio.start_unix_server(self._read_inbox, path=self.inbox, limit=MAX_LINE)
         if not self.redis_url:
             return
         import redis.asyncio
@@ -113,20 +182,69 @@ class Hub:
                 log.warning("lost the notification channel (%s); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
+    async def _read_inbox(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One worker's connection: a line of JSON per event, delivered to this process's sockets."""
+        try:
+            while line := await reader.readline():
+                if event := decode(line):
+                    self.deliver(event)
+        except (ValueError, ConnectionError) as exc:   # a line over MAX_LINE, a worker that died mid-line
+            log.warning("dropping a worker's notification connection: %s", exc)
+        finally:
+            writer.close()
+
     def subscribe(self, user_id: int, subscriber: Subscriber) -> None:
-        self.subscribers[user_id].add(subscriber)
+        if subscriber not in self.subscribers[user_id]:
+            self.subscribers[user_id].add(subscriber)
+            self.open_sockets += 1
 
     def unsubscribe(self, user_id: int, subscriber: Subscriber) -> None:
-        sockets = self.subscribers.get(user_id)
-        if sockets is not None:
-            sockets.discard(subscriber)
-            if not sockets:
-                del self.subscribers[user_id]
+        if _discard(self.subscribers, user_id, subscriber):
+            self.open_sockets -= 1
+
+    def full(self) -> bool:
+        """Whether a new socket must be refused: each holds a file descriptor, and a process out of them
+        cannot accept anything, not even ``/healthz`` (RELIABILITY 51). Logged at most every ten seconds."""
+        if self.open_sockets < self.capacity:
+            return False
+        now = time.monotonic()
+        if now - self._refused_at > 10:
+            self._refused_at = now
+            log.warning("refusing new sockets: %d open, as many as this process may hold (open-file limit %d)",
+                        self.open_sockets, _open_file_limit())
+        return True
+
+    def watch(self, topic: str, watcher: Watcher) -> None:
+        self.watchers[topic].add(watcher)
+
+    def unwatch(self, topic: str, watcher: Watcher) -> None:
+        _discard(self.watchers, topic, watcher)
 
     def deliver(self, event: Publish) -> None:
-        """Tell this process's sockets of ``event.user_id`` (on the loop)."""
-        for subscriber in list(self.subscribers.get(event.user_id, ())):
-            subscriber.notify(event)
+        """Hand ``event`` to this process's sockets (on the loop): the watchers of its topic, or its
+        user's sockets."""
+        if event.topic is not None:
+            # once, for every watcher; compact UTF-8 like the sockets' other messages (orjson's)
+            text = json.dumps(event.message, separators=(",", ":"), ensure_ascii=False)
+            for watcher in list(self.watchers.get(event.topic, ())):
+                watcher.forward(text)
+        elif event.user_id is None:
+            return
+        elif event.close:
+            self.close_user(event.user_id)
+        else:
+            for subscriber in list(self.subscribers.get(event.user_id, ())):
+                subscriber.notify(event)
+
+    def close_user(self, user_id: int, code: int = 1008, reason: str = "signed out") -> int:
+        """Close every socket of ``user_id`` in this process (a ban, a logout everywhere); how many.
+
+        Other processes close theirs when the event reaches them: publish ``Publish(user_id, close=True)``.
+        """
+        sockets = list(self.subscribers.get(user_id, ()))
+        for subscriber in sockets:
+            subscriber.close(code, reason)
+        return len(sockets)
 
     def publish(self, event: Publish) -> None:
         """The runners' publisher: safe from the loop and from executor threads alike.
@@ -162,12 +280,36 @@ class Hub:
         return len(sockets)
 
     async def close(self) -> None:
+        if self._inbox_server is not None:
+            self._inbox_server.close()
         if self._listener is not None:
             self._listener.cancel()
         if self._sending:
             await asyncio.wait(self._sending, timeout=2)
         if self._redis is not None:
             await self._redis.aclose()
+
+
+def _discard(table: dict[K, set[V]], key: K, socket: V) -> bool:
+    """Take ``socket`` out of ``table[key]``, and the key with its last socket (no empty sets linger);
+    whether it was there."""
+    sockets = table.get(key)
+    if sockets is None or socket not in sockets:
+        return False
+    sockets.discard(socket)
+    if not sockets:
+        del table[key]
+    return True
+
+
+def _open_file_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def socket_capacity(settings: Settings) -> int:
+    """How many sockets one process may hold: ``ws_max_sockets``, else the open-file limit less what the
+    rest needs (the pool, Redis, listening sockets, plain requests in flight: ``RESERVED_FILES``)."""
+    return settings.ws_max_sockets or max(0, _open_file_limit() - RESERVED_FILES - settings.pool_size)
 
 
 class RedisPublisher:
@@ -187,6 +329,37 @@ class RedisPublisher:
             log.warning("could not publish a notification to Redis: %s", exc)
 
 
-def worker_publisher(settings: Settings) -> RedisPublisher | None:
-    """What a Flask worker publishes with: Redis when configured, else nothing (no socket could hear it)."""
-    return RedisPublisher(settings) if settings.redis_url else None
+class SocketPublisher:
+    """The publisher of Flask workers beside a notifier without Redis: one line per event on the
+    notifier's Unix socket, over one connection per process (made again if the notifier restarted)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()   # gthread and uWSGI threads share the connection
+        self._sock: socket.socket | None = None
+
+    def __call__(self, event: Publish) -> None:
+        line = (encode(event) + "\n").encode()
+        with self._lock:
+            for _attempt in range(2):   # a connection the notifier closed is noticed on the first write
+                try:
+                    if self._sock is None:
+                        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                        self._sock.settimeout(1)   # a notifier too busy to read for a second loses the event
+                        self._sock.connect(self.path)
+                    self._sock.sendall(line)
+                    return
+                except OSError as exc:
+                    error = exc
+                    if self._sock is not None:
+                        self._sock.close()
+                    self._sock = None
+            log.warning("could not hand a notification to the notifier at %s: %s", self.path, error)
+
+
+def worker_publisher(settings: Settings) -> RedisPublisher | SocketPublisher | None:
+    """What a Flask worker publishes with: Redis when configured, else the notifier's Unix socket when
+    the launcher started one beside the workers, else nothing (no socket could hear it)."""
+    if settings.redis_url:
+        return RedisPublisher(settings)
+    return SocketPublisher(settings.notifier_socket) if settings.notifier_socket else None

@@ -21,6 +21,18 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+def security_headers(live_port: int) -> dict[str, str]:
+    """The page headers; pages whose live connection goes to another port (the notifier beside gunicorn
+    or uWSGI, ``settings.live_port``) may connect there too, and nowhere else."""
+    if not live_port:
+        return SECURITY_HEADERS
+    policy = SECURITY_HEADERS["Content-Security-Policy"]
+    return {**SECURITY_HEADERS,
+            "Content-Security-Policy": f"{policy}; connect-src 'self' ws://*:{live_port} wss://*:{live_port}"}
+
+
 XSRF_FIELD = "_xsrf"        # the form field (and cookie) of the XSRF token, Tornado's name, in both apps
 
 

@@ -6,8 +6,14 @@ is what we want (RELIABILITY 37): a browser page from another site is refused wi
 that sends no ``Origin`` (not a browser) is let through.
 
 Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
-reads the notification and a fresh unread count (one read-only operation each) and sends them. The
-socket sends; it expects nothing back, and a message over 64 KiB closes it with 1009.
+reads the notification and a fresh unread count (one read-only operation each) and sends them. A
+client may send ``{"type": "watch", "post_id": N}`` (or ``question_id``): from then on it also gets
+each new comment or answer of that thread, as the hub hands it over. Nothing else is expected from
+clients, and a message over 64 KiB closes the socket with 1009.
+
+Nothing the hub does waits for a client: each message is queued on the socket's write buffer, which
+is bounded (``MAX_QUEUED_BYTES``); a client that stops reading fills it and is closed, while the
+others get theirs.
 
 Three Tornado applications host this handler: the Tornado forum itself, and — through
 :class:`SocketApplication` — the wsgi-container process (in front of its WSGI fallback) and the
@@ -18,20 +24,22 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import orjson
 import tornado.web
 import tornado.websocket
 from tornado.ioloop import IOLoop
+from tornado.iostream import StreamBufferFullError
 from tornado.web import URLSpec, url
 
 from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
-from shared.errors import BadRequest, ForumError
+from shared.errors import BadRequest, ForumError, Unavailable
 from shared.keys import Keys
-from shared.notifier import Hub
+from shared.notifier import MAX_WATCHES, Hub, watch_topic
 from shared.storage.drivers import CoroutineDatabase
 from shared.storage.effects import Publish
 from shared.storage.notifications import get_notification, unread_count
@@ -41,6 +49,7 @@ from shared.storage.sessions import COOKIE_NAME, authenticate, session_viewer
 log = logging.getLogger("forum.ws")
 
 MAX_MESSAGE_BYTES = 64 * 1024   # larger: close with 1009 (RELIABILITY 37)
+MAX_QUEUED_BYTES = 256 * 1024   # unsent bytes one socket may hold before it is closed as stalled
 
 
 def socket_settings(settings: Settings) -> dict[str, Any]:
@@ -56,6 +65,7 @@ class SocketHost(Protocol):
     db: CoroutineDatabase
     hub: Hub
     services: Services
+    forum_settings: Settings
 
 
 class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
@@ -65,16 +75,30 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     def initialize(self) -> None:
         self.viewer: Viewer = ANONYMOUS
+        self.watching: set[str] = set()   # topics: "post:12", "question:5"
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
-        problem+json answer (ProblemMixin): 400 for a request that is no WebSocket handshake, 401 for
-        a missing or bad credential, 503 when the pool is exhausted."""
+        problem+json answer (ProblemMixin): 400 for a request that is no WebSocket handshake, 503 when
+        the process holds all the sockets its open-file limit allows (RELIABILITY 51), 401 for a
+        missing or bad credential, 503 when the pool is exhausted."""
         if self.request.headers.get("Upgrade", "").lower() != "websocket":
             raise BadRequest("This is a WebSocket endpoint: the request must ask to upgrade to websocket.")
+        if self.application.hub.full():   # the descriptors left serve the sockets we hold and plain requests
+            raise Unavailable("This server holds as many sockets as it can; try again shortly.", retry_after=10)
         self.viewer = await self.find_viewer()
         self.viewer.require()
         await super().get(*args, **kwargs)
+
+    def check_origin(self, origin: str) -> bool:
+        """Tornado's rule (the page's own host and port; no Origin: not a browser), and the notifier's:
+        the site's pages on the same host name and ``settings.site_port``, the port the launcher gave
+        gunicorn or uWSGI (their pages connect here, to another port)."""
+        if super().check_origin(origin):
+            return True
+        site_port = self.application.forum_settings.site_port
+        parsed = urlsplit(origin)
+        return bool(site_port) and parsed.port == site_port and parsed.hostname == self.request.host_name
 
     async def find_viewer(self) -> Viewer:
         """Browsers cannot set headers on a WebSocket: the token comes in the query, or the cookie does."""
@@ -92,15 +116,49 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         return await run_async(self.application.db, op, self.application.services)
 
     def open(self, *args: str, **kwargs: str) -> None:
+        # The socket's queue is Tornado's own write buffer, bounded: a client that stops reading fills
+        # it, and the next write closes that socket instead of growing without limit (RELIABILITY 51).
+        self.ws_connection.stream.max_write_buffer_size = MAX_QUEUED_BYTES  # type: ignore[union-attr]
         self.application.hub.subscribe(self.viewer.require(), self)
         IOLoop.current().spawn_callback(self.push, Publish(self.viewer.require()))
 
     def on_message(self, message: str | bytes) -> None:
-        """The protocol is one-way; anything a client sends is ignored (over 64 KiB, Tornado closes: 1009)."""
+        """``{"type": "watch", "post_id": N}`` (or ``question_id``): new items of that thread from now on,
+        once the answer ``{"type": "watching", "post_id": N}`` has come.
+
+        A message that is not one gets ``{"type": "error", "detail": ...}``; over 64 KiB Tornado closes (1009).
+        """
+        try:
+            topic = watch_topic(orjson.loads(message))
+            if topic not in self.watching and len(self.watching) >= MAX_WATCHES:
+                raise BadRequest(f"a socket watches at most {MAX_WATCHES} threads")
+        except (orjson.JSONDecodeError, BadRequest) as exc:
+            detail = exc.detail if isinstance(exc, BadRequest) else "messages are JSON"
+            self.forward(orjson.dumps({"type": "error", "detail": detail}).decode())
+            return
+        self.watching.add(topic)
+        self.application.hub.watch(topic, self)
+        kind, _, thread_id = topic.partition(":")
+        self.send({"type": "watching", f"{kind}_id": int(thread_id)})   # from now on, nothing is missed
 
     def on_close(self) -> None:
         if self.viewer.user_id is not None:
             self.application.hub.unsubscribe(self.viewer.user_id, self)
+        for topic in self.watching:
+            self.application.hub.unwatch(topic, self)
+
+    def forward(self, text: str) -> None:
+        """Called by the hub on the loop: queue ``text`` and return at once (never wait for this client)."""
+        try:
+            # The returned future resolves once the bytes are sent; nobody waits for it, so its
+            # exception (the client went away meanwhile) is collected here rather than logged as lost.
+            self.write_message(text).add_done_callback(lambda sent: sent.exception())
+        except tornado.websocket.WebSocketClosedError:
+            pass   # closing already: on_close unsubscribes it
+        except StreamBufferFullError:
+            log.warning("closing a socket of user %s: it stopped reading (%d bytes queued)",
+                        self.viewer.user_id, MAX_QUEUED_BYTES)
+            self.ws_connection.stream.close()  # type: ignore[union-attr]   # no close frame: it cannot be sent
 
     def notify(self, event: Publish) -> None:
         """Called by the hub on the loop: push without making the hub wait for the database."""
@@ -112,16 +170,14 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
             if event.notification_id is not None:
                 note = await self.run(get_notification(self.viewer, event.notification_id))
                 if note is not None:
-                    await self.send({"type": "notification", "notification": note})
+                    self.send({"type": "notification", "notification": note})
             count = await self.run(unread_count(self.viewer))
-            await self.send({"type": "unread_count", "count": count["count"]})
-        except tornado.websocket.WebSocketClosedError:
-            pass   # the client went away meanwhile
+            self.send({"type": "unread_count", "count": count["count"]})
         except ForumError as exc:   # the database is unavailable: the client reads the list later
             log.warning("could not push to user %s: %s", self.viewer.user_id, exc.detail)
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.write_message(orjson.dumps(message).decode())
+    def send(self, message: dict[str, Any]) -> None:
+        self.forward(orjson.dumps(message).decode())
 
 
 def socket_url() -> URLSpec:
@@ -149,5 +205,7 @@ class SocketApplication(tornado.web.Application):
 
 
 def notifier_app(settings: Settings, db: CoroutineDatabase) -> SocketApplication:
-    """The notifier process: ``/ws/notifications`` and ``/healthz``, fed by Redis."""
-    return SocketApplication(settings, db, Hub(settings), [url(r"/healthz$", HealthHandler, {"label": "/healthz"})])
+    """The notifier process: ``/ws/notifications`` and ``/healthz``, fed by Redis or, on one host
+    without it, by the workers' lines on its Unix socket (``settings.notifier_socket``)."""
+    hub = Hub(settings, inbox=settings.notifier_socket)
+    return SocketApplication(settings, db, hub, [url(r"/healthz$", HealthHandler, {"label": "/healthz"})])

@@ -159,7 +159,7 @@ def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[
 
     gunicorn and uWSGI also need the WebSocket notifier on ``ws_port``: ``forum serve gunicorn``
     starts it itself (``--notifier-port``); uWSGI, started directly here, gets ``forum serve notifier``
-    beside it. The notifier is fed by Redis: without ``redis_url`` there is none and /ws/ answers 502.
+    beside it, fed by Redis or, without it, by the workers' lines on its Unix socket (``notifier_socket``).
     """
     if plan.flavour == "tornado":
         return [forum_command("serve", "tornado", "--host", "127.0.0.1", "--port", str(port))
@@ -168,7 +168,7 @@ def app_commands(plan: Plan, options: ServeOptions, settings: Settings) -> list[
         # `forum serve uwsgi` speaks HTTP on a port; nginx wants the uwsgi protocol on a socket, so we
         # run uWSGI ourselves with the same command line builder (deploy/uwsgi.ini plus flags).
         notifier = [forum_command("serve", "notifier", "--host", "127.0.0.1", "--port", str(plan.ws_port))]
-        return [uwsgi_command(options, socket_path=str(plan.socket)), *(notifier if settings.redis_url else [])]
+        return [uwsgi_command(options, socket_path=str(plan.socket)), *notifier]
     if plan.flavour == "gunicorn":
         return [forum_command("serve", "gunicorn", "--host", "127.0.0.1", "--port", str(plan.app_ports[0]),
                               "--workers", str(options.workers), "--worker-class", options.worker_class,
@@ -273,6 +273,10 @@ def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir()
         launch.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    if plan.flavour == "uwsgi" and not settings.redis_url:   # its workers hand events to the notifier here
+        inbox = plan.prefix / "notifier"
+        inbox.mkdir(mode=0o700, exist_ok=True)
+        launch.env["FORUM_NOTIFIER_SOCKET"] = str(inbox / "events.sock")
     public_url = f"http://{plan.listen}"
     deadline = time.monotonic() + START_TIMEOUT
     launch.start_apps(app_commands(plan, options, settings))

@@ -15,9 +15,12 @@ SIGTERM/SIGINT (as SIGTERM, the graceful stop of both) and exits 0 when the serv
 
 A pre-fork WSGI worker answers one request at a time and cannot hold a WebSocket open for hours, so
 for gunicorn and uWSGI the launcher also starts ``forum serve notifier`` (a small Tornado process
-serving only ``/ws/notifications``, fed by Redis) on its own port, and names it in the ready line.
-Without ``FORUM_REDIS_URL`` the workers could not reach it: the launcher warns and starts none.
-Behind nginx (``--nginx``) one site serves both: nginx sends ``/ws/`` to the notifier.
+serving only ``/ws/notifications``) on its own port, and names it in the ready line. The workers
+reach it through Redis when ``FORUM_REDIS_URL`` is set, else through a Unix socket in a private
+directory the launcher makes (``FORUM_NOTIFIER_SOCKET``; one host only). The pages are told the
+notifier's port (``FORUM_LIVE_PORT``, which the launcher sets unless you did) and the notifier lets
+the site's pages in (``FORUM_SITE_PORT``). Behind nginx (``--nginx``) one site serves both: nginx
+sends ``/ws/`` to the notifier and the pages connect to their own origin.
 """
 
 from __future__ import annotations
@@ -136,10 +139,11 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     if "PROMETHEUS_MULTIPROC_DIR" not in env:   # workers' metrics are added up across processes
         metrics_dir = tempfile.mkdtemp(prefix="forum-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # The notifier first: its address goes into the workers' environment.
+    notifier_port, notifier, inbox_dir = start_notifier(settings, options, env, port)
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
     child = processes.start(argv, env=env)
-    notifier_port, notifier = start_notifier(settings, options, env)
-    children = [child, *([notifier] if notifier else [])]
+    children = [child, notifier]
     stopping = threading.Event()
 
     def forward(_signum: int, _frame: Any) -> None:
@@ -152,22 +156,23 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     try:
-        health = [f"http://{options.host}:{at}/healthz" for at in (port, notifier_port) if at]
+        health = [f"http://{options.host}:{at}/healthz" for at in (port, notifier_port)]
         ready = processes.wait_ready(health, STARTUP_TIMEOUT, watch=children, stopping=stopping)
         failed = not ready and not stopping.is_set()
         if ready:
-            sockets = f" (notifications: ws://{options.host}:{notifier_port}/ws/notifications)" if notifier else ""
+            sockets = f" (notifications: ws://{options.host}:{notifier_port}/ws/notifications)"
             print(f"forum: {flavour} serving on http://{options.host}:{port}/{sockets} "
                   f"({describe(flavour, options)}; pid {child.pid})", flush=True)
         elif failed:   # one of the two died or never answered: do not serve half a forum
             log.error("%s did not start; stopping", flavour if child.poll() is not None else "the notifier")
             processes.stop_all(children, grace=settings.grace_period + 5)
         code = child.wait()
-        if notifier:   # the server stopped (asked, or on its own): the notifier goes with it
-            code = code or processes.stop(notifier, grace=settings.grace_period + 5)
+        # the server stopped (asked, or on its own): the notifier goes with it
+        code = code or processes.stop(notifier, grace=settings.grace_period + 5)
     finally:
-        if metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        for made in (metrics_dir, inbox_dir):
+            if made:
+                shutil.rmtree(made, ignore_errors=True)
     if failed:
         return 1
     if stopping.is_set() and code in (0, -signal.SIGTERM):
@@ -176,16 +181,21 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     return code or 1
 
 
-def start_notifier(settings: Settings, options: ServeOptions,
-                   env: dict[str, str]) -> tuple[int, subprocess.Popen[bytes] | None]:
-    """``forum serve notifier`` on ``--notifier-port`` (0: a free port), or nothing without Redis."""
-    if not settings.redis_url:
-        log.warning("FORUM_REDIS_URL is not set: no notifier is started, so /ws/notifications is not served "
-                    "(%s workers publish notifications through Redis)", options.flavour)
-        return 0, None
+def start_notifier(settings: Settings, options: ServeOptions, env: dict[str, str],
+                   site_port: int) -> tuple[int, subprocess.Popen[bytes], str | None]:
+    """``forum serve notifier`` on ``--notifier-port`` (0: a free port); ``env`` gets what the workers
+    need to reach it and what their pages need to find it. Returns its port, its process and the
+    private directory of its Unix socket (None with Redis), which the caller removes at the end."""
+    inbox_dir = None
+    if not settings.redis_url:   # one host: the workers write to the notifier's Unix socket
+        inbox_dir = tempfile.mkdtemp(prefix="forum-notifier-")   # mode 0700: nobody else may publish
+        env["FORUM_NOTIFIER_SOCKET"] = os.path.join(inbox_dir, "events.sock")
     port = options.notifier_port or free_port(options.host)
+    if "FORUM_LIVE_PORT" not in os.environ:   # behind a proxy that routes /ws/ (as --nginx does), set it to 0
+        env["FORUM_LIVE_PORT"] = str(port)
+    env["FORUM_SITE_PORT"] = str(site_port)
     argv = forum_command("serve", "notifier", "--host", options.host, "--port", str(port))
-    return port, processes.start(argv, env=env, stdout=subprocess.DEVNULL)
+    return port, processes.start(argv, env=env, stdout=subprocess.DEVNULL), inbox_dir
 
 
 def describe(flavour: str, options: ServeOptions) -> str:

@@ -20,7 +20,7 @@ effect               what the runner does                                       
 ``Compute``          CPU work (argon2, Pillow, Markdown): in an executor          its return value
 ``Hit`` / ``Reset``  a rate-limit counter, counted first and atomically           :class:`Count`
 ``Fetch``            one outbound HTTP GET to a vetted address                    :class:`Reply`
-``Publish``          after the commit, to the user's open sockets                 None
+``Publish``          after the commit, to the sockets of a user or a thread       None
 ===================  ==========================================================  ==================
 
 Only ``Query`` and ``Publish`` belong inside a transaction. ``Compute``, ``Hit``/``Reset`` and
@@ -159,15 +159,24 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Publish:
-    """Tell ``user_id``'s open WebSockets that their notifications changed, once the transaction commits.
+    """Tell the open sockets that something changed, once the transaction commits. Three kinds:
 
-    ``notification_id`` names a new notification to push; None means only the unread count moved
-    (some were marked read). The runner collects these and hands them to its ``publish`` callback
-    after the commit, so nobody is told about a notification that was rolled back.
+    - ``Publish(user_id, notification_id)``: ``user_id``'s notifications changed. ``notification_id``
+      names a new one to push; None means only the unread count moved (some were marked read). The
+      side holding the socket reads the notification itself, so it sends what the database says.
+    - ``Publish(topic="post:12", message={...})``: a new item in a thread, for every socket watching
+      ``topic``. The message is sent as it is (one shape for thousands of watchers, no reads).
+    - ``Publish(user_id, close=True)``: close that user's sockets (a ban, a logout everywhere).
+
+    The runner collects these and hands them to its ``publish`` callback after the commit, so nobody
+    is told about anything that was rolled back.
     """
 
-    user_id: int
+    user_id: int | None = None
     notification_id: int | None = None
+    topic: str | None = None
+    message: Mapping[str, Any] | None = None
+    close: bool = False
 
 
 READ_ONLY = Transaction(read_only=True)

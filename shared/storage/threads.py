@@ -28,7 +28,7 @@ from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_columns, user_summary
 from shared.storage import likes
-from shared.storage.effects import Compute, Op, Query, read_only
+from shared.storage.effects import Compute, Op, Publish, Query, read_only
 from shared.storage.likes import excerpt
 from shared.storage.notifications import notify, notify_mentions
 from shared.validation import MAX_ID, Body, check_id
@@ -349,7 +349,12 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     yield from notify_mentions(data.content, user_id, thread.container.what, container_id, summary, told)
 
     row = yield Query(_select(thread) + " WHERE t.id = %s", (item_id,), "row")
-    return shape(thread, row, liked=False)
+    item = shape(thread, row, liked=False)
+    # Every socket watching the thread gets it as it is (API.md §11): {"type": "comment", "post_id", "comment"}
+    where = thread.container.what
+    yield Publish(topic=f"{where}:{container_id}",
+                  message={"type": thread.what, f"{where}_id": container_id, thread.what: item})
+    return item
 
 
 def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:

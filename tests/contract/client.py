@@ -6,11 +6,13 @@ Tests import these; fixtures in conftest.py hand out one ``Api`` and one ``Forum
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import secrets
 from typing import Any
 
 import requests
+import websocket
 
 from tests.support.servers import Server
 
@@ -215,3 +217,22 @@ class Forum:
                 return seen
             params["cursor"] = body["next_cursor"]
         raise AssertionError(f"{path}: more than 1000 pages")
+
+
+# --------------------------------------------------------------------------- live threads (WebSocket)
+
+def watching(api: Api, user: dict[str, Any], **thread: int) -> websocket.WebSocket:
+    """A socket of ``user`` watching one thread (``post_id=`` or ``question_id=``), once the server says so."""
+    ws = websocket.create_connection(f"{api.server.notifications_url}?token={user['token']}", timeout=10)
+    ws.send(json.dumps({"type": "watch", **thread}))
+    assert next_of(ws, "watching") == {"type": "watching", **thread}
+    return ws
+
+
+def next_of(ws: websocket.WebSocket, kind: str) -> dict[str, Any]:
+    """The next message of type ``kind``, skipping the notifications and counts a socket is also sent."""
+    while True:
+        message: dict[str, Any] = json.loads(ws.recv())
+        if message["type"] == kind:
+            return message
+        assert message["type"] in ("unread_count", "notification"), message

@@ -7,6 +7,7 @@ Each flavour is started once per module with ``tests/support/servers.py`` (``for
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import shutil
@@ -76,6 +77,19 @@ def browser(site: Server) -> Browser:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the session (selenium + chromedriver)."""
+    with headless_chromium() as chrome:
+        yield chrome
+
+
+@pytest.fixture(scope="session")
+def second_chromium() -> Iterator[Any]:
+    """Another browser, with a profile of its own: a second person on the same forum."""
+    with headless_chromium() as chrome:
+        yield chrome
+
+
+@contextlib.contextmanager
+def headless_chromium() -> Iterator[Any]:
     binary = require_service("chromium (apt install chromium)",
                              lambda: shutil.which("chromium") or shutil.which("chromium-browser"))
     driver = require_service("chromedriver (apt install chromium-driver)", lambda: shutil.which("chromedriver"))

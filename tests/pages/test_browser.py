@@ -100,15 +100,16 @@ def test_a_user_walks_the_forum(site: Server, chromium: Any) -> None:
     assert user.text("#post .like-count") == "1"
     chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-post.png")
 
-    if site.flavour == "tornado":
-        # The app itself serves the WebSocket (gunicorn's is a separate notifier process, reached
-        # through nginx): the badge counts a new comment without a reload.
-        post_path = chromium.current_url.removeprefix(site.base_url)
-        neighbour = Browser(site.base_url)
-        neighbour.register()
-        neighbour.submit(user.find("#post .crumbs a").get_attribute("href").removeprefix(site.base_url), {})
-        neighbour.submit(post_path, {"content": "Hello from next door"}, page=post_path)
-        WebDriverWait(chromium, 15).until(lambda _: user.text("#unread-count") == "1")
+    # Tornado serves the WebSocket itself, gunicorn's launcher a notifier beside its workers (the page
+    # is told its port): either way the badge counts a new comment without a reload.
+    post_path = chromium.current_url.removeprefix(site.base_url)
+    neighbour = Browser(site.base_url)
+    neighbour.register()
+    neighbour.submit(user.find("#post .crumbs a").get_attribute("href").removeprefix(site.base_url), {})
+    neighbour.submit(post_path, {"content": "Hello from next door"}, page=post_path)
+    WebDriverWait(chromium, 15).until(lambda _: user.text("#unread-count") == "1")
+    assert "Hello from next door" in user.text(".toast")
+    assert "Hello from next door" in user.text("#comments .item.live .content")   # no reload: it came live
 
     user.open("/questions/new")
     user.fill("#question-form", title="How do pages work?", category="meta", content="Asking for a *friend*.")
@@ -130,3 +131,32 @@ def test_a_user_walks_the_forum(site: Server, chromium: Any) -> None:
     user.open("/notifications")
     assert chromium.current_url.startswith(site.base_url + "/login")
     assert not chromium.find_elements(By.CSS_SELECTOR, "#nav-user")
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_two_people_on_one_thread_see_each_others_comments_without_reloading(
+        site: Server, chromium: Any, second_chromium: Any) -> None:
+    reader, writer = User(chromium, site.base_url), User(second_chromium, site.base_url)
+    for person in (reader, writer):
+        person.driver.delete_all_cookies()
+        name = "live" + secrets.token_hex(3)
+        person.open("/register")
+        person.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    reader.open("/groups/new")
+    reader.fill("#group-form", name="Live " + secrets.token_hex(3), category="testing", description="live")
+    group_path = reader.driver.current_url.removeprefix(site.base_url)
+    reader.press("#new-post")
+    reader.fill("#post-form", title="Watch this thread", content="Comments appear as they are made.")
+    post_path = reader.driver.current_url.removeprefix(site.base_url)
+    reader.driver.execute_script("window.stayed = true")   # gone if the page were loaded again
+
+    writer.open(group_path)
+    writer.press("#join")
+    writer.open(post_path)
+    writer.fill("#comment-form", content="Seen *live*?")
+    WebDriverWait(chromium, 15).until(lambda _: "Seen live?" in reader.text("#comments"))
+    assert reader.text("#comments .item.live .content em") == "live"
+    assert reader.driver.execute_script("return window.stayed") is True
+    writer.fill("#comments .reply-form", content="And a reply")
+    WebDriverWait(chromium, 15).until(lambda _: "And a reply" in reader.text("#comments .item.live .replies"))
+    assert reader.driver.execute_script("return window.stayed") is True

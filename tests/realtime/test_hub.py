@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 
 import pytest
 
 from shared.auth import Viewer
 from shared.config import Settings
-from shared.notifier import Hub, RedisPublisher, decode, encode
+from shared.notifier import Hub, RedisPublisher, SocketPublisher, decode, encode
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Publish, Query
 from shared.storage.notifications import mark_read, notify
@@ -122,3 +123,59 @@ def test_the_runner_publishes_only_what_was_committed(sqlite_url, settings_for):
         run_sync(db, op(False))   # no publisher: dropped
     finally:
         db.close()
+
+
+class Watching(Inbox):
+    """A subscriber that also watches threads: remembers the texts it was handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: asyncio.Queue[str] = asyncio.Queue()
+
+    def forward(self, text: str) -> None:
+        self.texts.put_nowait(text)
+
+
+COMMENT = Publish(topic="post:12", message={"type": "comment", "post_id": 12, "comment": {"id": 1}})
+
+
+async def test_a_thread_event_reaches_its_watchers_only_and_close_user_closes_that_users_sockets():
+    hub, alice, bob = Hub(Settings(database_url="sqlite:///x")), Watching(), Watching()
+    hub.watch("post:12", alice)
+    hub.watch("post:13", bob)
+    hub.subscribe(7, alice)
+    hub.subscribe(8, bob)
+    hub.publish(COMMENT)
+    assert json.loads(alice.texts.get_nowait()) == COMMENT.message
+    assert bob.texts.empty()
+    hub.unwatch("post:12", alice)
+    hub.publish(COMMENT)
+    assert alice.texts.empty() and "post:12" not in hub.watchers
+    assert hub.close_user(7) == 1
+    assert alice.events.get_nowait() == Publish(-1, 1008) and bob.events.empty()
+    hub.publish(Publish(8, close=True))   # what a ban or a logout everywhere publishes, from any process
+    assert bob.events.get_nowait() == Publish(-1, 1008)
+
+
+def test_thread_and_close_events_cross_processes_intact():
+    assert decode(encode(COMMENT)) == COMMENT
+    assert decode(encode(Publish(7, close=True))) == Publish(7, close=True)
+    for bad in ('{"topic": "post:x", "message": {}}', '{"topic": "post:1", "message": []}',
+                '{"topic": "users:1", "message": {}}', '{"user_id": true, "close": true}'):
+        assert decode(bad) is None
+
+
+async def test_without_redis_workers_hand_events_to_the_notifier_over_its_unix_socket(tmp_path):
+    """gunicorn/uWSGI on one host: each worker writes lines to the notifier's socket, from its threads."""
+    inbox_path = str(tmp_path / "events.sock")
+    hub, watcher = Hub(Settings(database_url="sqlite:///x"), inbox=inbox_path), Watching()
+    await hub.start()
+    hub.watch("post:12", watcher)
+    hub.subscribe(7, watcher)
+    publish = SocketPublisher(inbox_path)
+    await asyncio.to_thread(publish, COMMENT)
+    await asyncio.to_thread(publish, Publish(7, 42))
+    assert json.loads(await asyncio.wait_for(watcher.texts.get(), 5)) == COMMENT.message
+    assert await asyncio.wait_for(watcher.events.get(), 5) == Publish(7, 42)
+    await hub.close()
+    await asyncio.to_thread(publish, Publish(7, 43))   # the notifier is gone: logged, never raised

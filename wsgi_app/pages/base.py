@@ -76,7 +76,7 @@ def secure_cookies() -> bool:
 
 @bp.after_request
 def page_headers(response: Response) -> Response:
-    response.headers.update(pages.SECURITY_HEADERS)
+    response.headers.update(pages.security_headers(current_settings().live_port))
     if "refusal" in g:   # a form shown again keeps its refusal's headers (a 429's Retry-After)
         response.headers.update(g.refusal.headers)
     if "xsrf" in g and request.cookies.get(pages.XSRF_FIELD) != g.xsrf:
@@ -89,7 +89,7 @@ def template_names() -> dict[str, Any]:
     """What every page template may use (the Tornado app's handler namespace, by the same names)."""
     return {"current_user": g.get("user"), "unread": g.get("visitor", {}).get("unread", 0),
             "xsrf_token": xsrf_token, "older_link": older_link, "message": None, "values": {}, "errors": {},
-            "noun": pages.noun, "debug": current_settings().debug}
+            "noun": pages.noun, "debug": current_settings().debug, "live_port": current_settings().live_port}
 
 
 def older_link(cursor: str) -> str:

@@ -40,14 +40,15 @@ class PageHandler(BaseHandler):
     check_xsrf_cookie = tornado.web.RequestHandler.check_xsrf_cookie
 
     def set_default_headers(self) -> None:
-        for name, value in pages.SECURITY_HEADERS.items():
+        for name, value in pages.security_headers(self.application.forum_settings.live_port).items():
             self.set_header(name, value)
 
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template may use besides Tornado's own names: the nav's unread count, a message."""
         namespace = super().get_template_namespace()
         namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={}, noun=pages.noun,
-                         debug=self.application.forum_settings.debug)
+                         debug=self.application.forum_settings.debug,
+                         live_port=self.application.forum_settings.live_port)
         return namespace
 
     def form(self) -> dict[str, str]:

@@ -1,0 +1,97 @@
+"""Long connections at their limits (RELIABILITY 51): a client that stops reading is closed while the
+others get every message, and a process holding all the sockets it may refuses more with a 503.
+
+Each socket's queue is its write buffer, bounded (``MAX_QUEUED_BYTES``): once the kernel's buffers
+and that queue are full, the next message closes the stalled socket instead of growing memory or
+making the fan-out wait, and the socket that reads gets all of them.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+import websocket
+
+from tests.contract.client import Api, Forum, next_of, watching
+from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server
+from tests.support.services import missing_service
+
+COMMENTS = 150
+BIG = "論" * 9000   # ~27 KB of text, as much again of HTML: ~55 KB a message, ~8 MB in all
+
+
+def tornado_with(env: dict[str, str]) -> Iterator[Server]:
+    try:
+        with fresh_database("sqlite") as url, running_server("tornado", url, extra_env=env) as server:
+            yield server
+    except ServerUnavailable as exc:
+        missing_service("forum serve tornado", exc)
+
+
+@pytest.fixture(scope="module")
+def tornado() -> Iterator[Server]:
+    yield from tornado_with({"FORUM_LIMIT_POSTING": "100000/60"})
+
+
+def test_a_stalled_socket_is_closed_and_the_reading_one_gets_every_comment(tornado: Server) -> None:
+    api = Api(tornado)
+    forum = Forum(api)
+    alice, bob, carol = forum.user(), forum.user(), forum.user()
+    post = forum.post(forum.group(alice), alice)
+    reading = watching(api, bob, post_id=post["id"])
+    stalled = websocket.create_connection(f"{tornado.notifications_url}?token={carol['token']}", timeout=10,
+                                          sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    stalled.send(f'{{"type": "watch", "post_id": {post["id"]}}}')   # ... and never reads again
+    try:
+        for n in range(COMMENTS):
+            made = forum.comment(post, alice, content=f"{n} {BIG}")
+            assert next_of(reading, "comment")["comment"]["id"] == made["id"]
+        assert "stopped reading" in tornado.stderr_path.read_text()
+        received = 0
+        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+            while True:   # what the kernel had buffered, then the end: no close frame, the server cut it
+                if stalled.recv() == "":
+                    raise ConnectionError("closed")
+                received += 1
+        assert received < COMMENTS
+    finally:
+        reading.close()
+        stalled.close()
+
+
+@pytest.fixture(scope="module")
+def small_tornado() -> Iterator[Server]:
+    """A process that may hold three sockets: what the open-file limit less its reserve would say."""
+    yield from tornado_with({"FORUM_WS_MAX_SOCKETS": "3"})
+
+
+def test_at_its_limit_a_process_refuses_new_sockets_cleanly_and_keeps_serving_the_rest(small_tornado: Server) -> None:
+    api = Api(small_tornado)
+    forum = Forum(api)
+    alice, bob = forum.user(), forum.user()
+    post = forum.post(forum.group(alice), alice)
+    held = [watching(api, bob, post_id=post["id"]) for _ in range(3)]
+    try:
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(f"{small_tornado.notifications_url}?token={bob['token']}", timeout=10)
+        assert refused.value.status_code == 503
+        assert refused.value.resp_headers["retry-after"] == "10"
+        assert "refusing new sockets: 3 open" in small_tornado.stderr_path.read_text()
+        assert api.get("/posts/" + str(post["id"])).status_code == 200   # plain requests go on
+        comment = forum.comment(post, alice)
+        for ws in held:   # and so do the sockets it holds
+            assert next_of(ws, "comment")["comment"] == comment
+        held.pop().close()
+        for _attempt in range(50):   # the server notices the close a moment later
+            try:
+                held.append(watching(api, bob, post_id=post["id"]))
+                break
+            except websocket.WebSocketBadStatusException:
+                time.sleep(0.1)
+        assert len(held) == 3
+    finally:
+        for ws in held:
+            ws.close()
