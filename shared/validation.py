@@ -50,11 +50,34 @@ def parse(model: type[M], data: Any) -> M:
         raise Invalid(errors) from None
 
 
+# What each kind of refusal says, written for people (pydantic's own wording names its internals:
+# "String should match pattern '^[A-Za-z0-9_]{3,32}$'"). A pattern says what it allows in words.
+USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,32}$"
+PATTERN_HINTS = {USERNAME_PATTERN: "3–32 letters, digits or underscores"}
+_TYPES = {"string_type": "must be text", "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+          "int_from_float": "must be a whole number", "bool_type": "must be true or false",
+          "bool_parsing": "must be true or false", "list_type": "must be a list", "dict_type": "must be an object",
+          "missing": "required", "extra_forbidden": "unknown field"}
+
+
 def _message(error: Any) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    if error["type"] == "missing":
-        return "required"
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _TYPES:
+        return _TYPES[kind]
+    if kind == "string_too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else f"at least {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"at most {ctx['max_length']} characters"
+    if kind == "too_long":
+        return f"at most {ctx['max_length']} items"
+    if kind == "string_pattern_mismatch":
+        return PATTERN_HINTS.get(str(ctx.get("pattern")), "has characters that are not allowed")
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', '')}".replace("'", "")   # "must be open or approval"
+    if kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
+        return "out of range"
+    if kind == "value_error" and "email" in str(error.get("msg", "")):
+        return "is not a valid e-mail address"
     return str(error["msg"])
 
 

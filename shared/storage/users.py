@@ -19,12 +19,12 @@ from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
 from shared.storage.sessions import start_session
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
-from shared.validation import Body, parse
+from shared.validation import USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, created_at"
 
-Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,32}$")]
+Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 Email = Annotated[EmailStr, Field(max_length=254)]
 # Passwords are taken exactly as typed: no trimming, any Unicode, no composition rules.
 Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=8, max_length=128)]
