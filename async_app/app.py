@@ -44,6 +44,27 @@ from async_app.handlers.api.groups import (
 from async_app.handlers.api.guestbook import GuestbookHandler
 from async_app.handlers.api.linkpreview import LinkPreviewHandler, PreviewClient
 from async_app.handlers.api.me import AvatarHandler, MeHandler, PasswordHandler
+from async_app.handlers.api.moderation import (
+    AuditLogHandler,
+    ExportHandler,
+    GroupBanHandler,
+    GroupBansHandler,
+    GroupModeratorHandler,
+    HideAnswerHandler,
+    HideCommentHandler,
+    HidePostHandler,
+    HideQuestionHandler,
+    ReportHandler,
+    ReportsHandler,
+    RestoreAnswerHandler,
+    RestoreCommentHandler,
+    RestorePostHandler,
+    RestoreQuestionHandler,
+    RoleHandler,
+    SiteBansHandler,
+    StatsHandler,
+    UserBanHandler,
+)
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
 from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
@@ -159,6 +180,27 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/guestbook", GuestbookHandler, "guestbook"),
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
+
+        # Moderation and administration (API.md §6).
+        api("/users/{user_id}/role", RoleHandler, "user_role"),
+        api("/groups/{group_id}/moderators/{user_id}", GroupModeratorHandler, "group_moderator"),
+        api("/reports", ReportsHandler, "reports"),
+        api("/reports/{report_id}", ReportHandler, "report"),
+        api("/posts/{post_id}/hide", HidePostHandler, "hide_post"),
+        api("/posts/{post_id}/restore", RestorePostHandler, "restore_post"),
+        api("/comments/{comment_id}/hide", HideCommentHandler, "hide_comment"),
+        api("/comments/{comment_id}/restore", RestoreCommentHandler, "restore_comment"),
+        api("/questions/{question_id}/hide", HideQuestionHandler, "hide_question"),
+        api("/questions/{question_id}/restore", RestoreQuestionHandler, "restore_question"),
+        api("/answers/{answer_id}/hide", HideAnswerHandler, "hide_answer"),
+        api("/answers/{answer_id}/restore", RestoreAnswerHandler, "restore_answer"),
+        api("/users/{user_id}/ban", UserBanHandler, "user_ban"),
+        api("/bans", SiteBansHandler, "site_bans"),
+        api("/groups/{group_id}/bans", GroupBansHandler, "group_bans"),
+        api("/groups/{group_id}/bans/{user_id}", GroupBanHandler, "group_ban"),
+        api("/audit-log", AuditLogHandler, "audit_log"),
+        api("/me/export", ExportHandler, "export"),
+        api("/admin/stats", StatsHandler, "admin_stats"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
