@@ -6,7 +6,9 @@ is what we want (RELIABILITY 37): a browser page from another site is refused wi
 that sends no ``Origin`` (not a browser) is let through.
 
 Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
-reads the notification and a fresh unread count (one read-only operation each) and sends them. The
+checks its credential again (closing with 1008 when a ban, an erased account or a new password has
+ended it: ``shared.storage.bans`` publishes ``Publish(user_id)`` for that), then reads the
+notification and a fresh unread count (one read-only operation each) and sends them. The
 socket sends; it expects nothing back, and a message over 64 KiB closes it with 1009.
 
 Three Tornado applications host this handler: the Tornado forum itself, and — through
@@ -17,6 +19,7 @@ notifier process that serves the sockets of the gunicorn and uWSGI flavours.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -29,7 +32,7 @@ from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
-from shared.errors import BadRequest, ForumError
+from shared.errors import BadRequest, ForumError, Unauthorized
 from shared.keys import Keys
 from shared.notifier import Hub
 from shared.storage.drivers import CoroutineDatabase
@@ -65,6 +68,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     def initialize(self) -> None:
         self.viewer: Viewer = ANONYMOUS
+        self.credential: Callable[[], Any] = lambda: session_viewer(None)   # how the caller signed in
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
@@ -82,11 +86,19 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
         if token is None and scheme.lower() == "bearer":
             token = bearer.strip()
-        if token is not None:
-            viewer: Viewer = await self.run(authenticate(token))
-            return viewer
-        by_cookie: Viewer = await self.run(session_viewer(self.get_cookie(COOKIE_NAME)))
-        return by_cookie
+        cookie = self.get_cookie(COOKIE_NAME)
+        self.credential = (lambda: authenticate(token)) if token is not None else (lambda: session_viewer(cookie))
+        viewer: Viewer = await self.run(self.credential())
+        return viewer
+
+    async def still_signed_in(self) -> bool:
+        """The credential the socket opened with, checked again: a ban, an erased account or a new
+        password ends it at once (RELIABILITY 49), and the operations that do so publish an event."""
+        try:
+            viewer: Viewer = await self.run(self.credential())
+        except Unauthorized:
+            return False
+        return viewer.user_id == self.viewer.user_id
 
     async def run(self, op: Any) -> Any:
         return await run_async(self.application.db, op, self.application.services)
@@ -107,8 +119,12 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         IOLoop.current().spawn_callback(self.push, event)
 
     async def push(self, event: Publish) -> None:
-        """The new notification (if the event names one), then the unread count as it is now."""
+        """The new notification (if the event names one), then the unread count as it is now; but first
+        the credential, so a user who was banned meanwhile is disconnected (1008) instead."""
         try:
+            if not await self.still_signed_in():
+                self.close(1008, "credentials revoked")
+                return
             if event.notification_id is not None:
                 note = await self.run(get_notification(self.viewer, event.notification_id))
                 if note is not None:
