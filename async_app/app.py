@@ -79,6 +79,7 @@ from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
 from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
+from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.ws import socket_settings, socket_url
@@ -219,6 +220,21 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+        # Moderation and administration (API.md §12).
+        url(r"/moderation$", moderation_pages.ModerationPage, name="moderation_page"),
+        url(r"/admin$", moderation_pages.AdminPage, name="admin_page"),
+        url(r"/reports$", moderation_pages.NewReportPage, name="new_report_page"),
+        url(r"/reports/(\d+)$", moderation_pages.ResolveReportPage, name="resolve_report_page"),
+        url(r"/(comments|answers)/(\d+)$", moderation_pages.ItemPage, name="item_page"),
+        url(r"/(posts|comments|questions|answers)/(\d+)/(hide|restore|delete)$", moderation_pages.ContentActionPage,
+            name="content_action_page"),
+        url(r"/users/(\d+)/ban$", moderation_pages.UserBanPage, name="user_ban_page"),
+        url(r"/users/(\d+)/unban$", moderation_pages.UserUnbanPage, name="user_unban_page"),
+        url(r"/users/(\d+)/role$", moderation_pages.UserRolePage, name="user_role_page"),
+        url(r"/groups/(\d+)/moderators/(\d+)/(add|remove)$", moderation_pages.GroupModeratorPage,
+            name="group_moderator_page"),
+        url(r"/groups/(\d+)/bans$", moderation_pages.GroupBanPage, name="group_ban_page"),
+        url(r"/groups/(\d+)/bans/(\d+)/lift$", moderation_pages.GroupUnbanPage, name="group_unban_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

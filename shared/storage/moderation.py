@@ -21,7 +21,15 @@ from pydantic import Field, StringConstraints
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
-from shared.moderation import AUDIT_ACTIONS, SITE_ROLES, ReportReason, ReportTargetType, Resolution, SiteRole
+from shared.moderation import (
+    AUDIT_ACTIONS,
+    CONTENT_TYPES,
+    SITE_ROLES,
+    ReportReason,
+    ReportTargetType,
+    Resolution,
+    SiteRole,
+)
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_public, user_summary
 from shared.storage import bans, groups, posts, questions, roles, threads
@@ -164,16 +172,16 @@ def restore_answer(viewer: Viewer, answer_id: int) -> Op[None]:
     yield from _restore(viewer, "answer", answer_id)
 
 
-# Hidden content by kind, for the /moderation page: (SELECT ..., the column naming its group or None).
+# Hidden content by kind, for the /moderation page: (SELECT ..., its alias, the column naming its group or None).
 _HIDDEN = {
     "post": ("SELECT p.id, p.hidden_reason, p.hidden_at, p.title AS text, p.id AS page_id FROM posts p"
-             " WHERE p.hidden_at IS NOT NULL", "p.group_id"),
+             " WHERE p.hidden_at IS NOT NULL", "p", "p.group_id"),
     "comment": ("SELECT t.id, t.hidden_reason, t.hidden_at, t.content AS text, t.post_id AS page_id FROM comments t"
-                " JOIN posts c ON c.id = t.post_id WHERE t.hidden_at IS NOT NULL", "c.group_id"),
+                " JOIN posts c ON c.id = t.post_id WHERE t.hidden_at IS NOT NULL", "t", "c.group_id"),
     "question": ("SELECT q.id, q.hidden_reason, q.hidden_at, q.title AS text, q.id AS page_id FROM questions q"
-                 " WHERE q.hidden_at IS NOT NULL", None),
+                 " WHERE q.hidden_at IS NOT NULL", "q", None),
     "answer": ("SELECT t.id, t.hidden_reason, t.hidden_at, t.content AS text, t.question_id AS page_id"
-               " FROM answers t WHERE t.hidden_at IS NOT NULL", None),
+               " FROM answers t WHERE t.hidden_at IS NOT NULL", "t", None),
 }
 
 
@@ -184,12 +192,12 @@ def list_hidden(viewer: Viewer, limit: int = 50) -> Op[list[dict[str, Any]]]:
     user_id = viewer.require()
     staff = yield from roles.is_staff(viewer)
     found: list[dict[str, Any]] = []
-    for kind, (sql, group_column) in _HIDDEN.items():
+    for kind, (sql, alias, group_column) in _HIDDEN.items():
+        newest = f" ORDER BY {alias}.hidden_at DESC LIMIT %s"
         if staff:
-            rows = yield Query(sql + " ORDER BY hidden_at DESC LIMIT %s", (limit,))
+            rows = yield Query(sql + newest, (limit,))
         elif group_column is not None:
-            rows = yield Query(f"{sql} AND {group_column} IN ({roles.STAFFED_GROUPS}) ORDER BY hidden_at DESC LIMIT %s",
-                               (user_id, limit))
+            rows = yield Query(f"{sql} AND {group_column} IN ({roles.STAFFED_GROUPS}){newest}", (user_id, limit))
         else:
             continue                                # questions and answers: site staff only
         page_type = "question" if kind in ("question", "answer") else "post"
@@ -451,14 +459,7 @@ def _act(viewer: Viewer, actor_id: int, kind: str, target_id: int, resolution: s
     elif resolution == "delete":
         if kind == "user":
             raise Invalid.one("resolution", "a user cannot be deleted here; ban them instead")
-        if kind == "post":
-            yield from posts.delete_post(viewer, target_id)
-        elif kind == "question":
-            yield from questions.delete_question(viewer, target_id)
-        else:
-            thread = KINDS[kind].thread
-            assert thread is not None
-            yield from threads.delete(thread, viewer, target_id)
+        yield from _delete(viewer, kind, target_id)
     else:   # ban_author: site staff ban from the site, a group's staff from their group
         author = row["user_id"]
         if (yield from roles.is_staff(viewer)):
@@ -466,3 +467,26 @@ def _act(viewer: Viewer, actor_id: int, kind: str, target_id: int, resolution: s
         else:
             yield from bans.ban(actor_id, author, row["group_id"], None, reason)
 
+
+def _delete(viewer: Viewer, kind: str, item_id: int) -> Op[None]:
+    """Delete content through its own operation (author or moderator; a moderator's delete is audited)."""
+    if kind == "post":
+        yield from posts.delete_post(viewer, item_id)
+    elif kind == "question":
+        yield from questions.delete_question(viewer, item_id)
+    else:
+        thread = KINDS[kind].thread
+        assert thread is not None
+        yield from threads.delete(thread, viewer, item_id)
+
+
+def page_action(viewer: Viewer, kind: str, item_id: int, action: str, body: Mapping[str, Any]) -> Op[None]:
+    """The pages' buttons on a post, comment, question or answer: ``hide`` (with a reason), ``restore``, ``delete``."""
+    if kind not in CONTENT_TYPES or action not in ("hide", "restore", "delete"):
+        raise NotFound("page")
+    if action == "hide":
+        yield from _hide(viewer, kind, item_id, parse(Hide, body))
+    elif action == "restore":
+        yield from _restore(viewer, kind, item_id)
+    else:
+        yield from _delete(viewer, kind, item_id)

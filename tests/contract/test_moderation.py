@@ -7,13 +7,12 @@ database as an operator would; everything else goes through the API.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from tests.support.servers import run_forum
 
 from .client import SUMMARY_KEYS, USER_KEYS, field_errors, is_time, items, ok, problem
 
@@ -24,12 +23,8 @@ STATS_KEYS = {"users", "posts", "comments", "questions", "answers", "open_report
 
 
 def forum_command(server: Any, *args: str) -> str:
-    """Run ``forum ARGS`` against the server's database (the way an operator makes the first admin)."""
-    env = {**os.environ, "FORUM_DATABASE_URL": server.database_url, "FORUM_SECRET": server.secret}
-    done = subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    """``forum ARGS`` against the server's database (the way an operator makes the first admin)."""
+    return run_forum(server.database_url, *args)
 
 
 @pytest.fixture
