@@ -44,6 +44,27 @@ from async_app.handlers.api.groups import (
 from async_app.handlers.api.guestbook import GuestbookHandler
 from async_app.handlers.api.linkpreview import LinkPreviewHandler, PreviewClient
 from async_app.handlers.api.me import AvatarHandler, MeHandler, PasswordHandler
+from async_app.handlers.api.moderation import (
+    AuditLogHandler,
+    ExportHandler,
+    GroupBanHandler,
+    GroupBansHandler,
+    GroupModeratorHandler,
+    HideAnswerHandler,
+    HideCommentHandler,
+    HidePostHandler,
+    HideQuestionHandler,
+    ReportHandler,
+    ReportsHandler,
+    RestoreAnswerHandler,
+    RestoreCommentHandler,
+    RestorePostHandler,
+    RestoreQuestionHandler,
+    RoleHandler,
+    SiteBansHandler,
+    StatsHandler,
+    UserBanHandler,
+)
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
 from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
@@ -58,6 +79,7 @@ from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
 from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
+from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.pages import xray as xray_pages
@@ -161,6 +183,27 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
 
+        # Moderation and administration (API.md §6).
+        api("/users/{user_id}/role", RoleHandler, "user_role"),
+        api("/groups/{group_id}/moderators/{user_id}", GroupModeratorHandler, "group_moderator"),
+        api("/reports", ReportsHandler, "reports"),
+        api("/reports/{report_id}", ReportHandler, "report"),
+        api("/posts/{post_id}/hide", HidePostHandler, "hide_post"),
+        api("/posts/{post_id}/restore", RestorePostHandler, "restore_post"),
+        api("/comments/{comment_id}/hide", HideCommentHandler, "hide_comment"),
+        api("/comments/{comment_id}/restore", RestoreCommentHandler, "restore_comment"),
+        api("/questions/{question_id}/hide", HideQuestionHandler, "hide_question"),
+        api("/questions/{question_id}/restore", RestoreQuestionHandler, "restore_question"),
+        api("/answers/{answer_id}/hide", HideAnswerHandler, "hide_answer"),
+        api("/answers/{answer_id}/restore", RestoreAnswerHandler, "restore_answer"),
+        api("/users/{user_id}/ban", UserBanHandler, "user_ban"),
+        api("/bans", SiteBansHandler, "site_bans"),
+        api("/groups/{group_id}/bans", GroupBansHandler, "group_bans"),
+        api("/groups/{group_id}/bans/{user_id}", GroupBanHandler, "group_ban"),
+        api("/audit-log", AuditLogHandler, "audit_log"),
+        api("/me/export", ExportHandler, "export"),
+        api("/admin/stats", StatsHandler, "admin_stats"),
+
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
         url(r"/login$", auth_pages.LoginPage, name="login_page"),
@@ -178,6 +221,21 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+        # Moderation and administration (API.md §12).
+        url(r"/moderation$", moderation_pages.ModerationPage, name="moderation_page"),
+        url(r"/admin$", moderation_pages.AdminPage, name="admin_page"),
+        url(r"/reports$", moderation_pages.NewReportPage, name="new_report_page"),
+        url(r"/reports/(\d+)$", moderation_pages.ResolveReportPage, name="resolve_report_page"),
+        url(r"/(comments|answers)/(\d+)$", moderation_pages.ItemPage, name="item_page"),
+        url(r"/(posts|comments|questions|answers)/(\d+)/(hide|restore|delete)$", moderation_pages.ContentActionPage,
+            name="content_action_page"),
+        url(r"/users/(\d+)/ban$", moderation_pages.UserBanPage, name="user_ban_page"),
+        url(r"/users/(\d+)/unban$", moderation_pages.UserUnbanPage, name="user_unban_page"),
+        url(r"/users/(\d+)/role$", moderation_pages.UserRolePage, name="user_role_page"),
+        url(r"/groups/(\d+)/moderators/(\d+)/(add|remove)$", moderation_pages.GroupModeratorPage,
+            name="group_moderator_page"),
+        url(r"/groups/(\d+)/bans$", moderation_pages.GroupBanPage, name="group_ban_page"),
+        url(r"/groups/(\d+)/bans/(\d+)/lift$", moderation_pages.GroupUnbanPage, name="group_unban_page"),
         *(xray_pages.urls() if settings.debug else []),   # the X-ray pages exist only in debug
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),

@@ -36,10 +36,28 @@ class Like(tornado.web.UIModule):
 
 
 class Item(tornado.web.UIModule):
-    """A comment or an answer with its replies and, for who may reply, a reply form."""
+    """A comment or an answer with its replies and, for who may reply, a reply form; for its moderators,
+    the moderation buttons."""
 
-    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool) -> bytes:
-        return self.render_string("modules/item.html", kind=kind, item=item, back=back, can_reply=can_reply)
+    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool, moderates: bool = False) -> bytes:
+        return self.render_string("modules/item.html", kind=kind, item=item, back=back, can_reply=can_reply,
+                                  moderates=moderates)
+
+
+class Report(tornado.web.UIModule):
+    """The report button: a small form with the reasons (signed-in visitors only)."""
+
+    def render(self, kind: str, target_id: int, back: str) -> bytes:
+        return self.render_string("modules/report.html", kind=kind, target_id=target_id, back=back,
+                                  reasons=pages.REPORT_REASONS)
+
+
+class Moderate(tornado.web.UIModule):
+    """A hidden item's notice, and for its moderators: hide or restore, and delete (then go to ``gone``)."""
+
+    def render(self, kind: str, item: Mapping[str, Any], back: str, moderates: bool, gone: str = "") -> bytes:
+        return self.render_string("modules/moderate.html", kind=kind, item=item, back=back, moderates=moderates,
+                                  gone=gone or back)
 
 
 class Pager(tornado.web.UIModule):

@@ -77,8 +77,16 @@ FORMS: dict[str, tuple[str, ...]] = {
     "reply": ("content", "parent_id"),
     "question": ("title", "content", "category"),
     "guestbook": ("name", "email", "address", "message"),
+    "report": ("reason", "note"),
+    "hide": ("reason",),
+    "resolve": ("resolution", "note"),
+    "ban": ("reason", "until"),
+    "group_ban": ("user_id", "reason", "until"),
+    "role": ("role",),
+    "password": ("password",),
 }
-ID_FIELDS = frozenset({"parent_id"})
+ID_FIELDS = frozenset({"parent_id", "user_id"})
+OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
 FORM_STATUSES = frozenset({401, 409, 422, 429})
 
@@ -96,10 +104,23 @@ def form_body(form_name: str, form: Mapping[str, str]) -> dict[str, Any]:
         if name in ID_FIELDS:
             if not value.strip():
                 continue
-            body[name] = int(value) if value.strip().isascii() and value.strip().isdigit() else value
+            body[name] = _id(value)
+        elif name in OPTIONAL_FIELDS and not value.strip():
+            continue
         else:
             body[name] = value
     return body
+
+
+def _id(value: str) -> Any:
+    """An id typed in a form: an int, or the text itself for validation to refuse (422)."""
+    return int(value) if value.strip().isascii() and value.strip().isdigit() else value
+
+
+def report_body(form: Mapping[str, str]) -> dict[str, Any]:
+    """The report form (``target_type``, ``target_id``, ``reason``, ``note``) as ``POST /reports``'s body."""
+    return {"target": {"type": form.get("target_type", ""), "id": _id(form.get("target_id", ""))},
+            **form_body("report", form)}
 
 
 def form_state(exc: ForumError, form: Mapping[str, str]) -> dict[str, Any]:
@@ -122,8 +143,13 @@ def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
 NOTIFICATION_PHRASES = {
     "comment": "commented on", "reply": "replied in", "like": "liked your words in", "answer": "answered",
     "application": "asked to join", "approved": "let you into", "rejected": "turned down your application to",
-    "mention": "mentioned you in",
+    "mention": "mentioned you in", "report_resolved": "resolved your report:",
 }
+REPORT_REASONS = (("spam", "Spam"), ("abuse", "Abuse"), ("off_topic", "Off topic"), ("other", "Other"))
+STAT_LABELS = (("users", "Users"), ("posts", "Posts"), ("comments", "Comments"), ("questions", "Questions"),
+               ("answers", "Answers"), ("open_reports", "Open reports"), ("signups_7d", "Sign-ups, last 7 days"),
+               ("posts_7d", "Posts, last 7 days"))
+RESOLUTIONS = (("dismiss", "Dismiss"), ("hide", "Hide it"), ("delete", "Delete it"), ("ban_author", "Ban its author"))
 
 
 def notification_phrase(kind: str) -> str:
@@ -131,6 +157,8 @@ def notification_phrase(kind: str) -> str:
 
 
 def notification_link(notification: Mapping[str, Any]) -> str:
-    """The page a notification is about: its post, question or group."""
+    """The page a notification is about: its post, question or group (a resolved report has no page)."""
     target = notification["target"]
+    if target["type"] == "report":
+        return "/notifications"
     return f"/{target['type']}s/{target['id']}"

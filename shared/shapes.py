@@ -26,14 +26,16 @@ from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from shared.clock import iso
+from shared.moderation import AuditAction, ReportReason, ReportTargetType, Resolution, SiteRole
 
 T = TypeVar("T")
 Id = Annotated[int, Field(ge=1)]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]   # clock.iso: UTC, "Z"
 JoinPolicy = Literal["open", "approval"]
-Membership = Literal["none", "pending", "member", "owner"]
+Membership = Literal["none", "pending", "member", "moderator", "owner"]
 ApplicationStatus = Literal["pending", "approved", "rejected"]
-NotificationKind = Literal["comment", "reply", "like", "answer", "application", "approved", "rejected", "mention"]
+NotificationKind = Literal["comment", "reply", "like", "answer", "application", "approved", "rejected", "mention",
+                           "report_resolved"]
 
 # An answer holds exactly its keys: the document says so (additionalProperties: false), and the
 # shape tests refuse an extra one. A resource's docstring is its description in the document.
@@ -55,6 +57,7 @@ class User(TypedDict):
     nickname: str
     bio: str
     avatar_url: str | None
+    role: SiteRole
     created_at: Timestamp
 
 
@@ -101,7 +104,7 @@ class Application(TypedDict):
 @exact
 class Member(TypedDict):
     user: UserSummary
-    role: Literal["owner", "member"]
+    role: Literal["owner", "moderator", "member"]
     joined_at: Timestamp
 
 
@@ -121,6 +124,8 @@ class Post(TypedDict):
     liked: bool
     created_at: Timestamp
     updated_at: Timestamp | None
+    hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
+    hidden_reason: NotRequired[str]
 
 
 @exact
@@ -136,6 +141,8 @@ class Comment(TypedDict):
     liked: bool
     reply_count: int
     created_at: Timestamp
+    hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
+    hidden_reason: NotRequired[str]
 
 
 @exact
@@ -150,6 +157,8 @@ class Question(TypedDict):
     answer_count: int
     created_at: Timestamp
     updated_at: Timestamp | None
+    hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
+    hidden_reason: NotRequired[str]
 
 
 @exact
@@ -165,6 +174,8 @@ class Answer(TypedDict):
     liked: bool
     reply_count: int
     created_at: Timestamp
+    hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
+    hidden_reason: NotRequired[str]
 
 
 @exact
@@ -236,6 +247,74 @@ class Problem(TypedDict):
 
 
 @exact
+class ReportTarget(TypedDict):
+    type: ReportTargetType
+    id: Id
+
+
+@exact
+class Report(TypedDict):
+    """A report of a post, comment, question, answer or user, and what a moderator did about it."""
+
+    id: Id
+    target: ReportTarget
+    reason: ReportReason
+    note: str
+    reporter: UserSummary | None
+    status: Literal["open", "resolved"]
+    resolution: Resolution | None
+    resolver: UserSummary | None
+    created_at: Timestamp
+    resolved_at: Timestamp | None
+
+
+@exact
+class AuditEntry(TypedDict):
+    """One moderation or role action; entries are never changed or deleted (actor null: the command line)."""
+
+    id: Id
+    actor: UserSummary | None
+    action: AuditAction
+    target: Target
+    reason: str
+    created_at: Timestamp
+
+
+@exact
+class Ban(TypedDict):
+    user: UserSummary | None
+    group_id: Id | None
+    reason: str
+    until: Timestamp | None
+    created_at: Timestamp
+
+
+@exact
+class Stats(TypedDict):
+    users: int
+    posts: int
+    comments: int
+    questions: int
+    answers: int
+    open_reports: int
+    signups_7d: int
+    posts_7d: int
+
+
+@exact
+class Export(TypedDict):
+    """Everything the caller made and was sent (GET /me/export)."""
+
+    profile: Me
+    groups: list[Group]
+    posts: list[Post]
+    comments: list[Comment]
+    questions: list[Question]
+    answers: list[Answer]
+    notifications: list[Notification]
+
+
+@exact
 class Page(TypedDict, Generic[T]):
     """A list answer: at most limit items, and a cursor exactly when more follow."""
 
@@ -253,7 +332,9 @@ def user_columns(alias: str, prefix: str) -> str:
     """``u.id AS author_id, u.username AS author_username, ...`` for a JOINed users table."""
     if not _IDENTIFIER.match(alias) or not (prefix == "" or _IDENTIFIER.match(prefix)):
         raise ValueError(f"not an SQL identifier: {alias!r} / {prefix!r}")
-    return ", ".join(f"{alias}.{name} AS {prefix}{name}" for name in SUMMARY_FIELDS)
+    # An erased account (DELETE /me) reads as no user at all: "deleted user" on the pages.
+    columns = [f"{alias}.{name} AS {prefix}{name}" for name in SUMMARY_FIELDS[1:]]
+    return ", ".join([f"CASE WHEN {alias}.deleted_at IS NULL THEN {alias}.id END AS {prefix}id", *columns])
 
 
 AUTHOR_COLUMNS = user_columns("u", "author_")
@@ -275,6 +356,7 @@ def user_public(row: Mapping[str, Any]) -> dict[str, Any]:
         "nickname": row["nickname"],
         "bio": row["bio"],
         "avatar_url": row["avatar_url"],
+        "role": row["role"],
         "created_at": iso(row["created_at"]),
     }
 

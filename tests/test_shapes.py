@@ -22,9 +22,12 @@ from flask.testing import FlaskClient
 from PIL import Image
 from pydantic import TypeAdapter, ValidationError
 
+from shared.cli.admin import grant
+from shared.config import load_settings
 from shared.http import BASE
 from shared.routes import ROUTES, Route
 from shared.shapes import Post
+from shared.storage.drivers import open_sync
 from tests.support.upstream import upstream_site
 from wsgi_app import create_app, db
 from wsgi_app.api.base import route_name
@@ -155,6 +158,8 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", "/link-preview?url=" + f"http://{app.config['UPSTREAM']}/article", a)
     s.call("GET", "/openapi.json")
 
+    moderation_routes(s, app, alice, bob, carol, g, p, top["id"], q, answer["id"])
+
     s.call("DELETE", f"/answers/{answer['id']}", a)
     s.call("DELETE", f"/questions/{q}", c)
     s.call("DELETE", f"/posts/{p}", a)
@@ -163,6 +168,49 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
 
     missing = sorted(f"{r.method} {r.path}" for r in set(ROUTES) - s.answered)
     assert missing == [], "routes the session did not call"
+
+
+def moderation_routes(s: Session, app: Flask, alice: dict[str, Any], bob: dict[str, Any], carol: dict[str, Any],
+                      g: int, p: int, comment: int, q: int, answer: int) -> None:
+    """API.md §6: carol is made an admin on the command line; alice owns group g, bob is its moderator."""
+    a, b, c = alice["token"], bob["token"], carol["token"]
+    database = open_sync(load_settings({"database_url": app.extensions["forum"].database_url}))
+    try:
+        grant(database, carol["username"], "admin")
+    finally:
+        database.close()
+    s.call("PUT", f"/users/{alice['id']}/role", c, json={"role": "moderator"})
+    s.call("PUT", f"/users/{alice['id']}/role", c, json={"role": "member"})
+    s.call("PUT", f"/groups/{g}/moderators/{bob['id']}", a)
+    s.call("GET", f"/groups/{g}/members")
+    report = s.call("POST", "/reports", a, json={"target": {"type": "comment", "id": comment}, "reason": "spam"})
+    s.call("POST", "/reports", a, json={"target": {"type": "answer", "id": answer}, "reason": "other", "note": "?"})
+    s.call("GET", "/reports", b)
+    s.call("PATCH", f"/reports/{report['id']}", b, json={"resolution": "hide", "note": "thanks"})
+    s.call("GET", "/reports?status=resolved", c)
+    s.call("GET", f"/posts/{p}/comments", b)
+    s.call("POST", f"/comments/{comment}/restore", b)
+    s.call("POST", f"/comments/{comment}/hide", b, json={"reason": "again"})
+    s.call("POST", f"/posts/{p}/hide", b, json={"reason": "spam"})
+    s.call("GET", f"/posts/{p}", a)
+    s.call("POST", f"/posts/{p}/restore", b)
+    s.call("POST", f"/questions/{q}/hide", c, json={"reason": "spam"})
+    s.call("POST", f"/questions/{q}/restore", c)
+    s.call("POST", f"/answers/{answer}/hide", c, json={"reason": "spam"})
+    s.call("POST", f"/answers/{answer}/restore", c)
+    s.call("POST", f"/users/{alice['id']}/ban", c, json={"until": "2999-01-01T00:00:00Z", "reason": "cool down"})
+    s.call("GET", "/bans", c)
+    s.call("DELETE", f"/users/{alice['id']}/ban", c)
+    s.call("POST", f"/groups/{g}/bans", b, json={"user_id": carol["id"], "reason": "off topic"})
+    s.call("GET", f"/groups/{g}/bans", a)
+    s.call("DELETE", f"/groups/{g}/bans/{carol['id']}", a)
+    s.call("DELETE", f"/groups/{g}/moderators/{bob['id']}", a)
+    s.call("GET", "/audit-log", c)
+    s.call("GET", f"/audit-log?group_id={g}", a)
+    s.call("GET", "/admin/stats", c)
+    s.call("GET", "/me/export", a)
+    doomed = user(s, "doomed")
+    s.call("DELETE", "/me", doomed["token"], json={"password": doomed["password"]})
 
 
 def test_an_extra_or_missing_key_is_caught() -> None:

@@ -6,10 +6,12 @@ is what we want (RELIABILITY 37): a browser page from another site is refused wi
 that sends no ``Origin`` (not a browser) is let through.
 
 Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
-reads the notification and a fresh unread count (one read-only operation each) and sends them. A
-client may send ``{"type": "watch", "post_id": N}`` (or ``question_id``): from then on it also gets
-each new comment or answer of that thread, as the hub hands it over. Nothing else is expected from
-clients, and a message over 64 KiB closes the socket with 1009.
+checks its credential again (closing with 1008 when a ban, an erased account or a new password has
+ended it: ``shared.storage.bans`` publishes ``Publish(user_id)`` for that), then reads the
+notification and a fresh unread count (one read-only operation each) and sends them. A client may
+send ``{"type": "watch", "post_id": N}`` (or ``question_id``): from then on it also gets each new
+comment or answer of that thread, as the hub hands it over. Nothing else is expected from clients,
+and a message over 64 KiB closes the socket with 1009.
 
 Nothing the hub does waits for a client: each message is queued on the socket's write buffer, which
 is bounded (``MAX_QUEUED_BYTES``); a client that stops reading fills it and is closed, while the
@@ -23,6 +25,7 @@ notifier process that serves the sockets of the gunicorn and uWSGI flavours.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -37,7 +40,7 @@ from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
-from shared.errors import BadRequest, ForumError, Unavailable
+from shared.errors import BadRequest, ForumError, Unauthorized, Unavailable
 from shared.keys import Keys
 from shared.notifier import MAX_WATCHES, Hub, watch_topic
 from shared.storage.drivers import CoroutineDatabase
@@ -76,6 +79,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     def initialize(self) -> None:
         self.viewer: Viewer = ANONYMOUS
         self.watching: set[str] = set()   # topics: "post:12", "question:5"
+        self.credential: Callable[[], Any] = lambda: session_viewer(None)   # how the caller signed in
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
@@ -106,11 +110,19 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
         if token is None and scheme.lower() == "bearer":
             token = bearer.strip()
-        if token is not None:
-            viewer: Viewer = await self.run(authenticate(token))
-            return viewer
-        by_cookie: Viewer = await self.run(session_viewer(self.get_cookie(COOKIE_NAME)))
-        return by_cookie
+        cookie = self.get_cookie(COOKIE_NAME)
+        self.credential = (lambda: authenticate(token)) if token is not None else (lambda: session_viewer(cookie))
+        viewer: Viewer = await self.run(self.credential())
+        return viewer
+
+    async def still_signed_in(self) -> bool:
+        """The credential the socket opened with, checked again: a ban, an erased account or a new
+        password ends it at once (RELIABILITY 49), and the operations that do so publish an event."""
+        try:
+            viewer: Viewer = await self.run(self.credential())
+        except Unauthorized:
+            return False
+        return viewer.user_id == self.viewer.user_id
 
     async def run(self, op: Any) -> Any:
         return await run_async(self.application.db, op, self.application.services)
@@ -165,8 +177,12 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         IOLoop.current().spawn_callback(self.push, event)
 
     async def push(self, event: Publish) -> None:
-        """The new notification (if the event names one), then the unread count as it is now."""
+        """The new notification (if the event names one), then the unread count as it is now; but first
+        the credential, so a user who was banned meanwhile is disconnected (1008) instead."""
         try:
+            if not await self.still_signed_in():
+                self.close(1008, "credentials revoked")
+                return
             if event.notification_id is not None:
                 note = await self.run(get_notification(self.viewer, event.notification_id))
                 if note is not None:

@@ -1,4 +1,4 @@
-"""The ``forum`` command: migrate, seed, recount, serve, bench.
+"""The ``forum`` command: migrate, seed, recount, admin, serve, bench.
 
 This package is the command line and its launchers, the only code that imports the apps (each
 lazily, in the function that starts that flavour); the core, the rest of ``shared/``, never imports
@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recount", help="rebuild every stored counter from the rows it counts")
     _add_settings_flags(p)
 
+    p = sub.add_parser("admin", help="site roles: grant USERNAME admin|moderator, revoke USERNAME, list")
+    actions = p.add_subparsers(dest="action", required=True)
+    granting = actions.add_parser("grant", help="give a user a site role")
+    granting.add_argument("username")
+    granting.add_argument("role", choices=("admin", "moderator"))
+    _add_settings_flags(granting)
+    revoking = actions.add_parser("revoke", help="make a user a plain member again")
+    revoking.add_argument("username")
+    _add_settings_flags(revoking)
+    _add_settings_flags(actions.add_parser("list", help="every admin and moderator"))
+
     p = sub.add_parser("serve", help="serve the forum")
     p.add_argument("flavour", choices=FLAVOURS, help="which server runs the forum (notifier: the WebSockets "
                    "of gunicorn and uwsgi, started by their launchers)")
@@ -132,6 +143,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from shared.cli.seed import seed_command
 
         return seed_command(settings, args)
+    if args.command == "admin":
+        from shared.cli.admin import admin_command
+
+        return admin_command(settings, args)
     if args.command == "recount":
         from shared.cli.recount import recount_command
 

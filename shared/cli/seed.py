@@ -312,6 +312,7 @@ DEMO_THREADS = (  # (group, author, title, content, [(commenter, text, replying-
      [("bob", "Put nginx in front with buffering on, then sync workers are fine.", False),
       ("alice", "Good point, I will measure both with `forum bench`.", True)]),
 )
+DEMO_REPORTED = ("Tornado users", "bob")   # the comment carol reports in the demo: bob's, in this group
 DEMO_QUESTIONS = (  # (author, title, category, content, [(answerer, text)])
     ("carol", "Why keyset pagination instead of OFFSET?", "databases",
      "Our page 1000 is slow. Would a cursor help?",
@@ -327,7 +328,7 @@ def seed_demo(db: BlockingDatabase) -> str:
     """A few users (``demo`` / ``demo-password``), groups, posts, comments, questions, answers and
     guestbook entries. Nothing happens if the ``demo`` user exists already, so it can run at every start."""
     from shared.auth import Viewer
-    from shared.storage import answers, comments, groups, guestbook, posts, questions, users
+    from shared.storage import answers, comments, groups, guestbook, moderation, posts, questions, users
 
     if run_sync(db, user_exists("demo")):
         return "demo data is already there (user demo / demo-password)"
@@ -344,12 +345,15 @@ def seed_demo(db: BlockingDatabase) -> str:
             owner = next(o for o, g, *_ in DEMO_GROUPS if g == group)
             if name != owner:
                 run_sync(db, groups.apply(viewer, group_id, {"reason": "I would like to learn."}))
+    reported = 0
     for group, author, title, content, thread in DEMO_THREADS:
         post = run_sync(db, posts.create_post(people[author], group_ids[group], {"title": title, "content": content}))
         previous: dict[str, Any] | None = None
         for commenter, text, replying in thread:
             reply = {"parent_id": previous["id"]} if replying and previous else {}
             previous = run_sync(db, comments.create_comment(people[commenter], post["id"], {"content": text, **reply}))
+            if (group, commenter) == DEMO_REPORTED:
+                reported = previous["id"]
         for liker in ("bob", "carol"):
             run_sync(db, posts.like_post(people[liker], post["id"]))
     for author, title, category, content, replies in DEMO_QUESTIONS:
@@ -359,4 +363,10 @@ def seed_demo(db: BlockingDatabase) -> str:
             run_sync(db, answers.create_answer(people[answerer], question["id"], {"content": text}))
     for name, message in (("Ada", "Lovely little forum!"), ("Grace", "Found the bug. It was a moth.")):
         run_sync(db, guestbook.sign(Viewer(), {"name": name, "message": message}))
-    return f"demo forum seeded: users {', '.join(DEMO_USERS)} (password: <name>-password; demo / demo-password)"
+    # Moderation at once: demo is an admin, alice moderates Tornado users, and carol's report waits there.
+    run_sync(db, moderation.change_role(None, people["demo"].require(), "admin"))
+    run_sync(db, moderation.add_moderator(people["demo"], group_ids[DEMO_REPORTED[0]], people["alice"].require()))
+    run_sync(db, moderation.create_report(people["carol"], {"target": {"type": "comment", "id": reported},
+                                                            "reason": "off_topic", "note": "Not about Tornado."}))
+    return (f"demo forum seeded: users {', '.join(DEMO_USERS)} (password: <name>-password; demo / demo-password);"
+            " demo is an admin, alice moderates Tornado users, one report is open")

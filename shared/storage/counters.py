@@ -1,5 +1,8 @@
 """Every stored counter against the rows it counts: the statements ``forum recount`` drives.
 
+Posts, comments and answers a moderator hid are not counted (``hidden_at`` set): hiding moves the
+counters as a delete would, and restoring moves them back.
+
 Counters normally move with ``SET n = n + 1`` in the same transaction as their row, so they are
 only wrong after a bug or a hand edit. :func:`wrong_counts` finds the rows whose counter disagrees
 with a ``COUNT(*)`` of its children and :func:`fix_counts` sets just those, by id: a correct
@@ -27,6 +30,11 @@ class Counter:
     column: str
     child: str
     key: str
+    visible_only: bool = False     # hidden children (hidden_at set) are out of the count
+
+    @property
+    def join_condition(self) -> str:
+        return f"c.{self.key} = t.id" + (" AND c.hidden_at IS NULL" if self.visible_only else "")
 
     @property
     def name(self) -> str:
@@ -35,13 +43,13 @@ class Counter:
 
 COUNTERS = (
     Counter("forum_groups", "member_count", "memberships", "group_id"),
-    Counter("forum_groups", "post_count", "posts", "group_id"),
-    Counter("posts", "comment_count", "comments", "post_id"),
+    Counter("forum_groups", "post_count", "posts", "group_id", visible_only=True),
+    Counter("posts", "comment_count", "comments", "post_id", visible_only=True),
     Counter("posts", "like_count", "post_likes", "post_id"),
-    Counter("comments", "reply_count", "comments", "parent_id"),
+    Counter("comments", "reply_count", "comments", "parent_id", visible_only=True),
     Counter("comments", "like_count", "comment_likes", "comment_id"),
-    Counter("questions", "answer_count", "answers", "question_id"),
-    Counter("answers", "reply_count", "answers", "parent_id"),
+    Counter("questions", "answer_count", "answers", "question_id", visible_only=True),
+    Counter("answers", "reply_count", "answers", "parent_id", visible_only=True),
     Counter("answers", "like_count", "answer_likes", "answer_id"),
 )
 
@@ -57,7 +65,7 @@ def wrong_counts(counter: Counter) -> Op[list[tuple[int, int]]]:
     """``(right count, id)`` of every row whose ``counter`` is wrong (the order :func:`fix_counts` takes)."""
     rows = yield Query(
         f"SELECT t.id, COUNT(c.{counter.key}) AS n FROM {counter.table} t "  # noqa: S608 - names from COUNTERS
-        f"LEFT JOIN {counter.child} c ON c.{counter.key} = t.id "
+        f"LEFT JOIN {counter.child} c ON {counter.join_condition} "
         f"GROUP BY t.id, t.{counter.column} HAVING COUNT(c.{counter.key}) <> t.{counter.column}")
     return [(int(row["n"]), int(row["id"])) for row in rows]
 

@@ -22,6 +22,7 @@ from shared.pagination import page, parse_page
 from shared.shapes import ApplicationStatus, JoinPolicy, user_columns, user_summary
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
 from shared.storage.notifications import notify
+from shared.storage.roles import refuse_banned
 from shared.storage.threads import Keyset, exists, fetch_page
 from shared.storage.users import record_upload
 from shared.uploads import MAX_PIXELS, process_image, save_image
@@ -106,7 +107,7 @@ def _group(viewer: Viewer, group_id: int) -> Op[dict[str, Any]]:
     return shape_group(row)
 
 
-def _owned(viewer: Viewer, group_id: int) -> Op[int]:
+def require_owner(viewer: Viewer, group_id: int) -> Op[int]:
     """The caller's id if the caller owns the group: 401 anonymous, 404 no group, 403 someone else's."""
     user_id = viewer.require()
     check_id(group_id, "group")
@@ -119,7 +120,7 @@ def _owned(viewer: Viewer, group_id: int) -> Op[int]:
 
 
 def membership_role(group_id: int, user_id: int) -> Op[str | None]:
-    """``owner``, ``member`` or None: what posting and commenting in a group check."""
+    """``owner``, ``moderator``, ``member`` or None: what posting and commenting in a group check."""
     role: str | None = yield Query("SELECT role FROM memberships WHERE group_id = %s AND user_id = %s",
                                    (group_id, user_id), "value")
     return role
@@ -199,7 +200,7 @@ def create_group(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
 
 def update_group(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     """Change name, category, description or join policy (owner only); fields left out stay."""
-    yield from _owned(viewer, group_id)
+    yield from require_owner(viewer, group_id)
     data = parse(GroupChanges, body)
     changes = data.model_dump(exclude_none=True)     # keys are GroupChanges' field names only
     if "name" in changes:
@@ -216,7 +217,7 @@ def set_cover(viewer: Viewer, group_id: int, data: bytes, media_dir: str) -> Op[
 
     Read who owns it, decode and write the image with nothing held, then one short write."""
     yield Transaction(read_only=True)
-    user_id = yield from _owned(viewer, group_id)
+    user_id = yield from require_owner(viewer, group_id)
     img = yield Compute(process_image, (data, MAX_COVER_BYTES, MAX_PIXELS, "cover"))
     url = yield Compute(save_image, (img, media_dir))
     yield Transaction()
@@ -279,6 +280,7 @@ def apply(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
                           (group_id, user_id), "value")
     if pending is not None:
         raise Conflict("You have already applied; the owner has not decided yet.")
+    yield from refuse_banned(user_id, group_id)       # a group ban in force: 403 with its reason and end
     now = db_time()
     if group["join_policy"] == "open":
         yield from _count_member(group_id, +1)
@@ -298,7 +300,7 @@ def apply(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
 @read_only
 def list_applications(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """The group's applications, newest first, optionally one ``?status=`` (owner only)."""
-    yield from _owned(viewer, group_id)
+    yield from require_owner(viewer, group_id)
     request = parse_page(query)
     where = ["a.group_id = %s"]
     params: list[Any] = [group_id]
@@ -317,7 +319,7 @@ def decide_application(viewer: Viewer, group_id: int, application_id: int, body:
 
     An application already decided is a 409 (also when two decisions race: only one moves it).
     """
-    owner_id = yield from _owned(viewer, group_id)
+    owner_id = yield from require_owner(viewer, group_id)
     check_id(application_id, "application")
     data = parse(Decision, body)
     applicant = yield Query("SELECT user_id FROM applications WHERE id = %s AND group_id = %s",

@@ -16,13 +16,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.auth import ANONYMOUS, Viewer
+from shared.errors import NotFound
 from shared.storage import (
+    accounts,
     answers,
+    bans,
     comments,
     groups,
+    moderation,
     notifications,
     posts,
     questions,
+    roles,
     threads,
     users,
 )
@@ -57,14 +62,17 @@ def home(viewer: Viewer) -> Op[dict[str, Any]]:
 
 @read_only
 def group_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/groups/{id}``: the group, a page of its posts (``?sort=``, ``?cursor=``), and for its owner
-    the applications waiting for a decision."""
+    """``/groups/{id}``: the group, a page of its posts (``?sort=``, ``?cursor=``), for its owner the
+    applications waiting for a decision, and for its moderators its members."""
     group = yield from groups.get_group(viewer, group_id)
     listed = yield from posts.list_group_posts(viewer, group_id, query)
-    pending = []
+    pending, members = [], []
     if group["membership"] == "owner":
         pending = (yield from groups.list_applications(viewer, group_id, {"status": "pending"}))["items"]
-    return {"group": group, "posts": listed, "applications": pending}
+    moderates = yield from roles.moderates(viewer, group_id)
+    if moderates:                                   # its moderators name moderators and ban members here
+        members = (yield from groups.list_members(viewer, group_id, {"limit": "100"}))["items"]
+    return {"group": group, "posts": listed, "applications": pending, "members": members, "moderates": moderates}
 
 
 def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
@@ -74,7 +82,8 @@ def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict
     group = yield from groups.get_group(viewer, post["group_id"])
     listed = yield from comments.list_comments(viewer, post_id, query)
     yield from attach_replies(comments.COMMENTS, viewer, listed["items"])
-    return {"post": post, "group": group, "comments": listed}
+    moderates = yield from roles.moderates(viewer, post["group_id"])
+    return {"post": post, "group": group, "comments": listed, "moderates": moderates}
 
 
 def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
@@ -82,7 +91,8 @@ def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) ->
     question = yield from questions.get_question(viewer, question_id)
     listed = yield from answers.list_answers(viewer, question_id, query)
     yield from attach_replies(answers.ANSWERS, viewer, listed["items"])
-    return {"question": question, "answers": listed}
+    moderates = yield from roles.moderates(viewer, None)
+    return {"question": question, "answers": listed, "moderates": moderates}
 
 
 @read_only
@@ -94,6 +104,7 @@ def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
         "posts": (yield from posts.list_user_posts(viewer, user_id, first))["items"],
         "questions": (yield from questions.list_user_questions(viewer, user_id, first))["items"],
         "groups": (yield from groups.list_user_groups(viewer, user_id, first))["items"],
+        "viewer_role": (yield from roles.standing(viewer.user_id, None))[0] if viewer.user_id else None,
     }
 
 
@@ -103,3 +114,37 @@ def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str,
     replies = yield from threads.first_replies(thread, viewer, parents, REPLIES_SHOWN)
     for item in items:
         item["replies"] = replies.get(item["id"], [])
+
+
+@read_only
+def moderation_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/moderation`` (``?group_id=`` for one group): open reports, hidden content and bans the viewer
+    may act on. Someone who moderates nothing gets the API's 403."""
+    reports = yield from moderation.list_reports(viewer, {**query, "status": "open"})
+    hidden = yield from moderation.list_hidden(viewer)
+    group_id = query.get("group_id")
+    site_bans = (yield from bans.list_site_bans(viewer, {"limit": "100"}))["items"] \
+        if (yield from roles.is_staff(viewer)) else []
+    group_bans = (yield from bans.list_group_bans(viewer, int(group_id), {"limit": "100"}))["items"] \
+        if group_id else []
+    return {"reports": reports, "hidden": hidden, "site_bans": site_bans, "group_bans": group_bans,
+            "group_id": int(group_id) if group_id else None}
+
+
+@read_only
+def admin_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/admin``: statistics, the site's staff, and the audit log (admins only: the API's 403 otherwise)."""
+    stats = yield from accounts.admin_stats(viewer)
+    return {"stats": stats, "staff": (yield from moderation.list_staff()),
+            "audit": (yield from moderation.list_audit_log(viewer, query))}
+
+
+@read_only
+def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
+    """Where a comment or an answer is shown: its post's or question's page, at the item (404 if the viewer
+    may not see it). Reports and audit entries link to ``/comments/{id}`` and ``/answers/{id}``."""
+    item = yield from moderation.locate(kind, item_id)
+    if not (yield from roles.may_see(viewer, item, item["group_id"])):
+        raise NotFound(kind)
+    page = "posts" if kind == "comment" else "questions"
+    return f"/{page}/{item['container_id']}#{kind}-{item_id}"

@@ -21,6 +21,7 @@ from shared.storage import likes
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.groups import membership_role
 from shared.storage.notifications import notify_mentions
+from shared.storage.roles import audit, may_see, require_moderator, visible_filter
 from shared.storage.threads import (
     Container,
     Keyset,
@@ -31,6 +32,7 @@ from shared.storage.threads import (
     edit,
     exists,
     fetch_page,
+    hidden_marks,
     parse_sort,
     refresh_hot,
     render,
@@ -53,7 +55,7 @@ class PostEdit(Body):
 
 
 POSTS = Container(table="posts", what="post", counter="comment_count", likes="like_count", items="comments",
-                  items_column="post_id")
+                  items_column="post_id", group_column="group_id")
 POST_LIKES = likes.LikeTarget(table="posts", like_table="post_likes", like_column="post_id", what="post",
                               page_type="post", page_column="id", excerpt_column="title",
                               on_change=partial(refresh_hot, POSTS))
@@ -64,7 +66,8 @@ LATEST = Keyset(("p.id",))                  # index ix_posts_user (user_id, id)
 
 _SELECT = (
     "SELECT p.id, p.group_id, p.title, p.content, p.content_html, p.pinned, p.locked, p.view_count,"  # noqa: S608
-    " p.comment_count, p.like_count, p.hot_score, p.created_at, p.updated_at, " + AUTHOR_COLUMNS
+    " p.comment_count, p.like_count, p.hot_score, p.created_at, p.updated_at, p.user_id, p.hidden_at,"
+    " p.hidden_reason, " + AUTHOR_COLUMNS
     + " FROM posts p JOIN users u ON u.id = p.user_id"
 )
 
@@ -86,6 +89,7 @@ def shape_post(row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
         "liked": liked,
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
+        **hidden_marks(row),
     }
 
 
@@ -102,7 +106,10 @@ def _row(post_id: int) -> Op[dict[str, Any]]:
 
 
 def _one(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
+    """The post as the viewer may see it: a hidden post is 404 but to its author and its moderators."""
     row = yield from _row(post_id)
+    if not (yield from may_see(viewer, row, row["group_id"])):
+        raise NotFound("post")
     liked = yield from likes.liked_ids(POST_LIKES, viewer, [post_id])
     return shape_post(row, post_id in liked)
 
@@ -113,7 +120,8 @@ def list_group_posts(viewer: Viewer, group_id: int, query: Mapping[str, str]) ->
     check_id(group_id, "group")
     order = HOT if parse_sort(query) == "hot" else NEW
     request = parse_page(query)
-    rows = yield from fetch_page(_SELECT, ["p.group_id = %s"], [group_id], order, request)
+    hidden, params = visible_filter(viewer, "p", "p.group_id")
+    rows = yield from fetch_page(_SELECT, ["p.group_id = %s", *hidden], [group_id, *params], order, request)
     if not rows and not (yield from exists("forum_groups", group_id)):
         raise NotFound("group")
     return (yield from _page(viewer, rows, request, order))
@@ -124,7 +132,8 @@ def list_user_posts(viewer: Viewer, user_id: int, query: Mapping[str, str]) -> O
     """One user's posts, newest first."""
     check_id(user_id, "user")
     request = parse_page(query)
-    rows = yield from fetch_page(_SELECT, ["p.user_id = %s"], [user_id], LATEST, request)
+    hidden, params = visible_filter(viewer, "p", "p.group_id")
+    rows = yield from fetch_page(_SELECT, ["p.user_id = %s", *hidden], [user_id, *params], LATEST, request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
     return (yield from _page(viewer, rows, request, LATEST))
@@ -134,7 +143,8 @@ def list_user_posts(viewer: Viewer, user_id: int, query: Mapping[str, str]) -> O
 def list_latest_posts(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """The newest posts of all groups (the primary key's order: no extra index needed)."""
     request = parse_page(query)
-    rows = yield from fetch_page(_SELECT, [], [], LATEST, request)
+    hidden, params = visible_filter(viewer, "p", "p.group_id")
+    rows = yield from fetch_page(_SELECT, hidden, params, LATEST, request)
     return (yield from _page(viewer, rows, request, LATEST))
 
 
@@ -199,15 +209,20 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
 
 
 def delete_post(viewer: Viewer, post_id: int) -> Op[None]:
-    """The author or the group's owner deletes a post; its comments and likes go with it (CASCADE)."""
+    """The author or a moderator of the group deletes a post; its comments and likes go with it (CASCADE).
+
+    A moderator's delete of someone else's post is written to the audit log. A hidden post was not
+    counted in the group's post_count, so deleting it leaves the count alone."""
     user_id = viewer.require()
     check_id(post_id, "post")
-    post = yield Query("SELECT user_id, group_id FROM posts WHERE id = %s", (post_id,), "row")
+    post = yield Query("SELECT user_id, group_id, hidden_at FROM posts WHERE id = %s", (post_id,), "row")
     if post is None:
         raise NotFound("post")
-    if post["user_id"] != user_id and (yield from membership_role(post["group_id"], user_id)) != "owner":
-        raise Forbidden("Only its author or the group's owner may delete a post.")
-    yield Query("UPDATE forum_groups SET post_count = post_count - 1 WHERE id = %s", (post["group_id"],), "rowcount")
+    if post["user_id"] != user_id:
+        yield from require_moderator(viewer, post["group_id"])
+        yield from audit(user_id, "delete", "post", post_id, post["group_id"])
+    yield Query("UPDATE forum_groups SET post_count = post_count - %s WHERE id = %s",
+                (int(post["hidden_at"] is None), post["group_id"]), "rowcount")
     yield from delete_container(POSTS, post_id)
 
 

@@ -17,6 +17,7 @@ from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.notifications import notify_mentions
+from shared.storage.roles import audit, may_see, moderates, visible_filter
 from shared.storage.threads import (
     Category,
     Container,
@@ -28,6 +29,7 @@ from shared.storage.threads import (
     edit,
     exists,
     fetch_page,
+    hidden_marks,
     parse_sort,
     render,
 )
@@ -56,7 +58,7 @@ HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_que
 
 _SELECT = (
     "SELECT q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"  # noqa: S608
-    " q.hot_score, q.created_at, q.updated_at, " + AUTHOR_COLUMNS
+    " q.hot_score, q.created_at, q.updated_at, q.user_id, q.hidden_at, q.hidden_reason, " + AUTHOR_COLUMNS
     + " FROM questions q JOIN users u ON u.id = q.user_id"
 )
 
@@ -74,6 +76,7 @@ def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
         "answer_count": row["answer_count"],
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
+        **hidden_marks(row),
     }
 
 
@@ -84,9 +87,10 @@ def _like_pattern(text: str) -> str:
     return f"%{text}%"
 
 
-def _one(question_id: int) -> Op[dict[str, Any]]:
+def _one(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
+    """The question as the viewer may see it: a hidden one is 404 but to its author and site moderators."""
     row = yield Query(_SELECT + " WHERE q.id = %s", (question_id,), "row")
-    if row is None:
+    if row is None or not (yield from may_see(viewer, row, None)):
         raise NotFound("question")
     return shape_question(row)
 
@@ -110,7 +114,8 @@ def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
             raise BadRequest(f"q: at most {MAX_SEARCH} characters")
         where.append("(q.title LIKE %s ESCAPE '!' OR q.content LIKE %s ESCAPE '!')")
         params += [_like_pattern(text)] * 2
-    rows = yield from fetch_page(_SELECT, where, params, order, request)
+    hidden, hidden_params = visible_filter(viewer, "q")
+    rows = yield from fetch_page(_SELECT, where + hidden, params + hidden_params, order, request)
     return page(rows, request, order.key, shape_question)
 
 
@@ -119,7 +124,8 @@ def list_user_questions(viewer: Viewer, user_id: int, query: Mapping[str, str]) 
     """One user's questions, newest first (index ix_questions_user)."""
     check_id(user_id, "user")
     request = parse_page(query)
-    rows = yield from fetch_page(_SELECT, ["q.user_id = %s"], [user_id], NEW, request)
+    hidden, params = visible_filter(viewer, "q")
+    rows = yield from fetch_page(_SELECT, ["q.user_id = %s", *hidden], [user_id, *params], NEW, request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
     return page(rows, request, NEW.key, shape_question)
@@ -138,24 +144,28 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
          clock.db_time(now)),
         "lastrowid")
     yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
-    return (yield from _one(question_id))
+    return (yield from _one(viewer, question_id))
 
 
 def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     """A question; reading it counts one view (so this is a write)."""
     yield from count_view(QUESTIONS, question_id)
-    return (yield from _one(question_id))
+    return (yield from _one(viewer, question_id))
 
 
-def _own(viewer: Viewer, question_id: int, verb: str) -> Op[int]:
-    """The caller, who must be the question's author (404 if no such question, else 403)."""
+def _own(viewer: Viewer, question_id: int, verb: str, moderators_too: bool = False) -> Op[int]:
+    """The caller, who must be the question's author (404 if no such question, else 403).
+
+    With ``moderators_too`` (deleting) a site moderator may act as well; that is audited."""
     user_id = viewer.require()
     check_id(question_id, "question")
     author = yield Query("SELECT user_id FROM questions WHERE id = %s", (question_id,), "value")
     if author is None:
         raise NotFound("question")
     if author != user_id:
-        raise Forbidden(f"Only its author may {verb} a question.")
+        if not (moderators_too and (yield from moderates(viewer, None))):
+            raise Forbidden(f"Only its author may {verb} a question.")
+        yield from audit(user_id, verb, "question", question_id)
     return user_id
 
 
@@ -170,10 +180,10 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
             "title": data.title, "content": data.content, "content_html": html, "category": data.category,
             "updated_at": clock.db_time(),
         })
-    return (yield from _one(question_id))
+    return (yield from _one(viewer, question_id))
 
 
 def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
-    """The author deletes a question; its answers and their likes go with it (CASCADE)."""
-    yield from _own(viewer, question_id, "delete")
+    """The author (or a site moderator) deletes a question; its answers and their likes go with it (CASCADE)."""
+    yield from _own(viewer, question_id, "delete", moderators_too=True)
     yield from delete_container(QUESTIONS, question_id)

@@ -15,8 +15,12 @@ from shared import clock
 from shared.auth import ANONYMOUS, Viewer, decode_token
 from shared.errors import Unauthorized
 from shared.storage.effects import Op, Query, read_only
+from shared.storage.roles import SITE
 
 SESSION_DAYS = 14
+# A site ban in force ends every credential (shared.storage.roles: group 0 is the site).
+_NOT_BANNED = ("NOT EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.id AND b.group_id = %s"
+               " AND (b.ends_at IS NULL OR b.ends_at > %s))")
 COOKIE_NAME = "forum_session"
 
 
@@ -43,10 +47,11 @@ def session_viewer(session_id: str | None) -> Op[Viewer]:
     """The viewer a session cookie names: anonymous when it is missing, unknown, expired or outdated."""
     if not session_id or len(session_id) > 128:
         return ANONYMOUS
+    now = clock.db_time()
     row = yield Query(
-        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.id_hash = %s AND s.expires_at > %s AND s.token_version = u.token_version",
-        (_hash(session_id), clock.db_time()), "row")
+        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id "  # noqa: S608
+        f"WHERE s.id_hash = %s AND s.expires_at > %s AND s.token_version = u.token_version AND {_NOT_BANNED}",
+        (_hash(session_id), now, SITE, now), "row")
     return Viewer(int(row["user_id"])) if row else ANONYMOUS
 
 
@@ -58,9 +63,12 @@ def end_session(session_id: str | None) -> Op[None]:
 
 @read_only
 def authenticate(token: str) -> Op[Viewer]:
-    """The viewer a bearer token names, if that user still exists and the token is not outdated."""
+    """The viewer a bearer token names, if that user still exists, is not banned and the token is not outdated.
+
+    The ban is part of this one lookup, so a ban stops every token at once (RELIABILITY 49)."""
     user_id, version = decode_token(token)
-    current = yield Query("SELECT token_version FROM users WHERE id = %s", (user_id,), "value")
+    current = yield Query(f"SELECT u.token_version FROM users u WHERE u.id = %s AND {_NOT_BANNED}",  # noqa: S608
+                          (user_id, SITE, clock.db_time()), "value")
     if current is None or int(current) != version:
         raise Unauthorized("The token is invalid or expired.")
     return Viewer(user_id)

@@ -23,11 +23,11 @@ from pydantic import Field, StringConstraints
 
 from shared import clock, markdown
 from shared.auth import Viewer
-from shared.errors import BadRequest, Forbidden, Invalid, NotFound
+from shared.errors import BadRequest, Invalid, NotFound
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_columns, user_summary
-from shared.storage import likes
+from shared.storage import likes, roles
 from shared.storage.effects import Compute, Op, Publish, Query, read_only
 from shared.storage.likes import excerpt
 from shared.storage.notifications import notify, notify_mentions
@@ -40,6 +40,13 @@ Category = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]     # posts, questions
 ReplyText = Annotated[str, StringConstraints(min_length=1, max_length=10000)]    # comments, answers
 Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+
+
+def hidden_marks(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``hidden`` and ``hidden_reason`` on a hidden row (only its author and moderators are shown one)."""
+    if row["hidden_at"] is None:
+        return {}
+    return {"hidden": True, "hidden_reason": row["hidden_reason"] or ""}
 
 
 def render(text: str) -> Op[str]:
@@ -122,6 +129,11 @@ class Container:
     likes: str          # "like_count", or "0" for a container nobody can like
     items: str          # "comments": the thread's table ...
     items_column: str   # "post_id": ... and its column naming the container
+    group_column: str | None = None   # "group_id": the group whose moderators moderate it (None: the site's)
+
+    def group_sql(self) -> str:
+        """SQL for the container's group (or NULL), read from a row aliased ``c``."""
+        return f"c.{self.group_column}" if self.group_column else "NULL"
 
 
 def bump(container: Container, item_id: int, delta: int) -> Op[None]:
@@ -208,8 +220,9 @@ class NewReply(Body):
 
 def _select(thread: Thread) -> str:
     """An item with its author and its reply_to user, JOINed: one query for a whole page."""
-    return (f"SELECT t.id, t.{thread.container_column}, t.content, t.content_html, t.parent_id,"  # noqa: S608
-            f" t.like_count, t.reply_count, t.created_at, {AUTHOR_COLUMNS}, {user_columns('r', 'reply_to_')}"
+    return (f"SELECT t.id, t.{thread.container_column}, t.content, t.content_html, t.parent_id, t.user_id,"  # noqa: S608
+            f" t.like_count, t.reply_count, t.created_at, t.hidden_at, t.hidden_reason, {AUTHOR_COLUMNS},"
+            f" {user_columns('r', 'reply_to_')}"
             f" FROM {thread.table} t JOIN users u ON u.id = t.user_id"
             f" LEFT JOIN users r ON r.id = t.reply_to_user_id")
 
@@ -228,6 +241,7 @@ def shape(thread: Thread, row: Mapping[str, Any], liked: bool) -> dict[str, Any]
         "liked": liked,
         "reply_count": row["reply_count"],
         "created_at": clock.iso(row["created_at"]),
+        **hidden_marks(row),
     }
 
 
@@ -247,8 +261,9 @@ def list_top(thread: Thread, viewer: Viewer, container_id: int, query: Mapping[s
     """Top-level items of a post or question, oldest first (index ``(container, parent_id, id)``)."""
     check_id(container_id, thread.container.what)
     request = parse_page(query)
-    rows = yield from fetch_page(_select(thread), [f"t.{thread.container_column} = %s", "t.parent_id IS NULL"],
-                                 [container_id], OLDEST_FIRST, request)
+    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
+    rows = yield from fetch_page(_select(thread), [f"t.{thread.container_column} = %s", "t.parent_id IS NULL", *hidden],
+                                 [container_id, *params], OLDEST_FIRST, request)
     if not rows and not (yield from exists(thread.container.table, container_id)):
         raise NotFound(thread.container.what)
     return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
@@ -259,10 +274,21 @@ def list_replies(thread: Thread, viewer: Viewer, item_id: int, query: Mapping[st
     """Replies to one item, oldest first (index ``(parent_id, id)``)."""
     check_id(item_id, thread.what)
     request = parse_page(query)
-    rows = yield from fetch_page(_select(thread), ["t.parent_id = %s"], [item_id], OLDEST_FIRST, request)
+    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
+    rows = yield from fetch_page(_select(thread), ["t.parent_id = %s", *hidden], [item_id, *params], OLDEST_FIRST,
+                                 request)
     if not rows and not (yield from exists(thread.table, item_id)):
         raise NotFound(thread.what)
     return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
+
+
+def _group_of_item(thread: Thread) -> str | None:
+    """SQL for the group of the item aliased ``t`` (None for a thread outside groups)."""
+    container = thread.container
+    if container.group_column is None:
+        return None
+    return (f"(SELECT c.{container.group_column} FROM {container.table} c"  # noqa: S608
+            f" WHERE c.id = t.{thread.container_column})")
 
 
 def first_replies(thread: Thread, viewer: Viewer, parent_ids: Sequence[int], limit: int) -> Op[dict[int, list[dict[str, Any]]]]:
@@ -275,9 +301,11 @@ def first_replies(thread: Thread, viewer: Viewer, parent_ids: Sequence[int], lim
     replies: dict[int, list[dict[str, Any]]] = {parent: [] for parent in parent_ids}
     if not parent_ids:
         return replies
-    one = f"SELECT * FROM ({_select(thread)} WHERE t.parent_id = %s ORDER BY t.id LIMIT %s) r"  # noqa: S608
+    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
+    where = " AND ".join(["t.parent_id = %s", *hidden])
+    one = f"SELECT * FROM ({_select(thread)} WHERE {where} ORDER BY t.id LIMIT %s) r"  # noqa: S608
     sql = " UNION ALL ".join(f"{one}{n}" for n in range(len(parent_ids))) + " ORDER BY id"
-    rows = yield Query(sql, [value for parent in parent_ids for value in (parent, limit)])
+    rows = yield Query(sql, [value for parent in parent_ids for value in (parent, *params, limit)])
     liked = yield from likes.liked_ids(thread.like, viewer, [row["id"] for row in rows])
     for row in rows:
         replies[row["parent_id"]].append(shape(thread, row, row["id"] in liked))
@@ -289,7 +317,9 @@ def list_by_user(thread: Thread, viewer: Viewer, user_id: int, query: Mapping[st
     """One user's items, replies included, newest first (index ``(user_id, id)``)."""
     check_id(user_id, "user")
     request = parse_page(query)
-    rows = yield from fetch_page(_select(thread), ["t.user_id = %s"], [user_id], NEWEST_FIRST, request)
+    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
+    rows = yield from fetch_page(_select(thread), ["t.user_id = %s", *hidden], [user_id, *params], NEWEST_FIRST,
+                                 request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
     return (yield from _page(thread, viewer, rows, request, NEWEST_FIRST))
@@ -309,7 +339,7 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     if len(html.encode()) > MAX_HTML_BYTES:
         raise Invalid.one("content", "too long once rendered; use less markup")
     container = yield Query(f"SELECT {thread.container_columns} FROM {thread.container.table}"  # noqa: S608
-                            " WHERE id = %s", (container_id,), "row")
+                            " WHERE id = %s AND hidden_at IS NULL", (container_id,), "row")
     if container is None:
         raise NotFound(thread.container.what)
     if thread.gate is not None:
@@ -322,7 +352,8 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     if data.parent_id is not None:
         # The parent must be a top-level item of this container; checked and counted in one statement.
         moved = yield Query(f"UPDATE {thread.table} SET reply_count = reply_count + 1"  # noqa: S608
-                            f" WHERE id = %s AND {thread.container_column} = %s AND parent_id IS NULL",
+                            f" WHERE id = %s AND {thread.container_column} = %s AND parent_id IS NULL"
+                            " AND hidden_at IS NULL",
                             (data.parent_id, container_id), "rowcount")
         if not moved:
             raise Invalid.one("parent_id", f"must name a top-level {thread.what} of this {thread.container.what}")
@@ -369,23 +400,29 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
     """
     user_id = viewer.require()
     check_id(item_id, thread.what)
-    item = yield Query(f"SELECT user_id, {thread.container_column} AS container_id, parent_id"  # noqa: S608
-                       f" FROM {thread.table} WHERE id = %s", (item_id,), "row")
+    item = yield Query(f"SELECT t.user_id, t.{thread.container_column} AS container_id, t.parent_id, t.hidden_at,"  # noqa: S608
+                       f" {thread.container.group_sql()} AS group_id FROM {thread.table} t"
+                       f" JOIN {thread.container.table} c ON c.id = t.{thread.container_column} WHERE t.id = %s",
+                       (item_id,), "row")
     if item is None:
         raise NotFound(thread.what)
-    if item["user_id"] != user_id:
-        raise Forbidden(f"Only its author may delete this {thread.what}.")
+    if item["user_id"] != user_id:                               # a moderator in scope may delete it too
+        yield from roles.require_moderator(viewer, item["group_id"])
+        yield from roles.audit(user_id, "delete", thread.what, item_id, item["group_id"])
     container_id, parent_id = item["container_id"], item["parent_id"]
-    yield from bump(thread.container, container_id, -1)
+    counted = int(item["hidden_at"] is None)                     # hidden items are out of every count
+    yield from bump(thread.container, container_id, -counted)
     if parent_id is not None:                                    # a reply: its parent counts one less
-        yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - 1 WHERE id = %s",  # noqa: S608
-                    (parent_id,), "rowcount")
+        yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - %s WHERE id = %s",  # noqa: S608
+                    (counted, parent_id), "rowcount")
         replies = 0
     else:                                                        # lock the item, then its replies
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE parent_id = %s",  # noqa: S608
                     (item_id,), "rowcount")
-        replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
+        replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s AND hidden_at IS NULL",  # noqa: S608
+                              (item_id,), "rowcount")            # the counted ones, then the hidden ones
+        yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
     gone = yield Query(f"DELETE FROM {thread.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
     if not gone:
         raise NotFound(thread.what)                              # deleted meanwhile: roll back

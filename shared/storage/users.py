@@ -17,12 +17,13 @@ from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
+from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
-PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, created_at"
+PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at"
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -63,7 +64,8 @@ def _refuse_common(field: str, password: str) -> None:
 
 
 def _user_row(user_id: int) -> Op[dict[str, Any]]:
-    row = yield Query(f"SELECT {PROFILE_COLUMNS} FROM users WHERE id = %s", (user_id,), "row")  # noqa: S608
+    row = yield Query(f"SELECT {PROFILE_COLUMNS} FROM users WHERE id = %s AND deleted_at IS NULL",  # noqa: S608
+                      (user_id,), "row")
     if row is None:
         raise NotFound("user")
     return row
@@ -87,7 +89,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         " VALUES (%s, %s, %s, 0, '', '', %s)",
         (data.username, data.email, password_hash, created_at), "lastrowid")   # a race still ends in 409
     return user_public({"id": user_id, "username": data.username, "nickname": "", "bio": "",
-                        "avatar_url": None, "created_at": created_at})
+                        "avatar_url": None, "role": "member", "created_at": created_at})
 
 
 def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
@@ -113,6 +115,7 @@ def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
     ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
     if row is None or not ok:
         raise Unauthorized("Wrong login or password.")
+    yield from refuse_banned(row["id"])          # told only to whoever knows the password
     yield from login_succeeded(account, address)
     if needs_rehash:   # the cost parameters went up since this hash was made
         new_hash = yield Compute(hash_password, (password,))

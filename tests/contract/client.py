@@ -20,7 +20,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 PROBLEM_TYPE = "application/problem+json"
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
-USER_KEYS = {"id", "username", "nickname", "bio", "avatar_url", "created_at"}
+USER_KEYS = {"id", "username", "nickname", "bio", "avatar_url", "role", "created_at"}
 SUMMARY_KEYS = {"id", "username", "nickname", "avatar_url"}
 GROUP_KEYS = {"id", "name", "category", "description", "join_policy", "cover_url", "owner", "member_count",
               "post_count", "created_at", "membership"}

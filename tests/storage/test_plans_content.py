@@ -28,14 +28,15 @@ def user(prefix: str, user_id: int | None) -> dict[str, Any]:
 
 def comment_row(item_id: int, **extra: Any) -> dict[str, Any]:
     return {"id": item_id, "post_id": 7, "content": "c", "content_html": "<p>c</p>", "parent_id": None,
-            "like_count": 0, "reply_count": 0, "created_at": NOW, **user("author_", 1), **user("reply_to_", None),
-            **extra}
+            "like_count": 0, "reply_count": 0, "created_at": NOW, "user_id": 1, "hidden_at": None,
+            "hidden_reason": None, **user("author_", 1), **user("reply_to_", None), **extra}
 
 
 def post_row(post_id: int, **extra: Any) -> dict[str, Any]:
     return {"id": post_id, "group_id": 3, "title": "t", "content": "c", "content_html": "<p>c</p>", "pinned": 0,
             "locked": 0, "view_count": 0, "comment_count": 0, "like_count": 0, "hot_score": 1.5,
-            "created_at": NOW, "updated_at": NOW, **user("author_", 1), **extra}
+            "created_at": NOW, "updated_at": NOW, "user_id": 1, "hidden_at": None, "hidden_reason": None,
+            **user("author_", 1), **extra}
 
 
 def verbs(queries: list[Query]) -> list[str]:
@@ -115,7 +116,8 @@ def test_a_page_of_comments_costs_two_queries_whatever_its_size() -> None:
     rows = [comment_row(i) for i in (1, 2, 3, 4)]
     result, queries = run_canned(op, [rows, [{"id": 2}]])
     assert len(queries) == 2                                      # the page (authors JOINed) + liked flags
-    assert "LEFT JOIN users r" in queries[0].sql and queries[0].params == (7, 4)
+    assert "LEFT JOIN users r" in queries[0].sql and queries[0].params == (7, 1, 1, 1, 4)   # + who sees hidden ones
+    assert "t.hidden_at IS NULL OR t.user_id = %s" in queries[0].sql
     assert [c["liked"] for c in result["items"]] == [False, True, False]
     assert result["next_cursor"] == encode_cursor([3])
     check_statements(queries)
@@ -241,25 +243,27 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
 
 
 def test_delete_locks_before_deleting_and_counts_what_was_really_deleted() -> None:
+    item = {"user_id": 1, "container_id": 7, "parent_id": None, "hidden_at": None, "group_id": 3}
     _, queries = run_canned(comments.delete_comment(ALICE, 9), [
-        {"user_id": 1, "container_id": 7, "parent_id": None},
-        1, 1, 3, 3, 1, 1,          # post -1, lock it, lock its 3 replies, delete them, delete it, post -3
-        {"likes": 0, "replies": 0, "created_at": NOW}, 1,
+        item,
+        1, 1, 3, 3, 1, 1, 1,       # post -1, lock it, lock its 3 replies, delete the 3 visible ones,
+        {"likes": 0, "replies": 0, "created_at": NOW}, 1,   # then the hidden ones (1), delete it, post -3
     ])
-    assert verbs(queries)[1:7] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
-                                   "DELETE FROM", "UPDATE posts"]
-    assert queries[1].params == (-1, 7) and queries[6].params == (-3, 7)
-    with pytest.raises(Forbidden):
-        run_canned(comments.delete_comment(BOB, 9), [{"user_id": 1, "container_id": 7, "parent_id": None}])
+    assert verbs(queries)[1:8] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
+                                   "DELETE FROM", "DELETE FROM", "UPDATE posts"]
+    assert queries[1].params == (-1, 7) and queries[7].params == (-3, 7)
+    assert "hidden_at IS NULL" in queries[4].sql                # only visible replies were counted
+    with pytest.raises(Forbidden):                              # not the author, and moderates nothing
+        run_canned(comments.delete_comment(BOB, 9), [item, {"role": "member", "group_role": "member"}])
     check_statements(queries)
 
 
 def test_deleting_a_reply_lowers_its_parents_count_first() -> None:
     _, queries = run_canned(answers.delete_answer(ALICE, 10), [
-        {"user_id": 1, "container_id": 7, "parent_id": 9}, 1, 1, 1,
+        {"user_id": 1, "container_id": 7, "parent_id": 9, "hidden_at": None, "group_id": None}, 1, 1, 1,
         {"likes": 0, "replies": 0, "created_at": NOW}, 1])
     assert verbs(queries)[1:4] == ["UPDATE questions", "UPDATE answers", "DELETE FROM"]
-    assert queries[2].sql.startswith("UPDATE answers SET reply_count = reply_count - 1") and queries[2].params == (9,)
+    assert queries[2].sql.startswith("UPDATE answers SET reply_count = reply_count - %s") and queries[2].params == (1, 9)
 
 
 def test_excerpt_is_one_short_line() -> None:

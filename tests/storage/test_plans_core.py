@@ -125,7 +125,9 @@ def test_hot_score_orders_by_engagement_and_age() -> None:
 
 
 def test_user_columns_and_summary() -> None:
-    assert user_columns("u", "author_").startswith("u.id AS author_id, u.username AS author_username")
+    # An erased account (deleted_at set) reads as no user: its id comes back NULL.
+    assert user_columns("u", "author_").startswith(
+        "CASE WHEN u.deleted_at IS NULL THEN u.id END AS author_id, u.username AS author_username")
     with pytest.raises(ValueError):
         user_columns("u; DROP TABLE users", "x")
     row = {"a_id": 3, "a_username": "ann", "a_nickname": "", "a_avatar_url": None}
@@ -195,11 +197,12 @@ def test_short_key_is_refused() -> None:
 def test_authenticate_checks_the_token_version() -> None:
     token, _ = auth.issue_token(42, 1)
     viewer, queries = run_canned(sessions.authenticate(token), [1])
-    assert viewer == Viewer(42) and queries[0].params == (42,)
+    assert viewer == Viewer(42) and queries[0].params[:2] == (42, 0)   # the user, not banned from the site (0)
+    assert "NOT EXISTS (SELECT 1 FROM bans" in queries[0].sql
     with pytest.raises(Unauthorized):
         run_canned(sessions.authenticate(token), [2])          # the password changed since
     with pytest.raises(Unauthorized):
-        run_canned(sessions.authenticate(token), [None])       # the user is gone
+        run_canned(sessions.authenticate(token), [None])       # the user is gone, or banned
 
 
 # -- uploads ----------------------------------------------------------------------------------------
@@ -308,13 +311,13 @@ def test_register_taken_is_409_before_hashing() -> None:
 
 def test_register_keeps_the_password_as_typed() -> None:
     user, queries = run_canned(users.register(ANONYMOUS, {**GOOD, "password": "  spaced out  "}), [[], 5])
-    assert user["id"] == 5 and set(user) == {"id", "username", "nickname", "bio", "avatar_url", "created_at"}
+    assert user["id"] == 5 and set(user) == {"id", "username", "nickname", "bio", "avatar_url", "role", "created_at"}
     assert auth.verify_password(queries[1].params[2], "  spaced out  ")[0]
 
 
 def _user_row(password: str = "correct horse battery", version: int = 0) -> dict[str, Any]:
     return {"id": 5, "username": "ann_1", "email": "ann@example.org", "nickname": "", "bio": "",
-            "avatar_url": None, "created_at": NOW, "password_hash": auth.hash_password(password),
+            "avatar_url": None, "role": "member", "created_at": NOW, "password_hash": auth.hash_password(password),
             "token_version": version}
 
 
@@ -340,9 +343,11 @@ def test_login_counts_first_then_decides() -> None:
     with pytest.raises(TooManyRequests) as over:
         _, seen = run_canned(_login("ANN_1", "correct horse battery"), [_user_row(), Count(6, 5, 42), UNDER])
     assert over.value.headers["Retry-After"] == "42"
-    _, seen = run_canned(_login("ann@example.org", "correct horse battery"), [_user_row(), UNDER, UNDER, None, UNDER])
-    assert seen[1:] == [Hit("login", "user:5"), Hit("login-address", ADDRESS), Reset("login", "user:5"),
-                        Hit("login-address", ADDRESS, by=-1)]
+    _, seen = run_canned(_login("ann@example.org", "correct horse battery"),
+                         [_user_row(), UNDER, UNDER, None, None, UNDER])
+    assert seen[1:3] == [Hit("login", "user:5"), Hit("login-address", ADDRESS)]
+    assert seen[3].sql.startswith("SELECT reason, ends_at FROM bans")          # no site ban in force
+    assert seen[4:] == [Reset("login", "user:5"), Hit("login-address", ADDRESS, by=-1)]
 
 
 def test_unknown_logins_share_a_folded_counter() -> None:
@@ -359,14 +364,14 @@ def test_unknown_logins_share_a_folded_counter() -> None:
 
 def test_login_issues_a_token_with_the_version() -> None:
     answer, seen = run_canned(_login("ann@example.org", "correct horse battery"),
-                              [_user_row(version=4), UNDER, UNDER, None, UNDER])
-    assert len(seen) == 5 and answer["token_type"] == "Bearer" and "email" not in answer["user"]
+                              [_user_row(version=4), UNDER, UNDER, None, None, UNDER])
+    assert len(seen) == 6 and answer["token_type"] == "Bearer" and "email" not in answer["user"]
     assert auth.decode_token(answer["access_token"]) == (5, 4)
 
 
 def test_login_rehashes_a_weak_hash() -> None:
     row = {**_user_row(), "password_hash": PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("pw pw pw pw")}
-    _, seen = run_canned(_login("ann_1", "pw pw pw pw"), [row, UNDER, UNDER, None, UNDER, 1])
+    _, seen = run_canned(_login("ann_1", "pw pw pw pw"), [row, UNDER, UNDER, None, None, UNDER, 1])
     assert seen[-1].sql.startswith("UPDATE users SET password_hash") and "m=19456" in seen[-1].params[0]
 
 
@@ -430,10 +435,11 @@ def test_apply_to_an_approval_group_notifies_the_owner() -> None:
     application = {"id": 9, "group_id": 4, "reason": "hi", "status": "pending", "created_at": NOW,
                    "user_id": 2, "user_username": "bob", "user_nickname": "", "user_avatar_url": None}
     result, queries = run_canned(groups.apply(Viewer(2), 4, {"reason": "hi"}),
-                                 [{"owner_id": 1, "join_policy": "approval"}, None, None, 9, 30, application])
+                                 [{"owner_id": 1, "join_policy": "approval"}, None, None, None, 9, 30, application])
     assert result["status"] == "pending" and result["user"]["username"] == "bob"
     assert not any("member_count" in q.sql for q in queries)
-    notice = queries[4]
+    assert queries[3].sql.startswith("SELECT reason, ends_at FROM bans") and queries[3].params[:2] == (2, 4)
+    notice = queries[5]
     assert notice.sql.startswith("INSERT INTO notifications") and notice.params[:3] == (1, "application", 2)
 
 
@@ -441,9 +447,9 @@ def test_apply_to_an_open_group_joins_at_once_counting_first() -> None:
     application = {"id": 9, "group_id": 4, "reason": "", "status": "approved", "created_at": NOW,
                    "user_id": 2, "user_username": "bob", "user_nickname": "", "user_avatar_url": None}
     _, queries = run_canned(groups.apply(Viewer(2), 4, {}),
-                            [{"owner_id": 1, "join_policy": "open"}, None, None, 1, 50, 9, application])
-    assert queries[3].sql.startswith("UPDATE forum_groups SET member_count") and queries[3].params == (1, 4)
-    assert queries[4].sql.startswith("INSERT INTO memberships")
+                            [{"owner_id": 1, "join_policy": "open"}, None, None, None, 1, 50, 9, application])
+    assert queries[4].sql.startswith("UPDATE forum_groups SET member_count") and queries[4].params == (1, 4)
+    assert queries[5].sql.startswith("INSERT INTO memberships")
     assert not any(q.sql.startswith("INSERT INTO notifications") for q in queries)
 
 

@@ -147,6 +147,17 @@ def migrate(database_url: str) -> None:
         raise ServerFailed(f"forum migrate exited {done.returncode}\n{done.stdout}\n{done.stderr}")
 
 
+def run_forum(database_url: str, *args: str) -> str:
+    """Run ``forum ARGS`` on a database as an operator would (``admin grant NAME admin`` ...); its output."""
+    done = subprocess.run(
+        forum_command(*args), cwd=REPO_ROOT, env=_env({"FORUM_DATABASE_URL": database_url}),
+        capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        raise ServerFailed(f"forum {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
 def check_flavour_available(flavour: str) -> None:
     """Raise ServerUnavailable when a flavour's server program is not installed here."""
     if flavour == "uwsgi" and shutil.which("uwsgi", path=_env({})["PATH"]) is None:

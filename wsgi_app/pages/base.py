@@ -89,7 +89,8 @@ def template_names() -> dict[str, Any]:
     """What every page template may use (the Tornado app's handler namespace, by the same names)."""
     return {"current_user": g.get("user"), "unread": g.get("visitor", {}).get("unread", 0),
             "xsrf_token": xsrf_token, "older_link": older_link, "message": None, "values": {}, "errors": {},
-            "noun": pages.noun, "debug": current_settings().debug, "live_port": current_settings().live_port}
+            "noun": pages.noun, "debug": current_settings().debug, "live_port": current_settings().live_port,
+            "report_reasons": pages.REPORT_REASONS}
 
 
 def older_link(cursor: str) -> str:

@@ -1,9 +1,9 @@
-"""``/me``: the caller's own account — profile, avatar and password."""
+"""``/me``: the caller's own account — profile, avatar and password, and leaving."""
 
 from __future__ import annotations
 
 from async_app.handlers.api.base import ApiHandler
-from shared.storage import users
+from shared.storage import accounts, users
 
 
 class MeHandler(ApiHandler):
@@ -14,6 +14,10 @@ class MeHandler(ApiHandler):
     async def patch(self) -> None:
         viewer = await self.admit()
         self.answer(await self.run(users.update_me(viewer, self.json_body())))
+
+    async def delete(self) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(accounts.delete_me(viewer, self.json_body())))
 
 
 class AvatarHandler(ApiHandler):
