@@ -47,6 +47,7 @@ from async_app.handlers.api.me import AvatarHandler, MeHandler, PasswordHandler
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
 from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
+from async_app.handlers.api.search import SearchHandler
 from async_app.handlers.api.users import (
     UserAnswersHandler,
     UserGroupsHandler,
@@ -60,6 +61,7 @@ from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
+from async_app.handlers.pages import search as search_pages
 from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, metrics
 from shared.config import Settings
@@ -159,6 +161,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/guestbook", GuestbookHandler, "guestbook"),
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
+        api("/search", SearchHandler, "search"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
@@ -177,6 +180,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+        url(r"/search$", search_pages.SearchPage, name="search_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -35,6 +35,7 @@ from shared.shapes import (
     Page,
     Post,
     Question,
+    SearchResult,
     Token,
     User,
 )
@@ -156,4 +157,6 @@ ROUTES: tuple[Route, ...] = (
     R("GET", "/link-preview", "linkpreview:preview", "user", takes="query",
       answer=LinkPreview, summary="Title and Open Graph tags of a page"),
     R("GET", "/openapi.json", "openapi:document", answer=Document, summary="This document"),
+    R("GET", "/search", "search:search", takes="query",
+      answer=Page[SearchResult], summary="Search posts, comments, questions, answers and groups"),
 )

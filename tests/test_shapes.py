@@ -154,6 +154,8 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", "/guestbook?limit=1")
     s.call("GET", "/link-preview?url=" + f"http://{app.config['UPSTREAM']}/article", a)
     s.call("GET", "/openapi.json")
+    found = s.call("GET", "/search?q=hello", c)
+    assert {item["type"] for item in found["items"]} >= {"post"}, "the post written above is found"
 
     s.call("DELETE", f"/answers/{answer['id']}", a)
     s.call("DELETE", f"/questions/{q}", c)
