@@ -48,8 +48,9 @@ def create_answer(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, A
 
 def delete_answer(viewer: Viewer, answer_id: int) -> Op[None]:
     """The author deletes an answer, and its replies with it."""
-    question_id = yield from threads.delete(ANSWERS, viewer, answer_id)
-    yield from search.remove_gone("answer", "answers", question_id)
+    gone = yield from search.with_replies("answers", answer_id)
+    yield from threads.delete(ANSWERS, viewer, answer_id)
+    yield from search.remove("answer", gone)
 
 
 def like_answer(viewer: Viewer, answer_id: int) -> Op[dict[str, Any]]:

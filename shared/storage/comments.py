@@ -55,8 +55,9 @@ def create_comment(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]
 
 def delete_comment(viewer: Viewer, comment_id: int) -> Op[None]:
     """The author deletes a comment, and its replies with it."""
-    post_id = yield from threads.delete(COMMENTS, viewer, comment_id)
-    yield from search.remove_gone("comment", "comments", post_id)
+    gone = yield from search.with_replies("comments", comment_id)
+    yield from threads.delete(COMMENTS, viewer, comment_id)
+    yield from search.remove("comment", gone)
 
 
 def like_comment(viewer: Viewer, comment_id: int) -> Op[dict[str, Any]]:

@@ -352,9 +352,8 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     return shape(thread, row, liked=False)
 
 
-def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[int]:
-    """The author deletes an item and its replies; counters fall by what was really deleted (returns
-    the post or question it was in).
+def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
+    """The author deletes an item and its replies; counters fall by what was really deleted.
 
     Replies are deleted explicitly (not left to ON DELETE CASCADE) so the DELETE's row count, read
     under the container's lock, says exactly how far the counter must fall.
@@ -388,4 +387,3 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[int]:
     if replies:
         yield from bump(thread.container, container_id, -replies)
     yield from refresh_hot(thread.container, container_id)
-    return int(container_id)
