@@ -39,6 +39,7 @@ EXCERPT_CHARS = 200      # how much text an excerpt shows around the first match
 
 _WORD = re.compile(r"[^\W_]+")                         # letters and digits (any script), no underscore
 _SPACE = re.compile(r"\s+")
+_BLOCK = re.compile(r"</?(?:p|br|li|ul|ol|h[1-6]|pre|div|blockquote|table|tr|td|th|hr)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _ASCII_WORD = re.compile(r"[0-9a-z]+\Z")
 _ready = threading.Lock()
@@ -116,7 +117,7 @@ def parse_query(text: str) -> SearchQuery:
 
 def plain_text(content_html: str) -> str:
     """The words of rendered (sanitised) Markdown, without its tags: what an excerpt shows."""
-    return html.unescape(_TAG.sub(" ", content_html))
+    return html.unescape(_TAG.sub("", _BLOCK.sub(" ", content_html)))
 
 
 def _pattern(query: SearchQuery) -> re.Pattern[str] | None:
