@@ -27,7 +27,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jieba
@@ -42,6 +42,9 @@ _SPACE = re.compile(r"\s+")
 _BLOCK = re.compile(r"</?(?:p|br|li|ul|ol|h[1-6]|pre|div|blockquote|table|tr|td|th|hr)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _ASCII_WORD = re.compile(r"[0-9a-z]+\Z")
+# Runs of Han characters (CJK Unified Ideographs, extension A, compatibility, extensions B-F): only
+# these need jieba; the rest of the text is words between spaces and punctuation already.
+_HAN = re.compile("([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+)")
 _ready = threading.Lock()
 _jieba_loaded = False
 
@@ -62,14 +65,19 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _words(pieces: Iterable[str]) -> list[str]:
-    """jieba's pieces as words: letters and digits only (``c++`` → ``c``, ``don't`` → ``don``, ``t``)."""
-    return [word[:MAX_TERM] for piece in pieces for word in _WORD.findall(piece)]
+def _words(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
+    """The words of normalised ``text``: Chinese as ``cut`` (jieba) finds them, the rest between
+    spaces and punctuation; letters and digits only (``c++`` → ``c``, ``don't`` → ``don``, ``t``)."""
+    words = []
+    for i, part in enumerate(_HAN.split(text)):
+        for piece in (cut(part) if i % 2 else (part,)):
+            words.extend(word[:MAX_TERM] for word in _WORD.findall(piece))
+    return words
 
 
 def index_terms(text: str) -> str:
     """What the index stores for ``text``: its words, each with :data:`MARK`, space-separated."""
-    words = _words(_segmenter().cut_for_search(normalise(text)))
+    words = _words(normalise(text), _segmenter().cut_for_search)
     return " ".join(MARK + word for word in words)
 
 
@@ -108,7 +116,7 @@ def parse_query(text: str) -> SearchQuery:
     The last word matches as a prefix too, unless it is one Latin letter or digit (``a*`` would
     match nearly everything, and cost as much); a lone Chinese character does (``协`` finds ``协程``).
     """
-    words = list(dict.fromkeys(_words(_segmenter().cut(normalise(text)))))[:MAX_QUERY_TERMS]
+    words = list(dict.fromkeys(_words(normalise(text), _segmenter().cut)))[:MAX_QUERY_TERMS]
     last = words[-1] if words else ""
     return SearchQuery(tuple(words), prefix=bool(last) and not (len(last) == 1 and _ASCII_WORD.match(last)))
 
