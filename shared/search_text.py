@@ -68,7 +68,7 @@ def normalise(text: str) -> str:
 def _words(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
     """The words of normalised ``text``: Chinese as ``cut`` (jieba) finds them, the rest between
     spaces and punctuation; letters and digits only (``c++`` → ``c``, ``don't`` → ``don``, ``t``)."""
-    words = []
+    words: list[str] = []
     for i, part in enumerate(_HAN.split(text)):
         for piece in (cut(part) if i % 2 else (part,)):
             words.extend(word[:MAX_TERM] for word in _WORD.findall(piece))
