@@ -1,14 +1,14 @@
 """Search (API.md §7): the one interface the forum searches through, here on the database's own engine.
 
-The interface is five operations; nothing else in the forum knows how search works:
+The interface is these operations; nothing else in the forum knows how search works:
 
 - :func:`terms` — a title and a body as the words to store (CPU: jieba, a ``Compute`` before the
   operation's first write, like Markdown);
-- :func:`add`, :func:`change`, :func:`remove` and its two siblings — the index moves in the
-  *same transaction* as the content, so an answer that says "created" or "deleted" is already true
-  of search;
+- :func:`add`, :func:`change`, :func:`remove_thread`, :func:`remove` (after :func:`with_replies`) —
+  the index moves in the *same transaction* as the content, so an answer that says "created" or
+  "deleted" is already true of search;
 - :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id);
-- :func:`reindex` — ``forum reindex`` rebuilds everything from the rows, in batches.
+- :func:`reindex_batch` — ``forum reindex`` rebuilds everything from the rows, in batches.
 
 Underneath, one table, ``search_docs`` (its words as :mod:`shared.search_text` segments them),
 indexed by SQLite FTS5 or InnoDB FULLTEXT. Every statement is the same on both databases except the
@@ -16,8 +16,8 @@ MATCH itself, which the schema names (``search_state.engine``). An operator who 
 database replaces this module: the write hooks would put a message on the outbox in the same
 transaction and a worker would feed OpenSearch or Meilisearch; :func:`search` would ``Fetch`` from it.
 
-What is found is joined to its own row: a document whose post, comment, question, answer or group
-is gone is never shown (a comment deleted with its post, say), and the author, title and excerpt are
+What is found is joined to its own row (one page of the best matches at a time): a document whose
+post, comment, question, answer or group is gone is never shown (a comment deleted with its post, say), and the author, title and excerpt are
 always the row's current ones. Hidden content (moderation, #13) is left out by :data:`VISIBLE`.
 """
 
@@ -50,10 +50,12 @@ def terms(title: str | None, body: str | None) -> Op[Terms]:
     return found
 
 
+_INSERT = "INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms) VALUES (%s, %s, %s, %s, %s)"
+
+
 def add(kind: str, item_id: int, found: Terms, thread_id: int | None) -> Op[None]:
     """Index a new post, comment, question, answer or group (``thread_id``: its post or question)."""
-    yield Query("INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms) VALUES (%s, %s, %s, %s, %s)",
-                (kind, item_id, thread_id, found[0] or "", found[1] or ""), "rowcount")
+    yield Query(_INSERT, (kind, item_id, thread_id, found[0] or "", found[1] or ""), "rowcount")
 
 
 def change(kind: str, item_id: int, found: Terms) -> Op[None]:
@@ -270,8 +272,7 @@ def reindex_batch(kind: str, after: int, limit: int) -> Op[tuple[int, int]]:
         yield Query("DELETE FROM search_docs WHERE kind = %s AND item_id > %s AND item_id <= %s",
                     (kind, after, last), "rowcount")
     if docs:
-        yield Query("INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms)"
-                    " VALUES (%s, %s, %s, %s, %s)", docs, "rowcount", many=True)
+        yield Query(_INSERT, docs, "rowcount", many=True)
     return last, len(rows)
 
 
