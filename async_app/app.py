@@ -68,6 +68,7 @@ from async_app.handlers.api.moderation import (
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
 from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
+from async_app.handlers.api.search import SearchHandler
 from async_app.handlers.api.users import (
     UserAnswersHandler,
     UserGroupsHandler,
@@ -82,6 +83,7 @@ from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
+from async_app.handlers.pages import search as search_pages
 from async_app.handlers.pages import xray as xray_pages
 from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, metrics, xray
@@ -182,6 +184,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/guestbook", GuestbookHandler, "guestbook"),
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
+        api("/search", SearchHandler, "search"),
 
         # Moderation and administration (API.md §6).
         api("/users/{user_id}/role", RoleHandler, "user_role"),
@@ -237,6 +240,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/groups/(\d+)/bans$", moderation_pages.GroupBanPage, name="group_ban_page"),
         url(r"/groups/(\d+)/bans/(\d+)/lift$", moderation_pages.GroupUnbanPage, name="group_unban_page"),
         *(xray_pages.urls() if settings.debug else []),   # the X-ray pages exist only in debug
+        url(r"/search$", search_pages.SearchPage, name="search_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

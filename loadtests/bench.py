@@ -46,7 +46,7 @@ from shared.cli.processes import forum_command, free_port
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SCENARIOS = {"reader": "ReaderUser", "reader-max": "ReaderUser", "writer": "WriterUser", "io": "IOUser",
-             "hello": "HelloUser"}
+             "hello": "HelloUser", "search": "SearchUser"}
 # reader-max: the reader's pages with no think time, at 64 users only. It saturates the server, so it
 # gives the reader's ceiling (read against the hello-world one) and the tail-latency check (p99 / p50
 # with 64 connections) in the same run as everything else.

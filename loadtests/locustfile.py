@@ -4,7 +4,7 @@ Plain use:  locust -f loadtests/locustfile.py --host http://127.0.0.1:8888
 ``forum bench`` runs it headless, one user class at a time. Settings come from the environment so a
 plain locust run and the bench read the same ones:
 
-FORUM_BENCH_WEIGHTS   mix for a plain run, e.g. ``reader=6,writer=1,io=2,hello=1`` (the default)
+FORUM_BENCH_WEIGHTS   mix for a plain run, e.g. ``reader=6,writer=1,io=2,hello=1`` (the default; ``search=N`` adds searchers)
 FORUM_BENCH_THINK     seconds a reader pauses between pages: ``0.5-2`` (default), or ``0`` for none
 FORUM_BENCH_WRITER_THINK  seconds between a writer's actions: ``1-3`` (default) keeps one writer under
                       the forum's posting limit (30 a minute per user); more writers than accounts hit it
@@ -195,6 +195,28 @@ class WriterUser(ForumUser):
                               "content": "Some *Markdown* with a [link](https://example.org/)."})
             if post:
                 self.post_ids.append(int(post["id"]))
+
+
+# What searchers type: words of the bulk data (forum seed), prefixes of them, two-word queries, and
+# words it does not have (Chinese among them), which must answer an empty list as fast.
+SEARCHES = ("tornado", "Flask", "mariadb", "timeouts", "keyset pagination", "connection pool", "torn", "pagin",
+            "measure before", "pytest Redis", "nginx workers", "协程", "高并发 服务", "nonexistentword")
+
+
+class SearchUser(ForumUser):
+    """Anonymous search, with the reader's think time: a query, sometimes its second page or one kind."""
+
+    weight = WEIGHTS.get("search", 0)
+    wait_time = _think("FORUM_BENCH_THINK", "0.5-2")
+
+    @task
+    def search(self) -> None:
+        query = {"q": random.choice(SEARCHES)}
+        if random.random() < 0.2:
+            query["type"] = random.choice(("post", "comment", "question", "group"))
+        page = self.get_json("/search?" + urllib.parse.urlencode(query), "/search")
+        if page and page["next_cursor"] and random.random() < 0.3:
+            self.get_json("/search?" + urllib.parse.urlencode({**query, "cursor": page["next_cursor"]}), "/search")
 
 
 class IOUser(ForumUser):

@@ -162,3 +162,13 @@ def notification_link(notification: Mapping[str, Any]) -> str:
     if target["type"] == "report":
         return "/notifications"
     return f"/{target['type']}s/{target['id']}"
+
+
+SEARCH_IN = (("", "Everything"), ("post", "Posts"), ("comment", "Comments"), ("question", "Questions"),
+             ("answer", "Answers"), ("group", "Groups"))
+
+
+def search_form(query: Mapping[str, str]) -> dict[str, Any]:
+    """What the /search page's form shows again: the words, the kind chosen, a group it is limited to."""
+    return {"q": query.get("q", ""), "kind": query.get("type", ""), "group_id": query.get("group_id", ""),
+            "kinds": SEARCH_IN}

@@ -39,6 +39,7 @@ from shared.shapes import (
     Post,
     Question,
     Report,
+    SearchResult,
     Stats,
     Token,
     User,
@@ -219,4 +220,6 @@ ROUTES: tuple[Route, ...] = (
       body=accounts.DeleteMe, summary="Erase the caller's account (content stays, as deleted user)"),
     R("GET", "/me/export", "accounts:export_me", "user", answer=Export, summary="Everything the caller made and was sent"),
     R("GET", "/admin/stats", "accounts:admin_stats", "user", answer=Stats, summary="Site statistics (admins)"),
+    R("GET", "/search", "search:search", takes="query",
+      answer=Page[SearchResult], summary="Search posts, comments, questions, answers and groups"),
 )

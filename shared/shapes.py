@@ -315,6 +315,19 @@ class Export(TypedDict):
 
 
 @exact
+class SearchResult(TypedDict):
+    """One search hit (API.md §7): ``excerpt_html`` is escaped text whose only markup is ``<mark>``."""
+
+    type: Literal["post", "comment", "question", "answer", "group"]
+    id: Id
+    title: str
+    excerpt_html: str
+    author: UserSummary | None
+    created_at: Timestamp
+    url: str
+
+
+@exact
 class Page(TypedDict, Generic[T]):
     """A list answer: at most limit items, and a cursor exactly when more follow."""
 

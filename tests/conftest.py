@@ -107,11 +107,12 @@ def nginx_binary() -> str:
 
 
 def empty_mysql(url: str) -> None:
-    """Delete every row (not the migration ledger): fast, and each test starts from nothing."""
+    """Delete every row (not the migration ledger, nor search_state, which names the search engine):
+    fast, and each test starts from nothing."""
     database = urlsplit(url).path.lstrip("/")
     with mysql_admin() as admin, admin.cursor() as cursor:
-        cursor.execute("SELECT table_name FROM information_schema.tables "
-                       "WHERE table_schema = %s AND table_name <> 'schema_migrations'", (database,))
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                       " AND table_name NOT IN ('schema_migrations', 'search_state')", (database,))
         tables = [row[0] for row in cursor.fetchall()]
         cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
         for table in tables:

@@ -157,6 +157,8 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", "/guestbook?limit=1")
     s.call("GET", "/link-preview?url=" + f"http://{app.config['UPSTREAM']}/article", a)
     s.call("GET", "/openapi.json")
+    found = s.call("GET", "/search?q=hello", c)
+    assert {item["type"] for item in found["items"]} >= {"post"}, "the post written above is found"
 
     moderation_routes(s, app, alice, bob, carol, g, p, top["id"], q, answer["id"])
 

@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(revoking)
     _add_settings_flags(actions.add_parser("list", help="every admin and moderator"))
 
+    p = sub.add_parser("reindex", help="rebuild the search index from the rows")
+    p.add_argument("--no-progress", action="store_true")
+    _add_settings_flags(p)
+
     p = sub.add_parser("serve", help="serve the forum")
     p.add_argument("flavour", choices=FLAVOURS, help="which server runs the forum (notifier: the WebSockets "
                    "of gunicorn and uwsgi, started by their launchers)")
@@ -134,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.command == "migrate":   # prints what it applied; exit 0 also when there was nothing to do
+        from shared.cli.reindex import build_if_never_built
         from shared.storage.migrate import migrate
 
         applied = migrate(settings.database_url, settings)
         print(f"applied {', '.join(applied)}" if applied else "schema is up to date")
+        built = build_if_never_built(settings)
+        if built:
+            print(built)
         return 0
     if args.command == "seed":
         from shared.cli.seed import seed_command
@@ -151,6 +159,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from shared.cli.recount import recount_command
 
         return recount_command(settings)
+    if args.command == "reindex":
+        from shared.cli.reindex import reindex_command
+
+        return reindex_command(settings, show_progress=not args.no_progress)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
     check_serve_options(options)
     return serve(settings, options)

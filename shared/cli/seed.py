@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from shared import clock, markdown
 from shared.auth import hash_password
+from shared.cli.reindex import reindex
 from shared.config import Settings
 from shared.ranking import hot_score
 from shared.storage.drivers import BlockingDatabase, check_schema, open_sync
@@ -70,6 +71,7 @@ def seed_command(settings: Settings, args: argparse.Namespace) -> int:
         if size.any():
             started = time.monotonic()
             seed_bulk(db, size, show_progress=not args.no_progress)
+            reindex(db, show_progress=not args.no_progress)      # bulk rows skip the operations' index hooks
             print(f"seeded {size} in {time.monotonic() - started:.1f} s")
     finally:
         db.close()
@@ -297,6 +299,7 @@ DEMO_GROUPS = (  # (owner, name, category, policy, description)
     ("demo", "Tornado users", "python", "open", "Coroutines, IOLoop, WebSockets, and serving them well."),
     ("alice", "Flask users", "python", "open", "Blueprints, app factories and WSGI servers."),
     ("bob", "Database tuning", "databases", "approval", "Indexes, pools and EXPLAIN. Ask to join."),
+    ("carol", "Python 中文社区", "python", "open", "用中文讨论 Python、协程、高并发服务和数据库。"),
 )
 DEMO_THREADS = (  # (group, author, title, content, [(commenter, text, replying-to-previous?)])
     ("Tornado users", "demo", "Welcome to the forum",
@@ -311,6 +314,13 @@ DEMO_THREADS = (  # (group, author, title, content, [(commenter, text, replying-
      "We serve a Flask API with gunicorn. Which worker class holds up best under slow clients?",
      [("bob", "Put nginx in front with buffering on, then sync workers are fine.", False),
       ("alice", "Good point, I will measure both with `forum bench`.", True)]),
+    ("Python 中文社区", "carol", "基于协程的高并发网络服务",
+     "用 Tornado 的协程写高并发网络服务：一个进程就能同时处理上万个连接，关键是不要阻塞事件循环。",
+     [("demo", "数据库也要用异步驱动，比如 aiomysql 和 aiosqlite。", False),
+      ("alice", "密码哈希这种计算密集的工作要放到线程池里。", True)]),
+    ("Python 中文社区", "demo", "Flask 部署经验分享",
+     "我们用 gunicorn 加 nginx 部署 Flask 应用。打开缓冲以后，慢客户端不再占用工作进程。",
+     [("bob", "uWSGI 也可以，记得把 buffer-size 调大。", False)]),
 )
 DEMO_REPORTED = ("Tornado users", "bob")   # the comment carol reports in the demo: bob's, in this group
 DEMO_QUESTIONS = (  # (author, title, category, content, [(answerer, text)])
@@ -321,6 +331,9 @@ DEMO_QUESTIONS = (  # (author, title, category, content, [(answerer, text)])
     ("bob", "How big should a connection pool be?", "databases",
      "4 worker processes, MariaDB with max_connections = 151.",
      [("alice", "Processes × pool size must stay well under max_connections; start small and measure.")]),
+    ("alice", "如何给论坛做中文全文搜索？", "databases",
+     "SQLite 的 FTS5 默认把连续的汉字当成一个词，搜索“协程”找不到“基于协程的高并发”。",
+     [("carol", "先用结巴分词把文本切成词，用空格隔开，再交给 FTS5 或 InnoDB 建索引。")]),
 )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.auth import Viewer
-from shared.storage import likes, threads
+from shared.storage import likes, search, threads
 from shared.storage.effects import Op
 from shared.storage.questions import QUESTIONS
 from shared.storage.threads import NewReply
@@ -39,12 +39,18 @@ def list_user_answers(viewer: Viewer, user_id: int, query: Mapping[str, str]) ->
 
 def create_answer(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, Any]]:
     """Answer a question, or reply to one of its top-level answers."""
-    return (yield from threads.create(ANSWERS, viewer, question_id, parse(NewReply, body)))
+    data = parse(NewReply, body)
+    found = yield from search.terms(None, data.content)          # CPU before the transaction, as Markdown
+    item = yield from threads.create(ANSWERS, viewer, question_id, data)
+    yield from search.add("answer", item["id"], found, question_id)
+    return item
 
 
 def delete_answer(viewer: Viewer, answer_id: int) -> Op[None]:
     """The author deletes an answer, and its replies with it."""
+    gone = yield from search.with_replies("answers", answer_id)
     yield from threads.delete(ANSWERS, viewer, answer_id)
+    yield from search.remove("answer", gone)
 
 
 def like_answer(viewer: Viewer, answer_id: int) -> Op[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.auth import Viewer
 from shared.errors import Conflict, Forbidden
-from shared.storage import likes, threads
+from shared.storage import likes, search, threads
 from shared.storage.effects import Op
 from shared.storage.groups import membership_role
 from shared.storage.posts import POSTS
@@ -46,12 +46,18 @@ def list_replies(viewer: Viewer, comment_id: int, query: Mapping[str, str]) -> O
 
 def create_comment(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
     """Comment on a post, or reply to one of its top-level comments."""
-    return (yield from threads.create(COMMENTS, viewer, post_id, parse(NewReply, body)))
+    data = parse(NewReply, body)
+    found = yield from search.terms(None, data.content)          # CPU before the transaction, as Markdown
+    item = yield from threads.create(COMMENTS, viewer, post_id, data)
+    yield from search.add("comment", item["id"], found, post_id)
+    return item
 
 
 def delete_comment(viewer: Viewer, comment_id: int) -> Op[None]:
     """The author deletes a comment, and its replies with it."""
+    gone = yield from search.with_replies("comments", comment_id)
     yield from threads.delete(COMMENTS, viewer, comment_id)
+    yield from search.remove("comment", gone)
 
 
 def like_comment(viewer: Viewer, comment_id: int) -> Op[dict[str, Any]]:

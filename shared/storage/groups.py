@@ -20,7 +20,8 @@ from shared.clock import db_time, iso
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
 from shared.pagination import page, parse_page
 from shared.shapes import ApplicationStatus, JoinPolicy, user_columns, user_summary
-from shared.storage.effects import Compute, Op, Query, Transaction, read_only
+from shared.storage import search
+from shared.storage.effects import READ_ONLY, Compute, Op, Query, Transaction, read_only
 from shared.storage.notifications import notify
 from shared.storage.roles import refuse_banned
 from shared.storage.threads import Keyset, exists, fetch_page
@@ -187,6 +188,7 @@ def create_group(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     """A new group; its creator is the owner and first member."""
     user_id = viewer.require()
     data = parse(NewGroup, body)
+    found = yield from search.terms(data.name, data.description)
     yield from _name_free(data.name)
     now = db_time()
     group_id = yield Query(
@@ -195,20 +197,25 @@ def create_group(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         (data.name, data.category, data.description, data.join_policy, user_id, now), "lastrowid")
     yield Query("INSERT INTO memberships (group_id, user_id, role, joined_at) VALUES (%s, %s, 'owner', %s)",
                 (group_id, user_id, now), "lastrowid")
+    yield from search.add("group", group_id, found, None)
     return (yield from _group(viewer, group_id))
 
 
 def update_group(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     """Change name, category, description or join policy (owner only); fields left out stay."""
+    yield READ_ONLY                                  # check, then find the words with nothing held, then write
     yield from require_owner(viewer, group_id)
     data = parse(GroupChanges, body)
     changes = data.model_dump(exclude_none=True)     # keys are GroupChanges' field names only
+    found = yield from search.terms(changes.get("name"), changes.get("description"))
+    yield Transaction()
     if "name" in changes:
         yield from _name_free(changes["name"], group_id)
     if changes:
         assignments = ", ".join(f"{name} = %s" for name in changes)
         yield Query(f"UPDATE forum_groups SET {assignments} WHERE id = %s",  # noqa: S608
                     (*changes.values(), group_id), "rowcount")
+        yield from search.change("group", group_id, found)
     return (yield from _group(viewer, group_id))
 
 

@@ -17,7 +17,7 @@ from shared.errors import Forbidden, NotFound
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
-from shared.storage import likes
+from shared.storage import likes, search
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.groups import membership_role
 from shared.storage.notifications import notify_mentions
@@ -154,6 +154,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     check_id(group_id, "group")
     data = parse(NewPost, body)
     html = yield from render(data.content)                       # CPU first: no transaction is open yet
+    found = yield from search.terms(data.title, data.content)
     if (yield from membership_role(group_id, user_id)) is None:
         if not (yield from exists("forum_groups", group_id)):
             raise NotFound("group")
@@ -168,6 +169,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
         (group_id, user_id, data.title, data.content, html, hot_score(0, 0, now), clock.db_time(now),
          clock.db_time(now)),
         "lastrowid")
+    yield from search.add("post", post_id, found, post_id)
     yield from notify_mentions(data.content, user_id, "post", post_id, data.title, {user_id})
     return shape_post((yield from _row(post_id)), liked=False)
 
@@ -184,6 +186,7 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
     check_id(post_id, "post")
     data = parse(PostEdit, body)
     html = (yield from render(data.content)) if data.content is not None else None
+    found = yield from search.terms(data.title, data.content)
     post = yield Query("SELECT user_id, group_id FROM posts WHERE id = %s", (post_id,), "row")
     if post is None:
         raise NotFound("post")
@@ -205,6 +208,7 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
             "locked": None if data.locked is None else int(data.locked),
             "updated_at": clock.db_time() if rewrites else None,   # pinning is not an edit
         })
+        yield from search.change("post", post_id, found)
     return (yield from _one(viewer, post_id))
 
 
@@ -224,6 +228,7 @@ def delete_post(viewer: Viewer, post_id: int) -> Op[None]:
     yield Query("UPDATE forum_groups SET post_count = post_count - %s WHERE id = %s",
                 (int(post["hidden_at"] is None), post["group_id"]), "rowcount")
     yield from delete_container(POSTS, post_id)
+    yield from search.remove_thread("post", "comment", post_id)
 
 
 def like_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:

@@ -15,6 +15,7 @@ from shared.errors import BadRequest, Forbidden, NotFound
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
+from shared.storage import search
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.notifications import notify_mentions
 from shared.storage.roles import audit, may_see, moderates, visible_filter
@@ -136,6 +137,7 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     user_id = viewer.require()
     data = parse(NewQuestion, body)
     html = yield from render(data.content)
+    found = yield from search.terms(data.title, data.content)
     now = clock.now()
     question_id = yield Query(
         "INSERT INTO questions (user_id, title, content, content_html, category, hot_score, created_at, updated_at)"
@@ -143,6 +145,7 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         (user_id, data.title, data.content, html, data.category, hot_score(0, 0, now), clock.db_time(now),
          clock.db_time(now)),
         "lastrowid")
+    yield from search.add("question", question_id, found, question_id)
     yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
     return (yield from _one(viewer, question_id))
 
@@ -173,6 +176,7 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
     """The author edits title, content or category; an empty edit changes nothing."""
     data = parse(QuestionEdit, body)
     html = (yield from render(data.content)) if data.content is not None else None
+    found = yield from search.terms(data.title, data.content)
     yield from _own(viewer, question_id, "edit")
     changes = data.model_dump(exclude_none=True)
     if changes:
@@ -180,6 +184,7 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
             "title": data.title, "content": data.content, "content_html": html, "category": data.category,
             "updated_at": clock.db_time(),
         })
+        yield from search.change("question", question_id, found)
     return (yield from _one(viewer, question_id))
 
 
@@ -187,3 +192,4 @@ def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
     """The author (or a site moderator) deletes a question; its answers and their likes go with it (CASCADE)."""
     yield from _own(viewer, question_id, "delete", moderators_too=True)
     yield from delete_container(QUESTIONS, question_id)
+    yield from search.remove_thread("question", "answer", question_id)

@@ -166,8 +166,9 @@ def test_non_members_are_refused_before_anything_is_written() -> None:
 
 def test_create_post_counts_it_in_the_group() -> None:
     result, queries = run_canned(posts.create_post(ALICE, 3, {"title": "t", "content": "*c*"}),
-                                 [("member"), 1, 70, post_row(70)])
-    assert verbs(queries) == ["SELECT role", "UPDATE forum_groups", "INSERT INTO", "SELECT p.id,"]
+                                 [("member"), 1, 70, 1, post_row(70)])
+    assert verbs(queries) == ["SELECT role", "UPDATE forum_groups", "INSERT INTO", "INSERT INTO", "SELECT p.id,"]
+    assert queries[3].sql.startswith("INSERT INTO search_docs") and queries[3].params[:3] == ("post", 70, 70)
     assert "<em>c</em>" in queries[2].params[4] and result["liked"] is False   # rendered at write time
     check_statements(queries)
 
@@ -176,7 +177,7 @@ POST_BY_ALICE = {"user_id": 1, "group_id": 3}
 
 
 @pytest.mark.parametrize(("viewer", "body", "canned", "allowed"), [
-    (ALICE, {"title": "new"}, [1], True),              # the author rewrites (no role asked)
+    (ALICE, {"title": "new"}, [1, 1], True),           # the author rewrites (no role asked), reindexed
     (BOB, {"title": "new"}, [], False),                # the owner may not rewrite someone's words
     (BOB, {"pinned": True}, ["owner", 1], True),       # ... but pins
     (ALICE, {"locked": True}, ["member"], False),      # the author does not lock
@@ -234,8 +235,10 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
         500,                                   # one 'reply' for user 2 (parent author and reply_to at once)
         [{"id": 2}],                           # @bob is user 2: already told
         comment_row(50, question_id=7),
+        1,                                     # indexed for search
     ])
     assert verbs(queries)[2:6] == ["UPDATE questions", "UPDATE answers", "SELECT user_id", "INSERT INTO"]
+    assert queries[-1].sql.startswith("INSERT INTO search_docs") and queries[-1].params[:3] == ("answer", 50, 7)
     notices = [q.params for q in queries if q.sql.startswith("INSERT INTO notifications")]
     assert [(p[0], p[1]) for p in notices] == [(2, "reply")]
     assert result["question_id"] == 7
@@ -245,25 +248,29 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
 def test_delete_locks_before_deleting_and_counts_what_was_really_deleted() -> None:
     item = {"user_id": 1, "container_id": 7, "parent_id": None, "hidden_at": None, "group_id": 3}
     _, queries = run_canned(comments.delete_comment(ALICE, 9), [
+        [{"id": 9}, {"id": 10}],   # the comment and its reply, for their search documents
         item,
         1, 1, 3, 3, 1, 1, 1,       # post -1, lock it, lock its 3 replies, delete the 3 visible ones,
         {"likes": 0, "replies": 0, "created_at": NOW}, 1,   # then the hidden ones (1), delete it, post -3
+        4,                         # the search documents of the comment and its replies
     ])
-    assert verbs(queries)[1:8] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
+    assert verbs(queries)[2:9] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
                                    "DELETE FROM", "DELETE FROM", "UPDATE posts"]
-    assert queries[1].params == (-1, 7) and queries[7].params == (-3, 7)
-    assert "hidden_at IS NULL" in queries[4].sql                # only visible replies were counted
+    assert queries[2].params == (-1, 7) and queries[8].params == (-3, 7)
+    assert "hidden_at IS NULL" in queries[5].sql                # only visible replies were counted
+    assert queries[-1].sql.startswith("DELETE FROM search_docs") and queries[-1].params == ("comment", 9, 10)
     with pytest.raises(Forbidden):                              # not the author, and moderates nothing
-        run_canned(comments.delete_comment(BOB, 9), [item, {"role": "member", "group_role": "member"}])
+        run_canned(comments.delete_comment(BOB, 9), [[{"id": 9}], item, {"role": "member", "group_role": "member"}])
     check_statements(queries)
 
 
 def test_deleting_a_reply_lowers_its_parents_count_first() -> None:
     _, queries = run_canned(answers.delete_answer(ALICE, 10), [
-        {"user_id": 1, "container_id": 7, "parent_id": 9, "hidden_at": None, "group_id": None}, 1, 1, 1,
-        {"likes": 0, "replies": 0, "created_at": NOW}, 1])
-    assert verbs(queries)[1:4] == ["UPDATE questions", "UPDATE answers", "DELETE FROM"]
-    assert queries[2].sql.startswith("UPDATE answers SET reply_count = reply_count - %s") and queries[2].params == (1, 9)
+        [{"id": 10}], {"user_id": 1, "container_id": 7, "parent_id": 9, "hidden_at": None, "group_id": None},
+        1, 1, 1, {"likes": 0, "replies": 0, "created_at": NOW}, 1, 1])
+    assert verbs(queries)[2:5] == ["UPDATE questions", "UPDATE answers", "DELETE FROM"]
+    assert queries[3].sql.startswith("UPDATE answers SET reply_count = reply_count - %s") and queries[3].params == (1, 9)
+    assert queries[-1].params == ("answer", 10)
 
 
 def test_excerpt_is_one_short_line() -> None:

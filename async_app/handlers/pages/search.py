@@ -1,0 +1,14 @@
+"""The search page: the box in every page's navigation sends its words here."""
+
+from __future__ import annotations
+
+from async_app.handlers.pages.base import PageHandler
+from shared import pages
+from shared.storage import search
+
+
+class SearchPage(PageHandler):
+    async def get(self) -> None:
+        query = self.query()
+        found = await self.run(search.search(self.viewer, query)) if query.get("q", "").strip() else None
+        self.render("search.html", title="Search", found=found, **pages.search_form(query))

@@ -1,0 +1,283 @@
+"""Search (API.md §7): the one interface the forum searches through, here on the database's own engine.
+
+The interface is these operations; nothing else in the forum knows how search works:
+
+- :func:`terms` — a title and a body as the words to store (CPU: jieba, a ``Compute`` before the
+  operation's first write, like Markdown);
+- :func:`add`, :func:`change`, :func:`remove_thread`, :func:`remove` (after :func:`with_replies`) —
+  the index moves in the *same transaction* as the content, so an answer that says "created" or
+  "deleted" is already true of search;
+- :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id);
+- :func:`reindex_batch` — ``forum reindex`` rebuilds everything from the rows, in batches.
+
+Underneath, one table, ``search_docs`` (its words as :mod:`shared.search_text` segments them),
+indexed by SQLite FTS5 or InnoDB FULLTEXT. Every statement is the same on both databases except the
+MATCH itself, which the schema names (``search_state.engine``). An operator who outgrows the
+database replaces this module: the write hooks would put a message on the outbox in the same
+transaction and a worker would feed OpenSearch or Meilisearch; :func:`search` would ``Fetch`` from it.
+
+What is found is joined to its own row (one page of the best matches at a time): a document whose
+post, comment, question, answer or group is gone is never shown (a comment deleted with its post, say), and the author, title and excerpt are
+always the row's current ones. Hidden content (moderation, #13) is left out by :data:`VISIBLE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from shared import clock
+from shared.auth import Viewer
+from shared.errors import BadRequest, Invalid
+from shared.pagination import page, parse_page
+from shared.search_text import SearchQuery, document_terms, excerpt_html, parse_query, plain_text
+from shared.shapes import AUTHOR_COLUMNS, user_summary
+from shared.storage.effects import READ_ONLY, Compute, Op, Query, Transaction, read_only
+from shared.storage.threads import Keyset
+from shared.validation import MAX_ID
+
+KINDS = ("post", "comment", "question", "answer", "group")
+MAX_QUERY = 200
+Terms = tuple[str | None, str | None]      # (title terms, body terms); None: that field is unchanged
+
+# -- writing: called by the content operations, in their transaction ----------------------------------
+
+
+def terms(title: str | None, body: str | None) -> Op[Terms]:
+    """The words to store for a title and a body; before the first write, like ``threads.render``."""
+    found: Terms = yield Compute(document_terms, (title, body))
+    return found
+
+
+_INSERT = "INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms) VALUES (%s, %s, %s, %s, %s)"
+
+
+def add(kind: str, item_id: int, found: Terms, thread_id: int | None) -> Op[None]:
+    """Index a new post, comment, question, answer or group (``thread_id``: its post or question)."""
+    yield Query(_INSERT, (kind, item_id, thread_id, found[0] or "", found[1] or ""), "rowcount")
+
+
+def change(kind: str, item_id: int, found: Terms) -> Op[None]:
+    """An edit: the fields given are stored again, the others kept."""
+    if found != (None, None):
+        yield Query("UPDATE search_docs SET title_terms = COALESCE(%s, title_terms),"
+                    " body_terms = COALESCE(%s, body_terms) WHERE kind = %s AND item_id = %s",
+                    (found[0], found[1], kind, item_id), "rowcount")
+
+
+def remove_thread(kind: str, items: str, thread_id: int) -> Op[None]:
+    """A deleted post or question, and the comments or answers deleted with it."""
+    yield Query("DELETE FROM search_docs WHERE kind IN (%s, %s) AND thread_id = %s", (kind, items, thread_id),
+                "rowcount")
+
+
+def with_replies(table: str, item_id: int) -> Op[list[int]]:
+    """A comment or answer and its replies: the documents its deletion will leave behind.
+
+    Asked before the delete, as a plain read (it locks nothing), so that the DELETE below names its
+    rows and reads no other table: a DELETE that read ``comments`` would lock their rows as well,
+    and deadlock with likers on MySQL.
+    """
+    rows = yield Query(f"SELECT id FROM {table} WHERE id = %s OR parent_id = %s",  # noqa: S608 - table from code
+                       (item_id, item_id))
+    return [row["id"] for row in rows]
+
+
+def remove(kind: str, item_ids: list[int]) -> Op[None]:
+    """Deleted comments or answers (an item and its replies)."""
+    if item_ids:
+        marks = ", ".join(["%s"] * len(item_ids))
+        yield Query(f"DELETE FROM search_docs WHERE kind = %s AND item_id IN ({marks})",  # noqa: S608
+                    (kind, *item_ids), "rowcount")
+
+
+# -- searching ---------------------------------------------------------------------------------------
+
+# What matched, with a score (higher is better, an integer so a cursor compares it exactly).
+# FTS5's bm25() is lower for better matches; InnoDB's relevance is higher.
+_MATCH = {
+    "fts5": ("SELECT d.id AS doc_id, d.kind, d.item_id, CAST(-bm25(search_fts) * 1000000 AS INTEGER) AS score"
+             " FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid WHERE search_fts MATCH %s", 1),
+    "innodb": ("SELECT d.id AS doc_id, d.kind, d.item_id,"
+               " FLOOR(MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) * 1000000) AS score"
+               " FROM search_docs d WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE)", 2),
+}
+
+# The best ``LIMIT`` of them after the cursor: ranked first, so only one page's rows are joined below.
+_RANKED = "SELECT * FROM ({match}) m{after} ORDER BY m.score DESC, m.doc_id DESC LIMIT %s"  # noqa: S608
+ORDER = Keyset(("m.score", "m.doc_id"))
+
+# ``?group_id=``: the group itself, its posts and their comments.
+IN_GROUP = (" AND ((d.kind IN ('post', 'comment') AND d.thread_id IN (SELECT id FROM posts WHERE group_id = %s))"
+            " OR (d.kind = 'group' AND d.item_id = %s))")
+
+# Hidden content is never found (API.md §6): a row hidden by a moderator (``hidden_at``), or a comment
+# or answer under a hidden post or question, is left out; so is a document whose row is gone (no author).
+VISIBLE = ("u.id IS NOT NULL"
+           " AND COALESCE(p.hidden_at, c.hidden_at, cp.hidden_at, q.hidden_at, a.hidden_at, aq.hidden_at) IS NULL")
+
+# Each ranked match joined to its row (and a comment's post, an answer's question, for their titles),
+# with whether it may be shown.
+_SHOW = (
+    "SELECT s.doc_id, s.score, s.kind, s.item_id,"  # noqa: S608 - fixed text
+    " COALESCE(p.title, cp.title, q.title, aq.title, g.name) AS title,"
+    " COALESCE(p.content_html, c.content_html, q.content_html, a.content_html) AS content_html,"
+    " g.description, COALESCE(c.post_id, a.question_id) AS page_id,"
+    " COALESCE(p.created_at, c.created_at, q.created_at, a.created_at, g.created_at) AS created_at, "
+    + AUTHOR_COLUMNS + f", CASE WHEN {VISIBLE} THEN 1 ELSE 0 END AS visible"
+    " FROM ({ranked}) s"
+    " LEFT JOIN posts p ON s.kind = 'post' AND p.id = s.item_id"
+    " LEFT JOIN comments c ON s.kind = 'comment' AND c.id = s.item_id"
+    " LEFT JOIN posts cp ON cp.id = c.post_id"
+    " LEFT JOIN questions q ON s.kind = 'question' AND q.id = s.item_id"
+    " LEFT JOIN answers a ON s.kind = 'answer' AND a.id = s.item_id"
+    " LEFT JOIN questions aq ON aq.id = a.question_id"
+    " LEFT JOIN forum_groups g ON s.kind = 'group' AND g.id = s.item_id"
+    " LEFT JOIN users u ON u.id = COALESCE(p.user_id, c.user_id, q.user_id, a.user_id, g.owner_id)"
+    " ORDER BY s.score DESC, s.doc_id DESC"
+)
+
+
+def _kind(query: Mapping[str, str]) -> list[str]:
+    """``?type=``: one kind of document, or every kind."""
+    kind = query.get("type")
+    if not kind:                                   # absent, or "Everything" on the page's form
+        return []
+    if kind not in KINDS:
+        raise BadRequest("type: must be one of " + ", ".join(KINDS))
+    return [kind]
+
+
+def _group(query: Mapping[str, str]) -> list[int]:
+    """``?group_id=``: a group, its posts and their comments."""
+    group = query.get("group_id")
+    if not group:
+        return []
+    if not (group.isdigit() and len(group) <= 19 and 1 <= int(group) <= MAX_ID):
+        raise BadRequest("group_id: must be a group's id")
+    return [int(group)]
+
+
+def _url(row: Mapping[str, Any]) -> str:
+    kind, item_id, page_id = row["kind"], row["item_id"], row["page_id"]
+    return {
+        "post": f"/posts/{item_id}",
+        "comment": f"/posts/{page_id}#comment-{item_id}",
+        "question": f"/questions/{item_id}",
+        "answer": f"/questions/{page_id}#answer-{item_id}",
+        "group": f"/groups/{item_id}",
+    }[kind]
+
+
+def shape_result(row: Mapping[str, Any], query: SearchQuery) -> dict[str, Any]:
+    """A :class:`shared.shapes.SearchResult`."""
+    text = row["description"] if row["kind"] == "group" else plain_text(row["content_html"])
+    return {
+        "type": row["kind"],
+        "id": row["item_id"],
+        "title": row["title"],
+        "excerpt_html": excerpt_html(text, query),
+        "author": user_summary(row, "author_"),
+        "created_at": clock.iso(row["created_at"]),
+        "url": _url(row),
+    }
+
+
+def _shape_all(rows: list[dict[str, Any]], query: SearchQuery) -> list[dict[str, Any]]:
+    return [shape_result(row, query) for row in rows]
+
+
+@read_only
+def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``?q=`` (1–200 characters), ``?type=``, ``?group_id=``, ``?limit=``, ``?cursor=``: best match first."""
+    text = query.get("q", "").strip()
+    if not 1 <= len(text) <= MAX_QUERY:
+        raise Invalid.one("q", f"must be 1 to {MAX_QUERY} characters")
+    kind, group = _kind(query), _group(query)
+    request = parse_page(query)
+    wanted: SearchQuery = yield Compute(parse_query, (text,))
+    if wanted.empty:                                       # only punctuation: nothing can match
+        return {"items": [], "next_cursor": None}
+    engine = yield Query("SELECT engine FROM search_state", returns="value")
+    match_sql, uses = _MATCH[engine]
+    words = wanted.fts5() if engine == "fts5" else wanted.boolean_mode()
+    match_sql += (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "")
+    params = [words] * uses + kind + group * 2
+    rows: list[dict[str, Any]] = []
+    after = request.after
+    while len(rows) < request.fetch:     # again only when a page had rows that may not be shown
+        where, extra = ORDER.after(after) if after is not None else ("", [])
+        ranked = _RANKED.format(match=match_sql, after=f" WHERE {where}" if where else "")
+        batch = yield Query(_SHOW.format(ranked=ranked), (*params, *extra, request.fetch))
+        rows += [row for row in batch if row["visible"]]
+        if len(batch) < request.fetch:
+            break
+        after = ORDER.key(batch[-1])
+    rows = rows[: request.fetch]
+    shaped = yield Compute(_shape_all, (rows[: request.limit], wanted))   # excerpts: CPU, with nothing held
+    return {**page(rows, request, ORDER.key), "items": shaped}
+
+
+# -- rebuilding: forum reindex -------------------------------------------------------------------------
+
+# Each kind's rows as documents: (id, thread, title, body).
+SOURCES = {
+    "post": "SELECT id, id AS thread_id, title, content AS body FROM posts",
+    "comment": "SELECT id, post_id AS thread_id, NULL AS title, content AS body FROM comments",
+    "question": "SELECT id, id AS thread_id, title, content AS body FROM questions",
+    "answer": "SELECT id, question_id AS thread_id, NULL AS title, content AS body FROM answers",
+    "group": "SELECT id, NULL AS thread_id, name AS title, description AS body FROM forum_groups",
+}
+
+
+@lru_cache(maxsize=4096)
+def _cached_terms(title: str | None, body: str | None) -> Terms:
+    """Bulk data repeats its texts: segment each distinct one once."""
+    return document_terms(title, body)
+
+
+def _documents(kind: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    docs = []
+    for row in rows:
+        title, body = _cached_terms(row["title"], row["body"])
+        docs.append((kind, row["id"], row["thread_id"], title or "", body or ""))
+    return docs
+
+
+@read_only
+def count_rows(kind: str) -> Op[int]:
+    """How many rows of ``kind`` there are (for the progress bar)."""
+    return int((yield Query(f"SELECT COUNT(*) FROM ({SOURCES[kind]}) x", returns="value")))  # noqa: S608
+
+
+def reindex_batch(kind: str, after: int, limit: int) -> Op[tuple[int, int]]:
+    """Index the next ``limit`` rows of ``kind`` after id ``after``: ``(last id, rows done)``.
+
+    Reads with no transaction, segments with nothing held, then replaces the documents of that id
+    range in one short transaction (documents of rows deleted meanwhile go too). The last batch
+    (fewer rows than ``limit``) also drops every document past the last row.
+    """
+    yield READ_ONLY
+    rows = yield Query(f"{SOURCES[kind]} WHERE id > %s ORDER BY id LIMIT %s", (after, limit))
+    docs = yield Compute(_documents, (kind, rows))
+    yield Transaction()
+    last = rows[-1]["id"] if rows else after
+    if len(rows) < limit:
+        yield Query("DELETE FROM search_docs WHERE kind = %s AND item_id > %s", (kind, after), "rowcount")
+    else:
+        yield Query("DELETE FROM search_docs WHERE kind = %s AND item_id > %s AND item_id <= %s",
+                    (kind, after, last), "rowcount")
+    if docs:
+        yield Query(_INSERT, docs, "rowcount", many=True)
+    return last, len(rows)
+
+
+def mark_built() -> Op[None]:
+    yield Query("UPDATE search_state SET built_at = %s WHERE engine IN ('fts5', 'innodb')", (clock.db_time(),), "rowcount")
+
+
+@read_only
+def needs_build() -> Op[bool]:
+    """Whether the index was never built from the rows (a database migrated before search existed)."""
+    return (yield Query("SELECT built_at FROM search_state", returns="value")) is None

@@ -1,0 +1,165 @@
+"""Search through both runners on both databases: the index moves with the content, in its transaction.
+
+The contract suite (tests/contract/test_search.py) checks the same over HTTP; here are the parts a
+client cannot see: the documents a delete leaves behind (none), a rebuild from the rows, and the
+switch for hidden content (moderation) agreeing with the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from shared.auth import ANONYMOUS
+from shared.errors import BadRequest, Invalid
+from shared.search_text import excerpt_html, index_terms, parse_query
+from shared.storage import answers, comments, groups, posts, questions, search
+from shared.storage.effects import Op, Query
+from tests.storage.test_ops_content import add_group, add_user, perform
+
+
+def found(run: Any, q: str, **filters: str) -> Any:
+    return run(search.search(ANONYMOUS, {"q": q, **filters}))
+
+
+def ids(page: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(item["type"], item["id"]) for item in page["items"]]
+
+
+def documents() -> Op[list[tuple[str, int]]]:
+    rows = yield Query("SELECT kind, item_id FROM search_docs ORDER BY kind, item_id")
+    return [(row["kind"], row["item_id"]) for row in rows]
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def forum(run: Any) -> dict[str, Any]:
+    olga, mike = [await run(add_user(n)) for n in ("olga", "mike")]
+    group_id = await run(add_group(olga, mike))
+    post = await run(posts.create_post(mike, group_id, {"title": "基于协程的高并发", "content": "Tornado 的 IOLoop"}))
+    return {"olga": olga, "mike": mike, "group_id": group_id, "post": post}
+
+
+async def test_content_is_found_as_soon_as_it_is_written_and_gone_when_deleted(run: Any, forum: dict[str, Any]) -> None:
+    mike, post_id = forum["mike"], forum["post"]["id"]
+    assert ids(await found(run, "协程")) == [("post", post_id)]
+    assert ids(await found(run, "ioloop")) == [("post", post_id)]
+
+    comment = await run(comments.create_comment(forum["olga"], post_id, {"content": "Pooling matters"}))
+    reply = await run(comments.create_comment(mike, post_id, {"content": "Pooling, yes", "parent_id": comment["id"]}))
+    assert set(ids(await found(run, "pooling"))) == {("comment", comment["id"]), ("comment", reply["id"])}
+
+    await run(posts.update_post(mike, post_id, {"content": "Flask 的线程池"}))
+    assert ids(await found(run, "ioloop")) == []
+    assert ids(await found(run, "线程池")) == [("post", post_id)]
+    assert ids(await found(run, "协程")) == [("post", post_id)], "the title was kept"
+
+    await run(comments.delete_comment(forum["olga"], comment["id"]))
+    assert ids(await found(run, "pooling")) == []
+    assert await run(documents()) == [("post", post_id)], "the reply's document went with it"
+
+    await run(posts.delete_post(mike, post_id))
+    assert await run(documents()) == []
+
+
+async def test_questions_answers_and_groups(run: Any, forum: dict[str, Any]) -> None:
+    question = await run(questions.create_question(forum["mike"], {"title": "Keyset pagination?", "content": "OFFSET is slow",
+                                                                   "category": "db"}))
+    answer = await run(answers.create_answer(forum["olga"], question["id"], {"content": "Use a keyset cursor"}))
+    assert set(ids(await found(run, "keyset"))) == {("question", question["id"]), ("answer", answer["id"])}
+    assert ids(await found(run, "keyset", type="answer")) == [("answer", answer["id"])]
+
+    group = await run(groups.create_group(forum["olga"], {"name": "Async", "category": "python"}))
+    await run(groups.update_group(forum["olga"], group["id"], {"description": "Asynchronous 服务"}))
+    assert ids(await found(run, "asynchronous")) == [("group", group["id"])]
+    assert ids(await found(run, "async")) == [("group", group["id"])], "name, and a prefix of the description"
+    assert ids(await found(run, "服务 OR 高并发")) == [], "every word must match"
+    assert ids(await found(run, "tornado", group_id=str(forum["group_id"]))) == [("post", forum["post"]["id"])]
+    assert ids(await found(run, "tornado", group_id=str(forum["group_id"] + 1))) == []
+
+    await run(answers.delete_answer(forum["olga"], answer["id"]))
+    await run(questions.delete_question(forum["mike"], question["id"]))
+    assert [kind for kind, _ in await run(documents())] == ["group", "post"]  # the group made above
+
+
+async def test_results_page_by_score_and_id_without_repeats(run: Any, forum: dict[str, Any]) -> None:
+    made = {("post", forum["post"]["id"])}
+    for n in range(7):
+        post = await run(posts.create_post(forum["mike"], forum["group_id"],
+                                           {"title": f"tornado {n}", "content": "tornado " * (n + 1)}))
+        made.add(("post", post["id"]))
+    seen: list[tuple[str, int]] = []
+    cursor = None
+    while True:
+        page = await found(run, "tornado", limit="3", **({"cursor": cursor} if cursor else {}))
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == made
+
+
+async def test_a_rebuild_matches_what_the_hooks_wrote(run: Any, forum: dict[str, Any]) -> None:
+    await run(comments.create_comment(forum["olga"], forum["post"]["id"], {"content": "协程 and pools"}))
+    before = await run(documents())
+    await run(perform(Query("DELETE FROM search_docs WHERE kind = 'post' AND item_id > 0", (), "rowcount")))
+    assert ids(await found(run, "协程")) == [("comment", before[0][1])]
+    for kind in search.KINDS:
+        after, done = 0, 1
+        while done:
+            after, done = await run(search.reindex_batch(kind, after, 1))
+    assert await run(documents()) == sorted([*before, ("group", forum["group_id"])]), "and the group made by SQL"
+    assert len(ids(await found(run, "协程"))) == 2
+
+
+async def test_bad_queries_are_refused_or_find_nothing(run: Any, forum: dict[str, Any]) -> None:
+    for q in ("", "   ", "x" * 201):
+        with pytest.raises(Invalid):
+            await found(run, q)
+    for bad in ({"type": "user"}, {"group_id": "x"}, {"group_id": "0"}):
+        with pytest.raises((BadRequest, Invalid)):
+            await found(run, "tornado", **bad)
+    for q in ('"', "*", "-", "NEAR(a b)", "()", "!" * 200, "协"):
+        page = await found(run, q)
+        assert page["next_cursor"] is None
+
+
+async def test_hidden_content_is_never_found(run: Any, forum: dict[str, Any]) -> None:
+    """A post hidden by a moderator (``hidden_at``) leaves the results, its comments with it."""
+    assert ids(await found(run, "协程"))
+    await run(perform(Query("UPDATE posts SET hidden_at = %s WHERE id = %s",
+                            ("2026-01-01 00:00:00", forum["post"]["id"]), "rowcount")))
+    assert ids(await found(run, "协程")) == []
+
+
+def test_words_are_segmented_and_marked() -> None:
+    assert index_terms("基于协程的高并发 ＰＹＴＨＯＮ") == "zz基于 zz协程 zz的 zz高 zz并发 zzpython"
+    query = parse_query('"C++" -python NEAR(协程)')
+    assert query.words == ("c", "python", "near", "协程") and query.prefix
+    assert query.fts5() == '"zzc" "zzpython" "zznear" "zz协程" *'
+    assert query.boolean_mode() == "+zzc +zzpython +zznear +zz协程*"
+    assert parse_query("a").prefix is False and parse_query("协").prefix is True
+    assert parse_query("!!! *** ---").empty
+
+
+def test_excerpts_escape_everything_but_the_marks() -> None:
+    text = "<script>alert(1)</script> Tornado runs 基于协程的高并发 servers"
+    html = excerpt_html(text, parse_query("tornad 协程"))
+    assert html == ("&lt;script&gt;alert(1)&lt;/script&gt; Tornado runs 基于<mark>协程</mark>的高并发 servers")
+    assert excerpt_html("Tornado and tornadoes", parse_query("TORNADO")) == \
+        "<mark>Tornado</mark> and <mark>tornadoes</mark>"
+    long = "word " * 100 + "needle " + "word " * 100
+    assert excerpt_html(long, parse_query("needle")).startswith("…")
+
+
+async def test_documents_whose_rows_are_gone_are_skipped_and_paging_goes_on(run: Any, forum: dict[str, Any]) -> None:
+    """A page whose best matches may not be shown reads on: the next rows fill it, the cursor holds."""
+    made = [await run(posts.create_post(forum["mike"], forum["group_id"], {"title": "orphan", "content": "x" * n}))
+            for n in range(1, 6)]
+    for post in made[1:4]:      # gone behind the index's back (as a row hidden by moderation would be)
+        await run(perform(Query("DELETE FROM posts WHERE id = %s", (post["id"],), "rowcount")))
+    first = await found(run, "orphan", limit="1")
+    second = await found(run, "orphan", limit="1", cursor=first["next_cursor"])
+    assert sorted(ids(first) + ids(second)) == [("post", made[0]["id"]), ("post", made[4]["id"])]
+    assert second["next_cursor"] is None
