@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import tornado.httputil
+import tornado.ioloop
 import tornado.web
 from tornado.web import URLSpec, url
 
@@ -66,13 +67,16 @@ from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
 from shared.linkpreview import allow_list
+from shared.mail import Mailer, deliver_async, holder_name
 from shared.notifier import Hub
 from shared.ratelimit import rules_from
 from shared.redis_counters import AsyncRedisCounters
+from shared.storage import outbox
 from shared.storage.drivers import CoroutineDatabase
-from shared.storage.runners import Services
+from shared.storage.runners import Services, run_async
 
 access_log = logging.getLogger("tornado.access")
+mail_log = logging.getLogger("forum.mail")
 # One stylesheet for both apps: shared/static (the Flask app serves the same directory).
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shared", "static")
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -194,6 +198,10 @@ class ForumApplication(tornado.web.Application):
                                  counters=AsyncRedisCounters(settings.redis_url) if settings.redis_url else None,
                                  fetch=self.http_client.fetch, rules=rules_from(settings))
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
+        # The outbox's sender (shared.mail): a pass every mail_interval seconds, started by the server.
+        # Every process runs one; the lease in the database lets one deliver at a time.
+        self.mailer, self.mail_holder = Mailer(settings), holder_name()
+        self.mail_sender = tornado.ioloop.PeriodicCallback(self.deliver_mail, settings.mail_interval * 1000)
         super().__init__(
             urls(settings),
             default_handler_class=NotFoundHandler,
@@ -234,8 +242,25 @@ class ForumApplication(tornado.web.Application):
             access_log.log(level, "%d %s %s (%s) %.2fms", status, handler.request.method, handler.request.uri,
                            address, 1000 * seconds)
 
+    async def deliver_mail(self) -> None:
+        """One pass of the sender (the SMTP conversation runs in the executor: see shared.mail)."""
+        try:
+            await deliver_async(self.db, self.mailer, self.mail_holder, self.forum_settings, self.services)
+        except Exception:   # the database or the mail server may be down: the next pass tries again
+            mail_log.exception("mail delivery pass failed")
+
+    def start_mail(self) -> None:
+        mail_log.info("%s", self.mailer.describe())
+        self.mail_sender.start()
+
     async def close(self) -> None:
         """Release what the application made (the pool is the server's: it closes it last)."""
+        if self.mail_sender.is_running():
+            self.mail_sender.stop()
+            try:
+                await run_async(self.db, outbox.release_lease(self.mail_holder))
+            except Exception:
+                mail_log.warning("could not hand back the mail sender's lease; it runs out by itself")
         self.http_client.close()
         if self.services.counters is not None:
             await self.services.counters.close()

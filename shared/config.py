@@ -52,6 +52,16 @@ class Settings:
     limit_login_address: str = "20/900"   # failed logins from one client address
     limit_guestbook: str = "5/60"         # guestbook entries from one client address
     limit_posting: str = "30/60"          # posts, comments, questions and answers by one user
+    limit_password_reset: str = "3/3600"          # reset links asked for one e-mail address
+    limit_password_reset_address: str = "10/3600"  # reset links asked from one client address
+    limit_verification: str = "5/3600"    # verification links one user has sent (resend, e-mail change)
+    # E-mail (API.md §9): where it goes, and what its links point at
+    smtp_url: str = ""                    # smtp://user:pw@host:587?starttls=true or smtps://...; empty: .eml files
+    mail_dir: str = "var/mail"            # where messages are written without smtp_url
+    mail_from: str = ""                   # the From address; empty: forum@<host of base_url>
+    base_url: str = "http://127.0.0.1:8888"   # the site's address as a reader's browser reaches it
+    mail_interval: float = 5.0            # seconds between two passes of the sender
+    mail_retry_max: float = 30.0          # seconds between two tries of one message, at most
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -1,4 +1,4 @@
-"""The ``forum`` command: migrate, seed, recount, serve, bench.
+"""The ``forum`` command: migrate, seed, recount, deliver, serve, bench.
 
 This package is the command line and its launchers, the only code that imports the apps (each
 lazily, in the function that starts that flavour); the core, the rest of ``shared/``, never imports
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recount", help="rebuild every stored counter from the rows it counts")
     _add_settings_flags(p)
 
+    p = sub.add_parser("deliver", help="send the e-mail that is due from the outbox, once")
+    _add_settings_flags(p)
+
     p = sub.add_parser("serve", help="serve the forum")
     p.add_argument("flavour", choices=FLAVOURS)
     p.add_argument("--host", default="127.0.0.1")
@@ -130,6 +133,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from shared.cli.recount import recount_command
 
         return recount_command(settings)
+    if args.command == "deliver":
+        from shared.cli.deliver import deliver_command
+
+        return deliver_command(settings)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
     check_serve_options(options)
     return serve(settings, options)

@@ -18,10 +18,13 @@ for gunicorn and uWSGI the launcher also starts ``forum serve notifier`` (a smal
 serving only ``/ws/notifications``, fed by Redis) on its own port, and names it in the ready line.
 Without ``FORUM_REDIS_URL`` the workers could not reach it: the launcher warns and starts none.
 Behind nginx (``--nginx``) one site serves both: nginx sends ``/ws/`` to the notifier.
+
+Every WSGI flavour's launcher also runs the outbox's mail sender (:func:`mail_sender`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -31,12 +34,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
 from shared.config import ServeOptions, Settings
+from shared.mail import SenderThread
 from shared.storage.drivers import check_schema, open_sync
 
 log = logging.getLogger("forum.serve")
@@ -48,6 +53,30 @@ STARTUP_TIMEOUT = 60.0
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour and block until it has stopped; 0 after a clean stop."""
     check_migrated(settings)
+    with mail_sender(settings):
+        return serve_flavour(settings, options)
+
+
+@contextlib.contextmanager
+def mail_sender(settings: Settings) -> Iterator[None]:
+    """The outbox's sender for the whole deployment, a thread of this launcher with a small pool of its own.
+
+    Not in a gunicorn or uWSGI worker (there are several, restarted at will) nor in their masters
+    (which fork): the launcher outlives every worker, forks none (its children are exec'd) and is
+    one per deployment. wsgi-container and flask-dev serve from this process, so it is theirs too.
+    """
+    pool = open_sync(dataclasses.replace(settings, pool_size=2))
+    sender = SenderThread(settings, pool)
+    log.info("%s", sender.mailer.describe())
+    sender.start()
+    try:
+        yield
+    finally:
+        sender.stop()
+        pool.close()
+
+
+def serve_flavour(settings: Settings, options: ServeOptions) -> int:
     if options.flavour == "flask-dev":
         from wsgi_app.devserver import serve as serve_flask_dev
 

@@ -15,6 +15,7 @@ from shared.errors import BadRequest, Forbidden, NotFound
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
+from shared.storage import watching
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.notifications import notify_mentions
 from shared.storage.threads import (
@@ -137,6 +138,7 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         (user_id, data.title, data.content, html, data.category, hot_score(0, 0, now), clock.db_time(now),
          clock.db_time(now)),
         "lastrowid")
+    yield from watching.add_watch(user_id, "question", question_id)   # authors watch what they write
     yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
     return (yield from _one(question_id))
 

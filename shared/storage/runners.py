@@ -13,6 +13,8 @@ written. It performs every effect of :mod:`shared.storage.effects`:
   read-only stretch simply gives its connection back first.
 - ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
   WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
+- ``Send``: becomes the INSERT of :func:`shared.storage.outbox.enqueue` and runs as a ``Query`` in the
+  current transaction, so an e-mail exists exactly when the change that caused it committed.
 
 The app's keys (:mod:`shared.keys`) are lent to the operation for as long as it runs (a runner
 given none, such as ``forum migrate``'s, lends none: its operations sign nothing).
@@ -40,8 +42,8 @@ from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
 from shared.ratelimit import Rule, rules_from
-from shared.storage import ratelimits
-from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Transaction
+from shared.storage import outbox, ratelimits
+from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
 
 T = TypeVar("T")
 Publisher = Callable[[Publish], None]
@@ -114,6 +116,8 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
             effect = next(op)
             while True:
                 try:
+                    if isinstance(effect, Send):     # a message is one more row of this transaction
+                        effect = outbox.enqueue(effect)
                     if isinstance(effect, Query):
                         if tx is None:
                             tx = stack.enter_context(db.transaction(read_only=read_only))
@@ -160,6 +164,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
             effect = next(op)
             while True:
                 try:
+                    if isinstance(effect, Send):
+                        effect = outbox.enqueue(effect)
                     if isinstance(effect, Query):
                         if tx is None:
                             tx = await stack.enter_async_context(db.transaction(read_only=read_only))
@@ -239,7 +245,7 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
     Returns the operation's value and the effects that were answered (queries, counter hits,
     fetches), in order. A canned result that is an exception is thrown into the operation, as a
     runner does with a mapped driver error. ``Compute`` runs inline; ``Publish`` effects are
-    appended to ``published`` when a list is given.
+    appended to ``published`` when a list is given; ``Send`` is answered 1 (one message queued).
     """
     answers = iter(results)
     published = [] if published is None else published
@@ -249,6 +255,8 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
         while True:
             if isinstance(effect, Compute):
                 effect = op.send(effect.fn(*effect.args))
+            elif isinstance(effect, Send):      # one message queued; not a query the test cans
+                effect = op.send(1)
             elif isinstance(effect, Publish | Transaction):
                 if isinstance(effect, Publish):
                     published.append(effect)
