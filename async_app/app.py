@@ -33,6 +33,16 @@ from async_app.handlers.api.comments import (
     CommentsHandler,
 )
 from async_app.handlers.api.docs import OpenApiHandler
+from async_app.handlers.api.email import (
+    PasswordResetConfirmHandler,
+    PasswordResetHandler,
+    PostWatchHandler,
+    PreferencesHandler,
+    QuestionWatchHandler,
+    ResendVerificationHandler,
+    UnsubscribeHandler,
+    VerifyEmailHandler,
+)
 from async_app.handlers.api.groups import (
     ApplicationHandler,
     ApplicationsHandler,
@@ -163,6 +173,16 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/guestbook", GuestbookHandler, "guestbook"),
         api("/link-preview", LinkPreviewHandler, "link_preview"),
         api("/openapi.json", OpenApiHandler, "openapi"),
+
+        # E-mail and watching (API.md §9)
+        api("/auth/verify-email", VerifyEmailHandler, "verify_email"),
+        api("/auth/resend-verification", ResendVerificationHandler, "resend_verification"),
+        api("/auth/password-reset", PasswordResetHandler, "password_reset"),
+        api("/auth/password-reset/confirm", PasswordResetConfirmHandler, "password_reset_confirm"),
+        api("/me/preferences", PreferencesHandler, "preferences"),
+        api("/posts/{post_id}/watch", PostWatchHandler, "post_watch"),
+        api("/questions/{question_id}/watch", QuestionWatchHandler, "question_watch"),
+        api("/email/unsubscribe", UnsubscribeHandler, "unsubscribe"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),

@@ -222,6 +222,13 @@ class Status(TypedDict):
 
 
 @exact
+class Preferences(TypedDict):
+    """How the caller's notifications are e-mailed: not at all, one message each, or a daily digest."""
+
+    email: Literal["off", "instant", "daily"]
+
+
+@exact
 class FieldProblem(TypedDict):
     field: str
     message: str

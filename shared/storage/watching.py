@@ -140,11 +140,13 @@ def queue_digests() -> Op[int]:
     ``digest_through`` moves forward in the same statement that checks its old value, so two passes
     at once queue one digest per user, not two."""
     now = clock.now()
-    yield Transaction()
+    yield Transaction(read_only=True)
     due = yield Query("SELECT id, digest_through FROM users WHERE email_notifications = 'daily'"
                       " AND email_verified = 1 AND digest_through <= %s ORDER BY id LIMIT %s",
                       (clock.db_time(now - timedelta(days=1)), DIGEST_USERS))
     queued = 0
+    if due:
+        yield Transaction()
     for user in due:
         items = yield Query("SELECT kind, target_type, target_id, excerpt FROM notifications"
                             " WHERE user_id = %s AND created_at > %s AND created_at <= %s ORDER BY id LIMIT %s",
