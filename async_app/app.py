@@ -67,6 +67,7 @@ from async_app.handlers.api.users import (
 )
 from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
+from async_app.handlers.pages import account as account_pages
 from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import people as people_pages
@@ -201,6 +202,12 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
+        url(r"/reset-password$", account_pages.ResetPasswordPage, name="reset_password_page"),
+        url(r"/verify-email$", account_pages.VerifyEmailPage, name="verify_email_page"),
+        url(r"/verify-email/resend$", account_pages.ResendVerificationPage, name="resend_verification_page"),
+        url(r"/settings$", account_pages.SettingsPage, name="settings_page"),
+        url(r"/settings/(email|notifications)$", account_pages.SettingsFormPage, name="settings_form_page"),
+        url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -65,7 +65,16 @@ FORMS: dict[str, tuple[str, ...]] = {
     "reply": ("content", "parent_id"),
     "question": ("title", "content", "category"),
     "guestbook": ("name", "email", "address", "message"),
+    "password_reset": ("email",),
+    "password_reset_confirm": ("token", "new_password"),
+    "verify_email": ("token",),
+    "email": ("email",),                      # PATCH /me {email}: a new address
+    "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
 }
+# What a page says once a form has done its work.
+RESET_LINK_SENT = ("If that address belongs to an account, a link to choose a new password is on its way. "
+                   "It works once, for one hour.")
+ADDRESS_VERIFIED = "Thank you: your e-mail address is confirmed."
 ID_FIELDS = frozenset({"parent_id"})
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
 FORM_STATUSES = frozenset({401, 409, 422, 429})

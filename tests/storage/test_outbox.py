@@ -181,3 +181,28 @@ async def test_without_an_smtp_url_each_message_is_an_eml_file(run: Any, db_url:
     assert await deliver_all(run, Mailer(settings)) == 2
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 2 and b"Confirm your e-mail address" in files[0].read_bytes()
+
+
+def _make_daily_reader() -> Op[int]:
+    """A verified user on daily digests whose day began yesterday, with two notifications since."""
+    user_id: int = yield Query("INSERT INTO users (username, email, password_hash, token_version, nickname, bio,"
+                               " created_at, email_verified, email_notifications, digest_through)"
+                               " VALUES ('dee', 'dee@example.org', 'x', 0, '', '', %s, 1, 'daily', %s)",
+                               ("2026-01-01 00:00:00", "2026-01-01 00:00:00"), "lastrowid")
+    for kind in ("comment", "answer"):
+        yield Query("INSERT INTO notifications (user_id, kind, actor_id, target_type, target_id, excerpt, is_read,"
+                    " created_at) VALUES (%s, %s, NULL, 'post', 7, %s, 0, %s)",
+                    (user_id, kind, f"about {kind}", "2026-01-01 12:00:00"), "rowcount")
+    return user_id
+
+
+async def test_a_daily_reader_gets_one_digest_a_day_with_an_unsubscribe_link(run: Any, mail_settings: Any,
+                                                                              sink: Sink) -> None:
+    await run(_make_daily_reader())
+    mailer = Mailer(mail_settings)
+    assert await deliver_all(run, mailer) == 1
+    assert await deliver_all(run, mailer) == 0                      # the next one is a day away
+    digest = sink.wait_for("dee@example.org", "Your day on the forum: 2 new notification(s)")
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "about comment" in text and "about answer" in text and "http://forum.test/posts/7" in text
+    assert digest["List-Unsubscribe"].startswith("<http://forum.test/api/v1/email/unsubscribe?token=")

@@ -8,7 +8,7 @@ Secure cookies, error pages, ``login_required``); ``auth.py``, ``groups.py``, ``
 the Tornado app's, as Jinja2 macros (``templates/macros.html``).
 """
 
-from wsgi_app.pages import auth, groups, people, questions  # noqa: F401  (importing them adds their views to bp)
+from wsgi_app.pages import account, auth, groups, people, questions  # noqa: F401  (importing them adds their views to bp)
 from wsgi_app.pages.base import bp
 
 __all__ = ["bp"]
