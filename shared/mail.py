@@ -71,8 +71,8 @@ class Mailer:
         """Where messages go, for the ready line and ``make run``."""
         if self.smtp_url:
             parts = urlsplit(self.smtp_url)
-            return f"mail: {parts.scheme}://{parts.hostname}:{parts.port or ''}"
-        return f"mail: .eml files in {self.mail_dir.resolve()}"
+            return f"e-mail goes to {parts.scheme}://{parts.hostname}:{parts.port or ''}"
+        return f"e-mail goes to .eml files in {self.mail_dir.resolve()} (FORUM_SMTP_URL sends it instead)"
 
     def compose(self, row: Mapping[str, Any]) -> EmailMessage:
         """The message of one outbox row. Its Message-ID comes from the row, so every retry has the same one."""

@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(p)
 
     p = sub.add_parser("deliver", help="send the e-mail that is due from the outbox, once")
+    p.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                   help="keep sending, a pass every SECONDS, until SIGTERM (a mail service of its own)")
     _add_settings_flags(p)
 
     p = sub.add_parser("serve", help="serve the forum")
@@ -136,7 +138,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "deliver":
         from shared.cli.deliver import deliver_command
 
-        return deliver_command(settings)
+        return deliver_command(settings, args.every)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
     check_serve_options(options)
     return serve(settings, options)

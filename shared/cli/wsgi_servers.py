@@ -41,7 +41,6 @@ from typing import Any
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
 from shared.config import ServeOptions, Settings
-from shared.mail import SenderThread
 from shared.storage.drivers import check_schema, open_sync
 
 log = logging.getLogger("forum.serve")
@@ -53,27 +52,32 @@ STARTUP_TIMEOUT = 60.0
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour and block until it has stopped; 0 after a clean stop."""
     check_migrated(settings)
+    if options.flavour in ("gunicorn", "uwsgi"):   # their mail sender is one more child (run_server)
+        return serve_flavour(settings, options)
     with mail_sender(settings):
         return serve_flavour(settings, options)
 
 
+def start_mail_sender(settings: Settings) -> subprocess.Popen[bytes]:
+    """The outbox's sender for the whole deployment: ``forum deliver --every`` beside the server.
+
+    A process of its own, like the notifier: not in a gunicorn or uWSGI worker (there are several,
+    restarted at will) nor in their masters (which fork, and must hold no connection: RELIABILITY
+    16), and not in this launcher either, which then holds nothing. Its one line (where e-mail goes)
+    goes to our stderr: stdout carries only the ready line.
+    """
+    argv = forum_command("deliver", "--every", f"{settings.mail_interval:g}")
+    return processes.start(argv, env=child_env(settings), stdout=sys.stderr.fileno())
+
+
 @contextlib.contextmanager
 def mail_sender(settings: Settings) -> Iterator[None]:
-    """The outbox's sender for the whole deployment, a thread of this launcher with a small pool of its own.
-
-    Not in a gunicorn or uWSGI worker (there are several, restarted at will) nor in their masters
-    (which fork): the launcher outlives every worker, forks none (its children are exec'd) and is
-    one per deployment. wsgi-container and flask-dev serve from this process, so it is theirs too.
-    """
-    pool = open_sync(dataclasses.replace(settings, pool_size=2))
-    sender = SenderThread(settings, pool)
-    log.info("%s", sender.mailer.describe())
-    sender.start()
+    """The sender beside a server this process runs itself (flask-dev, wsgi-container, uWSGI behind nginx)."""
+    child = start_mail_sender(settings)
     try:
         yield
     finally:
-        sender.stop()
-        pool.close()
+        processes.stop(child, grace=settings.grace_period + 5)
 
 
 def serve_flavour(settings: Settings, options: ServeOptions) -> int:
@@ -168,7 +172,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
     child = processes.start(argv, env=env)
     notifier_port, notifier = start_notifier(settings, options, env)
-    children = [child, *([notifier] if notifier else [])]
+    mail = start_mail_sender(settings)
+    children = [child, *([notifier] if notifier else []), mail]
     stopping = threading.Event()
 
     def forward(_signum: int, _frame: Any) -> None:
@@ -194,6 +199,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         code = child.wait()
         if notifier:   # the server stopped (asked, or on its own): the notifier goes with it
             code = code or processes.stop(notifier, grace=settings.grace_period + 5)
+        processes.stop(mail, grace=settings.grace_period + 5)   # and the mail sender
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
