@@ -14,9 +14,10 @@ executor for Tornado. Why not aiosmtplib on the loop: the pass is written once f
 sends one message at a time on one connection, and a blocking client in an executor thread costs
 the loop nothing; a second SMTP client would be a second set of TLS and error rules to keep right.
 
-Who runs the pass (one sender per deployment; a lease in the database keeps two from racing):
-:class:`SenderThread` in the launcher of every WSGI flavour, a ``PeriodicCallback`` in every
-Tornado process, and ``forum deliver`` from the command line.
+Who runs the pass (a lease in the database lets one sender deliver at a time): a
+``PeriodicCallback`` in every Tornado process; for the WSGI flavours ``forum deliver --every``, a
+:class:`SenderThread` in a process of its own that their launcher starts beside the server; and
+``forum deliver`` once, from the command line.
 """
 
 from __future__ import annotations
@@ -195,11 +196,10 @@ async def deliver_async(db: AsyncDatabase, mailer: Mailer, holder: str, settings
 
 
 class SenderThread(threading.Thread):
-    """The WSGI flavours' sender: a pass every ``mail_interval`` seconds on a small pool of its own.
+    """``forum deliver --every``: a pass every ``mail_interval`` seconds on a small pool of its own.
 
-    It runs in the launcher (``forum serve gunicorn|uwsgi|wsgi-container|flask-dev``), which lives
-    as long as the deployment and never forks after starting it: one sender per deployment however
-    many workers serve requests.
+    The WSGI launchers start that command beside the server (``shared.cli.wsgi_servers``): one
+    sender per deployment however many workers serve requests.
     """
 
     def __init__(self, settings: Settings, db: SyncDatabase) -> None:

@@ -19,7 +19,8 @@ serving only ``/ws/notifications``, fed by Redis) on its own port, and names it 
 Without ``FORUM_REDIS_URL`` the workers could not reach it: the launcher warns and starts none.
 Behind nginx (``--nginx``) one site serves both: nginx sends ``/ws/`` to the notifier.
 
-Every WSGI flavour's launcher also runs the outbox's mail sender (:func:`mail_sender`).
+Every WSGI flavour's launcher also starts the outbox's mail sender beside the server
+(:func:`start_mail_sender`: ``forum deliver --every``).
 """
 
 from __future__ import annotations

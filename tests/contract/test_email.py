@@ -93,6 +93,10 @@ def test_reset_requests_are_limited_per_address_known_or_not(api, forum):
         assert [a.status_code for a in answers] == [202, 202, 202, 429]
         assert "Retry-After" in answers[-1].headers
     assert "email" in field_errors(api.post("/auth/password-reset", json={"email": "not an address"}))
+    client = from_address()                                     # and per client, whatever the address
+    answers = [api.post("/auth/password-reset", headers=client, json={"email": unique("any") + "@example.org"})
+               for _ in range(11)]
+    assert [a.status_code for a in answers] == [202] * 10 + [429]
 
 
 def test_changing_the_address_keeps_the_old_one_until_the_new_one_is_verified(api, forum, mailbox):

@@ -7,22 +7,23 @@ senders at once deliver each message once.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from shared import clock
 from shared.auth import ANONYMOUS
 from shared.mail import Mailer, deliver_sync, one_pass
-from shared.storage import outbox, users
+from shared.storage import outbox, users, verification
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Query, Send
 from shared.storage.runners import run_sync
 from tests.support.mail import Sink, smtp_sink, token_in
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
@@ -206,3 +207,25 @@ async def test_a_daily_reader_gets_one_digest_a_day_with_an_unsubscribe_link(run
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "about comment" in text and "about answer" in text and "http://forum.test/posts/7" in text
     assert digest["List-Unsubscribe"].startswith("<http://forum.test/api/v1/email/unsubscribe?token=")
+
+
+def _token_rows() -> Op[list[dict[str, Any]]]:
+    rows: list[dict[str, Any]] = yield Query("SELECT token_hash, purpose, expires_at, created_at FROM email_tokens")
+    return rows
+
+
+async def test_a_reset_token_is_stored_only_as_its_hash_and_gone_from_the_outbox_once_sent(
+        run: Any, mail_settings: Any, sink: Sink) -> None:
+    await run(users.register(ANONYMOUS, {"username": "rae", "email": "rae@example.org", "password": "a long password"}))
+    assert await run(verification.request_password_reset(ANONYMOUS, {"email": "rae@example.org"})) == {
+        "status": "accepted"}
+    assert await run(verification.request_password_reset(ANONYMOUS, {"email": "nobody@example.org"})) == {
+        "status": "accepted"}
+    await deliver_all(run, Mailer(mail_settings))
+    token = token_in(sink.wait_for("rae@example.org", "Reset your password"), "/reset-password")
+    rows = [r for r in await run(_token_rows()) if r["purpose"] == "reset"]
+    assert [r["token_hash"] for r in rows] == [hashlib.sha256(token.encode()).hexdigest()]
+    assert clock.parse(rows[0]["expires_at"]) - clock.parse(rows[0]["created_at"]) == timedelta(hours=1)
+    dump = repr(await run(_rows())) + repr(await run(_token_rows()))
+    assert token not in dump                                    # nowhere in clear once the e-mail is out
+    assert [m["To"] for m in sink.received()] == ["rae@example.org", "rae@example.org"]   # verify + reset
