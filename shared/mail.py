@@ -97,7 +97,10 @@ class Mailer:
 
     def send(self, row: Mapping[str, Any]) -> Refused | None:
         """Deliver one row: None when the server took it, else :class:`Refused` (never raises for the network)."""
-        message = self.compose(row)
+        try:
+            message = self.compose(row)
+        except (KeyError, ValueError, TypeError) as exc:   # a row no template can render: never block the rest
+            return Refused(f"cannot render: {type(exc).__name__}: {exc}"[:255], permanent=True)
         if not self.smtp_url:
             return self._write(message, row)
         try:

@@ -229,3 +229,15 @@ async def test_a_reset_token_is_stored_only_as_its_hash_and_gone_from_the_outbox
     dump = repr(await run(_rows())) + repr(await run(_token_rows()))
     assert token not in dump                                    # nowhere in clear once the e-mail is out
     assert [m["To"] for m in sink.received()] == ["rae@example.org", "rae@example.org"]   # verify + reset
+
+
+async def test_a_message_that_cannot_be_rendered_fails_alone(run: Any, mail_settings: Any, sink: Sink) -> None:
+    def broken_then_fine() -> Op[None]:
+        yield Send("no-such-template", {}, 1, to="broken@example.org")
+        yield from queue(1)
+
+    await run(broken_then_fine())
+    assert await deliver_all(run, Mailer(mail_settings)) == 1
+    rows = await run(_rows())
+    assert rows[0]["failed_at"] is not None and "cannot render" in rows[0]["last_error"]
+    assert [m["To"] for m in sink.received()] == ["m0@example.org"]
