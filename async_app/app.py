@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import tornado.httputil
+import tornado.ioloop
 import tornado.web
 from tornado.web import URLSpec, url
 
@@ -32,6 +33,16 @@ from async_app.handlers.api.comments import (
     CommentsHandler,
 )
 from async_app.handlers.api.docs import OpenApiHandler
+from async_app.handlers.api.email import (
+    PasswordResetConfirmHandler,
+    PasswordResetHandler,
+    PostWatchHandler,
+    PreferencesHandler,
+    QuestionWatchHandler,
+    ResendVerificationHandler,
+    UnsubscribeHandler,
+    VerifyEmailHandler,
+)
 from async_app.handlers.api.groups import (
     ApplicationHandler,
     ApplicationsHandler,
@@ -78,6 +89,7 @@ from async_app.handlers.api.users import (
 )
 from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
+from async_app.handlers.pages import account as account_pages
 from async_app.handlers.pages import auth as auth_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import moderation as moderation_pages
@@ -91,13 +103,16 @@ from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
 from shared.linkpreview import allow_list
+from shared.mail import Mailer, deliver_async, holder_name
 from shared.notifier import Hub
 from shared.ratelimit import rules_from
 from shared.redis_counters import AsyncRedisCounters
+from shared.storage import outbox
 from shared.storage.drivers import CoroutineDatabase
-from shared.storage.runners import Services
+from shared.storage.runners import Services, run_async
 
 access_log = logging.getLogger("tornado.access")
+mail_log = logging.getLogger("forum.mail")
 # One stylesheet for both apps: shared/static (the Flask app serves the same directory).
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shared", "static")
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -207,6 +222,16 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/me/export", ExportHandler, "export"),
         api("/admin/stats", StatsHandler, "admin_stats"),
 
+        # E-mail and watching (API.md §9)
+        api("/auth/verify-email", VerifyEmailHandler, "verify_email"),
+        api("/auth/resend-verification", ResendVerificationHandler, "resend_verification"),
+        api("/auth/password-reset", PasswordResetHandler, "password_reset"),
+        api("/auth/password-reset/confirm", PasswordResetConfirmHandler, "password_reset_confirm"),
+        api("/me/preferences", PreferencesHandler, "preferences"),
+        api("/posts/{post_id}/watch", PostWatchHandler, "post_watch"),
+        api("/questions/{question_id}/watch", QuestionWatchHandler, "question_watch"),
+        api("/email/unsubscribe", UnsubscribeHandler, "unsubscribe"),
+
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
         url(r"/login$", auth_pages.LoginPage, name="login_page"),
@@ -241,6 +266,12 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/groups/(\d+)/bans/(\d+)/lift$", moderation_pages.GroupUnbanPage, name="group_unban_page"),
         *(xray_pages.urls() if settings.debug else []),   # the X-ray pages exist only in debug
         url(r"/search$", search_pages.SearchPage, name="search_page"),
+        url(r"/reset-password$", account_pages.ResetPasswordPage, name="reset_password_page"),
+        url(r"/verify-email$", account_pages.VerifyEmailPage, name="verify_email_page"),
+        url(r"/verify-email/resend$", account_pages.ResendVerificationPage, name="resend_verification_page"),
+        url(r"/settings$", account_pages.SettingsPage, name="settings_page"),
+        url(r"/settings/(email|notifications)$", account_pages.SettingsFormPage, name="settings_form_page"),
+        url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]
@@ -258,6 +289,10 @@ class ForumApplication(tornado.web.Application):
                                  counters=AsyncRedisCounters(settings) if settings.redis_url else None,
                                  fetch=self.http_client.fetch, rules=rules_from(settings))
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
+        # The outbox's sender (shared.mail): a pass every mail_interval seconds, started by the server.
+        # Every process runs one; the lease in the database lets one deliver at a time.
+        self.mailer, self.mail_holder = Mailer(settings), holder_name()
+        self.mail_sender = tornado.ioloop.PeriodicCallback(self.deliver_mail, settings.mail_interval * 1000)
         super().__init__(
             urls(settings),
             default_handler_class=NotFoundHandler,
@@ -303,8 +338,25 @@ class ForumApplication(tornado.web.Application):
             access_log.log(level, "%d %s %s (%s) %.2fms", status, handler.request.method, handler.request.uri,
                            address, 1000 * seconds)
 
+    async def deliver_mail(self) -> None:
+        """One pass of the sender (the SMTP conversation runs in the executor: see shared.mail)."""
+        try:
+            await deliver_async(self.db, self.mailer, self.mail_holder, self.forum_settings, self.services)
+        except Exception:   # the database or the mail server may be down: the next pass tries again
+            mail_log.exception("mail delivery pass failed")
+
+    def start_mail(self) -> None:
+        mail_log.info("%s", self.mailer.describe())
+        self.mail_sender.start()
+
     async def close(self) -> None:
         """Release what the application made (the pool is the server's: it closes it last)."""
+        if self.mail_sender.is_running():
+            self.mail_sender.stop()
+            try:
+                await run_async(self.db, outbox.release_lease(self.mail_holder))
+            except Exception:
+                mail_log.warning("could not hand back the mail sender's lease; it runs out by itself")
         self.http_client.close()
         if self.services.counters is not None:
             await self.services.counters.close()

@@ -67,6 +67,8 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     db = await open_checked(settings)
     app = make(settings, db)
     await app.hub.start()   # listening to Redis (when set) before we say we are ready
+    if isinstance(app, ForumApplication):
+        app.start_mail()    # the outbox's sender (the notifier process sends no mail)
     # max_header_size: a head over the app's limit is read, so that it gets the app's 431 (async_app/app.py)
     server = HTTPServer(app, max_body_size=http.largest_body(settings), max_header_size=http.HEADER_READ_LIMIT,
                         idle_connection_timeout=60, body_timeout=60)

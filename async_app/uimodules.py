@@ -35,6 +35,13 @@ class Like(tornado.web.UIModule):
         return self.render_string("modules/like.html", kind=kind, item=item, back=back)
 
 
+class Watch(tornado.web.UIModule):
+    """Watch or stop watching a post or question (its new comments or answers notify the watcher)."""
+
+    def render(self, kind: str, item_id: int, watching: bool) -> bytes:
+        return self.render_string("modules/watch.html", kind=kind, item_id=item_id, watching=watching)
+
+
 class Item(tornado.web.UIModule):
     """A comment or an answer with its replies and, for who may reply, a reply form; for its moderators,
     the moderation buttons."""

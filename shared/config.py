@@ -71,6 +71,18 @@ class Settings:
     limit_login_address: str = setting("20/900", "failed logins from one client address, count/seconds")
     limit_guestbook: str = setting("5/60", "guestbook entries from one client address, count/seconds")
     limit_posting: str = setting("30/60", "posts, comments, questions and answers by one user, count/seconds")
+    limit_password_reset: str = setting("3/3600", "reset links asked for one e-mail address, count/seconds")
+    limit_password_reset_address: str = setting("10/3600", "reset links asked from one client address, count/seconds")
+    limit_verification: str = setting("5/3600", "verification links one user has sent (resend, e-mail change), "
+                                      "count/seconds")
+    smtp_url: str = setting("", "the mail server: smtp://user:pw@host:587?starttls=true or smtps://...; "
+                            "empty: .eml files in mail_dir")
+    mail_dir: str = setting("var/mail", "where messages are written without smtp_url")
+    mail_from: str = setting("", "the From address; empty: forum@<host of base_url>")
+    base_url: str = setting("http://127.0.0.1:8888", "the site's address as a reader's browser reaches it "
+                            "(the links in e-mails)")
+    mail_interval: float = setting(5.0, "seconds between two passes of the sender")
+    mail_retry_max: float = setting(30.0, "seconds between two tries of one message, at most")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property

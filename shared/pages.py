@@ -84,7 +84,16 @@ FORMS: dict[str, tuple[str, ...]] = {
     "group_ban": ("user_id", "reason", "until"),
     "role": ("role",),
     "password": ("password",),
+    "password_reset": ("email",),
+    "password_reset_confirm": ("token", "new_password"),
+    "verify_email": ("token",),
+    "email": ("email",),                      # PATCH /me {email}: a new address
+    "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
 }
+# What a page says once a form has done its work.
+RESET_LINK_SENT = ("If that address belongs to an account, a link to choose a new password is on its way. "
+                   "It works once, for one hour.")
+ADDRESS_VERIFIED = "Thank you: your e-mail address is confirmed."
 ID_FIELDS = frozenset({"parent_id", "user_id"})
 OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).

@@ -41,6 +41,9 @@ RULE_SETTINGS: dict[str, str] = {
     "login-address": "limit_login_address",   # failed logins from one client address
     "guestbook": "limit_guestbook",           # entries from one client address
     "posting": "limit_posting",               # posts, comments, questions, answers by one user
+    "password-reset": "limit_password_reset",                  # reset links for one e-mail address
+    "password-reset-address": "limit_password_reset_address",  # reset links asked from one client
+    "verification": "limit_verification",     # verification links sent for one user
 }
 
 # Which write routes (method, path as in shared.routes) a throttle applies to, and who it counts.
@@ -50,6 +53,8 @@ ROUTE_RULES: dict[tuple[str, str], tuple[str, Literal["address", "user"]]] = {
     ("POST", "/posts/{post_id}/comments"): ("posting", "user"),
     ("POST", "/questions"): ("posting", "user"),
     ("POST", "/questions/{question_id}/answers"): ("posting", "user"),
+    ("POST", "/auth/password-reset"): ("password-reset-address", "address"),
+    ("POST", "/auth/resend-verification"): ("verification", "user"),
 }
 
 

@@ -37,10 +37,12 @@ from shared.shapes import (
     Notification,
     Page,
     Post,
+    Preferences,
     Question,
     Report,
     SearchResult,
     Stats,
+    Status,
     Token,
     User,
 )
@@ -55,6 +57,8 @@ from shared.storage import (
     questions,
     threads,
     users,
+    verification,
+    watching,
 )
 from shared.validation import Body
 
@@ -222,4 +226,25 @@ ROUTES: tuple[Route, ...] = (
     R("GET", "/admin/stats", "accounts:admin_stats", "user", answer=Stats, summary="Site statistics (admins)"),
     R("GET", "/search", "search:search", takes="query",
       answer=Page[SearchResult], summary="Search posts, comments, questions, answers and groups"),
+    # E-mail and watching (API.md §9)
+    R("POST", "/auth/verify-email", "verification:verify_email", status=204,
+      body=verification.VerifyEmail, summary="Verify an address with the token from its link"),
+    R("POST", "/auth/resend-verification", "verification:resend_verification", "user", status=202,
+      answer=Status, summary="Send the verification link again"),
+    R("POST", "/auth/password-reset", "verification:request_password_reset", status=202,
+      body=verification.PasswordResetRequest, answer=Status,
+      summary="E-mail a password-reset link (the same answer for any address)"),
+    R("POST", "/auth/password-reset/confirm", "verification:confirm_password_reset", status=204,
+      body=verification.PasswordReset, summary="Set a new password with the token from its link"),
+    R("PATCH", "/me/preferences", "watching:set_preferences", "user",
+      body=watching.Preferences, answer=Preferences, summary="How notifications are e-mailed"),
+    R("PUT", "/posts/{post_id}/watch", "watching:watch_post", "user", status=204, summary="Watch a post"),
+    R("DELETE", "/posts/{post_id}/watch", "watching:unwatch_post", "user", status=204,
+      summary="Stop watching a post"),
+    R("PUT", "/questions/{question_id}/watch", "watching:watch_question", "user", status=204,
+      summary="Watch a question"),
+    R("DELETE", "/questions/{question_id}/watch", "watching:unwatch_question", "user", status=204,
+      summary="Stop watching a question"),
+    R("POST", "/email/unsubscribe", "watching:unsubscribe", takes="query", status=204,
+      summary="One-click unsubscribe from notification e-mail (RFC 8058)"),
 )

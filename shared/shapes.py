@@ -63,9 +63,12 @@ class User(TypedDict):
 
 @exact
 class Me(User):
-    """The caller's own account (/me): a User with its email."""
+    """The caller's own account (/me): a User with its email, whether it is verified, and a new
+    address waiting for its verification link (the old one stays until then)."""
 
     email: str
+    email_verified: bool
+    pending_email: str | None
 
 
 @exact
@@ -230,6 +233,13 @@ class Status(TypedDict):
 
 
 @exact
+class Preferences(TypedDict):
+    """How the caller's notifications are e-mailed: not at all, one message each, or a daily digest."""
+
+    email: Literal["off", "instant", "daily"]
+
+
+@exact
 class FieldProblem(TypedDict):
     field: str
     message: str
@@ -376,4 +386,5 @@ def user_public(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def user_private(row: Mapping[str, Any]) -> dict[str, Any]:
     """The :class:`Me` its owner sees on ``/me``: with email."""
-    return {**user_public(row), "email": row["email"]}
+    return {**user_public(row), "email": row["email"], "email_verified": bool(row["email_verified"]),
+            "pending_email": row["pending_email"]}

@@ -11,6 +11,7 @@ strict mode with no extra keys. (Both apps run the same operations; the contract
 from __future__ import annotations
 
 import io
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +26,12 @@ from pydantic import TypeAdapter, ValidationError
 from shared.cli.admin import grant
 from shared.config import load_settings
 from shared.http import BASE
+from shared.keys import Keys
 from shared.routes import ROUTES, Route
 from shared.shapes import Post
+from shared.storage import watching
 from shared.storage.drivers import open_sync
+from shared.storage.effects import Op, Query
 from tests.support.upstream import upstream_site
 from wsgi_app import create_app, db
 from wsgi_app.api.base import route_name
@@ -162,11 +166,26 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
 
     moderation_routes(s, app, alice, bob, carol, g, p, top["id"], q, answer["id"])
 
+    s.call("PUT", f"/posts/{p}/watch", c)
+    s.call("DELETE", f"/posts/{p}/watch", a)
+    s.call("PUT", f"/questions/{q}/watch", b)
+    s.call("DELETE", f"/questions/{q}/watch", c)
+    s.call("PATCH", "/me/preferences", b, json={"email": "daily"})
+    s.call("POST", "/auth/resend-verification", a)
+    s.call("POST", "/auth/verify-email", json={"token": queued_token(app, "verify", alice["username"])})
+    with app.app_context():
+        unsubscribe = watching.unsubscribe_token(alice["id"], Keys.from_settings(db.current_settings()))
+    s.call("POST", f"/email/unsubscribe?token={unsubscribe}", data="List-Unsubscribe=One-Click",
+           content_type="application/x-www-form-urlencoded")
+
     s.call("DELETE", f"/answers/{answer['id']}", a)
     s.call("DELETE", f"/questions/{q}", c)
     s.call("DELETE", f"/posts/{p}", a)
     s.call("DELETE", f"/groups/{g}/members/me", b)
     s.call("POST", "/me/password", b, json={"old_password": bob["password"], "new_password": "a new passphrase"})
+    s.call("POST", "/auth/password-reset", json={"email": f"{carol['username']}@example.org"})
+    s.call("POST", "/auth/password-reset/confirm",
+           json={"token": queued_token(app, "reset", carol["username"]), "new_password": "another passphrase"})
 
     missing = sorted(f"{r.method} {r.path}" for r in set(ROUTES) - s.answered)
     assert missing == [], "routes the session did not call"
@@ -213,6 +232,17 @@ def moderation_routes(s: Session, app: Flask, alice: dict[str, Any], bob: dict[s
     s.call("GET", "/me/export", a)
     doomed = user(s, "doomed")
     s.call("DELETE", "/me", doomed["token"], json={"password": doomed["password"]})
+
+
+def queued_token(app: Flask, template: str, username: str) -> str:
+    """The token in the newest queued e-mail of this kind to this user (the outbox keeps it until sent)."""
+    def newest() -> Op[str]:
+        params = yield Query("SELECT params FROM outbox WHERE template = %s AND recipient = %s ORDER BY id DESC",
+                             (template, f"{username}@example.org"), "value")
+        return str(json.loads(params)["token"])
+
+    with app.app_context():
+        return db.run(newest())
 
 
 def test_an_extra_or_missing_key_is_caught() -> None:

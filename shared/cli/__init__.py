@@ -1,4 +1,4 @@
-"""The ``forum`` command: migrate, seed, recount, admin, serve, bench.
+"""The ``forum`` command: migrate, seed, recount, reindex, admin, deliver, serve, bench.
 
 This package is the command line and its launchers, the only code that imports the apps (each
 lazily, in the function that starts that flavour); the core, the rest of ``shared/``, never imports
@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reindex", help="rebuild the search index from the rows")
     p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("deliver", help="send the e-mail that is due from the outbox, once")
+    p.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                   help="keep sending, a pass every SECONDS, until SIGTERM (a mail service of its own)")
     _add_settings_flags(p)
 
     p = sub.add_parser("serve", help="serve the forum")
@@ -163,6 +167,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from shared.cli.reindex import reindex_command
 
         return reindex_command(settings, show_progress=not args.no_progress)
+
+    if args.command == "deliver":
+        from shared.cli.deliver import deliver_command
+
+        return deliver_command(settings, args.every)
     options = ServeOptions(**{k: getattr(args, k) for k in ServeOptions.__dataclass_fields__})
     check_serve_options(options)
     return serve(settings, options)

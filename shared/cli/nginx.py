@@ -20,6 +20,7 @@ The app processes write to our stderr, so stdout carries only the ready line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -35,7 +36,7 @@ from pathlib import Path
 from shared import http
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
-from shared.cli.wsgi_servers import check_migrated, child_env, uwsgi_command
+from shared.cli.wsgi_servers import check_migrated, child_env, mail_sender, uwsgi_command
 from shared.config import ServeOptions, Settings
 
 log = logging.getLogger("forum.nginx")
@@ -243,6 +244,12 @@ class Launch:
 def serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     """Run the flavour behind nginx until SIGTERM/SIGINT; 0 after a clean stop."""
     check_migrated(settings)
+    # uWSGI is started directly here, not by `forum serve uwsgi`: its mail sender runs in this process.
+    with mail_sender(settings) if options.flavour == "uwsgi" else contextlib.nullcontext():
+        return _serve_behind_nginx(settings, options)
+
+
+def _serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     # The app's one peer is nginx on loopback: its X-Real-IP is the client's (RELIABILITY 43).
     settings = dataclasses.replace(settings, trusted_proxies=http.LOOPBACK)
     nginx = find_nginx()

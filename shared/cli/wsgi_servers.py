@@ -21,10 +21,14 @@ directory the launcher makes (``FORUM_NOTIFIER_SOCKET``; one host only). The pag
 notifier's port (``FORUM_LIVE_PORT``, which the launcher sets unless you did) and the notifier lets
 the site's pages in (``FORUM_SITE_PORT``). Behind nginx (``--nginx``) one site serves both: nginx
 sends ``/ws/`` to the notifier and the pages connect to their own origin.
+
+Every WSGI flavour's launcher also starts the outbox's mail sender beside the server
+(:func:`start_mail_sender`: ``forum deliver --every``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,35 @@ STARTUP_TIMEOUT = 60.0
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Start one flavour and block until it has stopped; 0 after a clean stop."""
     check_migrated(settings)
+    if options.flavour in ("gunicorn", "uwsgi"):   # their mail sender is one more child (run_server)
+        return serve_flavour(settings, options)
+    with mail_sender(settings):
+        return serve_flavour(settings, options)
+
+
+def start_mail_sender(settings: Settings) -> subprocess.Popen[bytes]:
+    """The outbox's sender for the whole deployment: ``forum deliver --every`` beside the server.
+
+    A process of its own, like the notifier: not in a gunicorn or uWSGI worker (there are several,
+    restarted at will) nor in their masters (which fork, and must hold no connection: RELIABILITY
+    16), and not in this launcher either, which then holds nothing. Its one line (where e-mail goes)
+    goes to our stderr: stdout carries only the ready line.
+    """
+    argv = forum_command("deliver", "--every", f"{settings.mail_interval:g}")
+    return processes.start(argv, env=child_env(settings), stdout=sys.stderr.fileno())
+
+
+@contextlib.contextmanager
+def mail_sender(settings: Settings) -> Iterator[None]:
+    """The sender beside a server this process runs itself (flask-dev, wsgi-container, uWSGI behind nginx)."""
+    child = start_mail_sender(settings)
+    try:
+        yield
+    finally:
+        processes.stop(child, grace=settings.grace_period + 5)
+
+
+def serve_flavour(settings: Settings, options: ServeOptions) -> int:
     if options.flavour == "flask-dev":
         from wsgi_app.devserver import serve as serve_flask_dev
 
@@ -130,10 +164,6 @@ def child_env(settings: Settings) -> dict[str, str]:
 def run_server(flavour: str, argv: list[str], port: int, settings: Settings, options: ServeOptions) -> int:
     """Run a pre-fork server (and its notifier) as child processes, announce it once it answers, stop
     both on SIGTERM."""
-    several = options.workers != 1 if flavour == "gunicorn" else options.processes > 1
-    if several and not settings.redis_url:
-        log.warning("%s runs several worker processes and FORUM_REDIS_URL is not set: each process counts "
-                    "rate limits on its own, so a client may get up to one allowance per worker", flavour)
     env = child_env(settings)
     metrics_dir = None
     if "PROMETHEUS_MULTIPROC_DIR" not in env:   # workers' metrics are added up across processes
@@ -143,7 +173,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     notifier_port, notifier, inbox_dir = start_notifier(settings, options, env, port)
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
     child = processes.start(argv, env=env)
-    children = [child, notifier]
+    mail = start_mail_sender(settings)
+    children = [child, notifier, mail]
     stopping = threading.Event()
 
     def forward(_signum: int, _frame: Any) -> None:
@@ -169,6 +200,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         code = child.wait()
         # the server stopped (asked, or on its own): the notifier goes with it
         code = code or processes.stop(notifier, grace=settings.grace_period + 5)
+        processes.stop(mail, grace=settings.grace_period + 5)   # and the mail sender
     finally:
         for made in (metrics_dir, inbox_dir):
             if made:

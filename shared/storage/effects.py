@@ -21,9 +21,10 @@ effect               what the runner does                                       
 ``Hit`` / ``Reset``  a rate-limit counter, counted first and atomically           :class:`Count`
 ``Fetch``            one outbound HTTP GET to a vetted address                    :class:`Reply`
 ``Publish``          after the commit, to the sockets of a user or a thread       None
+``Send``             one e-mail, into the ``outbox`` table in this transaction    None
 ===================  ==========================================================  ==================
 
-Only ``Query`` and ``Publish`` belong inside a transaction. ``Compute``, ``Hit``/``Reset`` and
+Only ``Query``, ``Publish`` and ``Send`` belong inside a transaction. ``Compute``, ``Hit``/``Reset`` and
 ``Fetch`` never run while a writing transaction is open (the runner refuses: that would hold
 SQLite's only write lock, or a pooled connection, for as long as a hash or a network call takes);
 an operation that needs one after writing ends its transaction first with ``yield Transaction()``.
@@ -179,9 +180,27 @@ class Publish:
     close: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One e-mail: the runner writes it to the ``outbox`` table inside the current transaction.
+
+    So a message exists exactly when the change that caused it committed; the sender
+    (:mod:`shared.mail`) delivers it later, with retries. ``template`` names its wording in
+    :mod:`shared.emails` and ``params`` fill it (JSON values). The recipient is ``to`` when given
+    (a new address being verified), else ``user_id``'s address, and then only when it is verified;
+    ``notification=True`` also asks that the user wants notification e-mail one at a time.
+    """
+
+    template: str
+    params: Mapping[str, Any]
+    user_id: int
+    to: str | None = None
+    notification: bool = False
+
+
 READ_ONLY = Transaction(read_only=True)
 
-Effect: TypeAlias = Query | Transaction | Compute | Hit | Reset | Fetch | Publish
+Effect: TypeAlias = Query | Transaction | Compute | Hit | Reset | Fetch | Publish | Send
 Op: TypeAlias = Generator[Effect, Any, T]
 
 

@@ -20,7 +20,7 @@ from shared.errors import BadRequest
 from shared.markdown import mentions
 from shared.pagination import page, parse_page
 from shared.shapes import NotificationKind, user_columns, user_summary
-from shared.storage.effects import Op, Publish, Query, read_only
+from shared.storage.effects import Op, Publish, Query, Send, read_only
 from shared.validation import MAX_ID, Body, parse, query_flag
 
 KINDS = frozenset(get_args(NotificationKind))
@@ -33,7 +33,7 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
     """Tell ``user_id`` that ``actor_id`` did ``kind`` to a target; nobody is told about their own acts.
 
     Returns the new notification's id, or None when it was skipped. Once the transaction commits,
-    the runner publishes it to the user's open WebSockets.
+    the runner publishes it to the user's open WebSockets; its e-mail copy is queued with it.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -46,6 +46,10 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
         "lastrowid",
     )
     yield Publish(user_id, new_id)
+    # its e-mail copy, if the user wants one message each (shared.storage.watching)
+    yield Send("notification", {"user_id": user_id, "kind": kind, "target_type": target_type,
+                                "target_id": target_id, "excerpt": excerpt.strip()[:EXCERPT_CHARS]},
+               user_id, notification=True)
     return new_id
 
 

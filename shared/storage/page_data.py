@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared import pages
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import NotFound
 from shared.storage import (
@@ -30,6 +31,7 @@ from shared.storage import (
     roles,
     threads,
     users,
+    watching,
 )
 from shared.storage.effects import Op, read_only
 from shared.storage.sessions import session_viewer
@@ -44,9 +46,9 @@ def visitor(session_id: str | None) -> Op[dict[str, Any]]:
     viewer = yield from session_viewer(session_id)
     if viewer.user_id is None:
         return {"viewer": ANONYMOUS, "user": None, "unread": 0}
-    user = yield from users.get_user(viewer, viewer.user_id)
+    user = yield from users.get_me(viewer)
     unread = yield from notifications.unread_count(viewer)
-    return {"viewer": viewer, "user": user, "unread": unread["count"]}
+    return {"viewer": viewer, "user": user, "unread": unread["count"]}   # user["email_verified"]: the notice
 
 
 @read_only
@@ -83,7 +85,8 @@ def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict
     listed = yield from comments.list_comments(viewer, post_id, query)
     yield from attach_replies(comments.COMMENTS, viewer, listed["items"])
     moderates = yield from roles.moderates(viewer, post["group_id"])
-    return {"post": post, "group": group, "comments": listed, "moderates": moderates}
+    watched = yield from watching.is_watching(viewer.user_id, "post", post_id)
+    return {"post": post, "group": group, "comments": listed, "moderates": moderates, "watching": watched}
 
 
 def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
@@ -92,7 +95,14 @@ def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) ->
     listed = yield from answers.list_answers(viewer, question_id, query)
     yield from attach_replies(answers.ANSWERS, viewer, listed["items"])
     moderates = yield from roles.moderates(viewer, None)
-    return {"question": question, "answers": listed, "moderates": moderates}
+    watched = yield from watching.is_watching(viewer.user_id, "question", question_id)
+    return {"question": question, "answers": listed, "moderates": moderates, "watching": watched}
+
+
+@read_only
+def settings_page(viewer: Viewer) -> Op[dict[str, Any]]:
+    """``/settings``: the caller's address (and one waiting to be verified) and the e-mail preference."""
+    return {"me": (yield from users.get_me(viewer)), "preferences": (yield from watching.get_preferences(viewer))}
 
 
 @read_only
@@ -148,3 +158,10 @@ def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
         raise NotFound(kind)
     page = "posts" if kind == "comment" else "questions"
     return f"/{page}/{item['container_id']}#{kind}-{item_id}"
+
+
+def change_setting(viewer: Viewer, which: str, form: Mapping[str, str]) -> Op[Any]:
+    """A form of ``/settings``: ``email`` (a new address, pending until verified) or ``notifications``."""
+    if which == "email":
+        return (yield from users.update_me(viewer, pages.form_body("email", form)))
+    return (yield from watching.set_preferences(viewer, pages.form_body("preferences", form)))

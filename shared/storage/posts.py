@@ -17,7 +17,7 @@ from shared.errors import Forbidden, NotFound
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
-from shared.storage import likes, search
+from shared.storage import likes, search, watching
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.groups import membership_role
 from shared.storage.notifications import notify_mentions
@@ -170,6 +170,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
          clock.db_time(now)),
         "lastrowid")
     yield from search.add("post", post_id, found, post_id)
+    yield from watching.add_watch(user_id, "post", post_id)   # authors watch what they write
     yield from notify_mentions(data.content, user_id, "post", post_id, data.title, {user_id})
     return shape_post((yield from _row(post_id)), liked=False)
 

@@ -15,7 +15,7 @@ from shared.errors import BadRequest, Forbidden, NotFound
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
-from shared.storage import search
+from shared.storage import search, watching
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.notifications import notify_mentions
 from shared.storage.roles import audit, may_see, moderates, visible_filter
@@ -146,6 +146,7 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
          clock.db_time(now)),
         "lastrowid")
     yield from search.add("question", question_id, found, question_id)
+    yield from watching.add_watch(user_id, "question", question_id)   # authors watch what they write
     yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
     return (yield from _one(viewer, question_id))
 

@@ -13,6 +13,8 @@ written. It performs every effect of :mod:`shared.storage.effects`:
   read-only stretch simply gives its connection back first.
 - ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
   WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
+- ``Send``: becomes the INSERT of :func:`shared.storage.outbox.enqueue` and runs as a ``Query`` in the
+  current transaction, so an e-mail exists exactly when the change that caused it committed.
 
 Each effect's time goes to the current request's trace (:mod:`shared.xray`: the ``Server-Timing``
 header, and the X-ray pages in debug).
@@ -44,8 +46,8 @@ from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
 from shared.ratelimit import Rule, rules_from
-from shared.storage import ratelimits
-from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Transaction
+from shared.storage import outbox, ratelimits
+from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
 
 T = TypeVar("T")
 Publisher = Callable[[Publish], None]
@@ -120,6 +122,8 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
             while True:
                 started = time.perf_counter()   # each effect's time goes to the request's trace (xray)
                 try:
+                    if isinstance(effect, Send):     # a message is one more row of this transaction
+                        effect = outbox.enqueue(effect)
                     if isinstance(effect, Query):
                         if tx is None:
                             tx = stack.enter_context(db.transaction(read_only=read_only))
@@ -172,6 +176,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
             while True:
                 started = time.perf_counter()
                 try:
+                    if isinstance(effect, Send):
+                        effect = outbox.enqueue(effect)
                     if isinstance(effect, Query):
                         if tx is None:
                             tx = await stack.enter_async_context(db.transaction(read_only=read_only))
@@ -256,7 +262,7 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
     Returns the operation's value and the effects that were answered (queries, counter hits,
     fetches), in order. A canned result that is an exception is thrown into the operation, as a
     runner does with a mapped driver error. ``Compute`` runs inline; ``Publish`` effects are
-    appended to ``published`` when a list is given.
+    appended to ``published`` when a list is given; ``Send`` is answered 1 (one message queued).
     """
     answers = iter(results)
     published = [] if published is None else published
@@ -266,6 +272,8 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
         while True:
             if isinstance(effect, Compute):
                 effect = op.send(effect.fn(*effect.args))
+            elif isinstance(effect, Send):      # one message queued; not a query the test cans
+                effect = op.send(1)
             elif isinstance(effect, Publish | Transaction):
                 if isinstance(effect, Publish):
                     published.append(effect)

@@ -27,7 +27,7 @@ from shared.errors import BadRequest, Invalid, NotFound
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_columns, user_summary
-from shared.storage import likes, roles
+from shared.storage import likes, roles, watching
 from shared.storage.effects import Compute, Op, Publish, Query, read_only
 from shared.storage.likes import excerpt
 from shared.storage.notifications import notify, notify_mentions
@@ -366,17 +366,19 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
         "lastrowid")
     yield from refresh_hot(thread.container, container_id)
 
-    # Each user hears of one event once, and never of their own act.
+    # Each user hears of one event once, and never of their own act: those replied to first, then
+    # everyone watching the post or question (its author, unless they stopped); the writer starts watching.
     told = {user_id}
-    if data.parent_id is None:
-        recipients = [(container["user_id"], thread.top_kind)]
-    else:
-        recipients = [(parent_author, "reply"), (data.reply_to_user_id, "reply")]
+    recipients = [] if data.parent_id is None else [(parent_author, "reply"), (data.reply_to_user_id, "reply")]
+    watching_now = yield from watching.watchers(thread.container.what, container_id)
+    recipients += [(watcher, thread.top_kind) for watcher in watching_now]
     summary = excerpt(data.content)
     for recipient, kind in recipients:
         if recipient is not None and recipient not in told:
             yield from notify(recipient, kind, user_id, thread.container.what, container_id, summary)
             told.add(recipient)
+    if user_id not in watching_now:
+        yield from watching.add_watch(user_id, thread.container.what, container_id)
     yield from notify_mentions(data.content, user_id, thread.container.what, container_id, summary, told)
 
     row = yield Query(_select(thread) + " WHERE t.id = %s", (item_id,), "row")

@@ -19,11 +19,12 @@ from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
 from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
+from shared.storage.tokens import change_email, send_verification
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
-PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at"
+PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email"
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -46,6 +47,7 @@ class Login(Body):
 class UpdateMe(Body):
     nickname: Annotated[str, StringConstraints(max_length=64)] | None = None
     bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    email: Email | None = None       # kept pending until its link is opened (shared.storage.tokens)
 
 
 class ChangePassword(Body):
@@ -88,6 +90,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         "INSERT INTO users (username, email, password_hash, token_version, nickname, bio, created_at)"
         " VALUES (%s, %s, %s, 0, '', '', %s)",
         (data.username, data.email, password_hash, created_at), "lastrowid")   # a race still ends in 409
+    yield from send_verification(user_id, data.username, data.email)
     return user_public({"id": user_id, "username": data.username, "nickname": "", "bio": "",
                         "avatar_url": None, "role": "member", "created_at": created_at})
 
@@ -145,10 +148,13 @@ def get_me(viewer: Viewer) -> Op[dict[str, Any]]:
 
 
 def update_me(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
-    """Change nickname and/or bio; fields left out stay as they are."""
+    """Change nickname and/or bio; fields left out stay as they are. A new email waits to be verified."""
     user_id = viewer.require()
     data = parse(UpdateMe, body)
     changes = data.model_dump(exclude_none=True)     # keys are UpdateMe's field names only
+    email = changes.pop("email", None)
+    if email is not None:
+        yield from change_email(user_id, email)
     if changes:
         assignments = ", ".join(f"{name} = %s" for name in changes)
         yield Query(f"UPDATE users SET {assignments} WHERE id = %s",  # noqa: S608

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.mail import Sink, smtp_sink
 from tests.support.servers import (
     Server,
     ServerUnavailable,
@@ -49,8 +50,15 @@ def upstream() -> Iterator[dict[str, str]]:
         yield {"live": live, "dead": f"127.0.0.1:{free_port()}", "private": private}
 
 
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Sink]:
+    """A real SMTP server every target sends its e-mail to (tests/support/mail.py)."""
+    with smtp_sink() as sink:
+        yield sink
+
+
 @pytest.fixture(scope="session", params=TARGETS, ids=str)
-def server(request: pytest.FixtureRequest, upstream: dict[str, str]) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, upstream: dict[str, str], mailbox: Sink) -> Iterator[Server]:
     target: Target = request.param
     allow = f"{upstream['live']},{upstream['dead']}"
     redis = REDIS_URL or (request.getfixturevalue("redis_url") if target.flavour in MULTI_PROCESS else "")
@@ -59,6 +67,7 @@ def server(request: pytest.FixtureRequest, upstream: dict[str, str]) -> Iterator
                 running_server(target.flavour, url, extra_env={
                     "FORUM_LINK_PREVIEW_ALLOW": allow,
                     "FORUM_TRUSTED_PROXIES": "127.0.0.1,::1",  # the tests stand in for nginx
+                    "FORUM_SMTP_URL": mailbox.url, "FORUM_MAIL_INTERVAL": "0.5", "FORUM_MAIL_RETRY_MAX": "1",
                     **({"FORUM_REDIS_URL": redis} if redis else {}),
                 }) as srv:
             yield srv

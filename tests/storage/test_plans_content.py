@@ -166,9 +166,11 @@ def test_non_members_are_refused_before_anything_is_written() -> None:
 
 def test_create_post_counts_it_in_the_group() -> None:
     result, queries = run_canned(posts.create_post(ALICE, 3, {"title": "t", "content": "*c*"}),
-                                 [("member"), 1, 70, 1, post_row(70)])
-    assert verbs(queries) == ["SELECT role", "UPDATE forum_groups", "INSERT INTO", "INSERT INTO", "SELECT p.id,"]
+                                 [("member"), 1, 70, 1, 1, post_row(70)])
+    assert verbs(queries) == ["SELECT role", "UPDATE forum_groups", "INSERT INTO", "INSERT INTO", "INSERT INTO",
+                              "SELECT p.id,"]
     assert queries[3].sql.startswith("INSERT INTO search_docs") and queries[3].params[:3] == ("post", 70, 70)
+    assert queries[4].sql.startswith("INSERT INTO watches") and queries[4].params[:3] == (1, "post", 70)
     assert "<em>c</em>" in queries[2].params[4] and result["liked"] is False   # rendered at write time
     check_statements(queries)
 
@@ -232,7 +234,10 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
         1, 1, 2,                               # answer_count, parent's reply_count, parent's author = 2
         50,                                    # INSERT
         {"likes": 0, "replies": 2, "created_at": NOW}, 1,
+        [{"user_id": 3}, {"user_id": 2}],      # who watches the question: its author and user 2
         500,                                   # one 'reply' for user 2 (parent author and reply_to at once)
+        501,                                   # one 'answer' for user 3, who watches
+        1,                                     # the writer starts watching
         [{"id": 2}],                           # @bob is user 2: already told
         comment_row(50, question_id=7),
         1,                                     # indexed for search
@@ -240,7 +245,8 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
     assert verbs(queries)[2:6] == ["UPDATE questions", "UPDATE answers", "SELECT user_id", "INSERT INTO"]
     assert queries[-1].sql.startswith("INSERT INTO search_docs") and queries[-1].params[:3] == ("answer", 50, 7)
     notices = [q.params for q in queries if q.sql.startswith("INSERT INTO notifications")]
-    assert [(p[0], p[1]) for p in notices] == [(2, "reply")]
+    assert [(p[0], p[1]) for p in notices] == [(2, "reply"), (3, "answer")]
+    assert [q.params[:3] for q in queries if q.sql.startswith("INSERT INTO watches")] == [(1, "question", 7)]
     assert result["question_id"] == 7
     check_statements(queries)
 

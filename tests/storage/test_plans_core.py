@@ -310,7 +310,8 @@ def test_register_taken_is_409_before_hashing() -> None:
 
 
 def test_register_keeps_the_password_as_typed() -> None:
-    user, queries = run_canned(users.register(ANONYMOUS, {**GOOD, "password": "  spaced out  "}), [[], 5])
+    user, queries = run_canned(users.register(ANONYMOUS, {**GOOD, "password": "  spaced out  "}), [[], 5, 0, 1])
+    assert [q.sql.split()[2] for q in queries[2:]] == ["email_tokens", "email_tokens"]   # its verification link
     assert user["id"] == 5 and set(user) == {"id", "username", "nickname", "bio", "avatar_url", "role", "created_at"}
     assert auth.verify_password(queries[1].params[2], "  spaced out  ")[0]
 
@@ -318,7 +319,7 @@ def test_register_keeps_the_password_as_typed() -> None:
 def _user_row(password: str = "correct horse battery", version: int = 0) -> dict[str, Any]:
     return {"id": 5, "username": "ann_1", "email": "ann@example.org", "nickname": "", "bio": "",
             "avatar_url": None, "role": "member", "created_at": NOW, "password_hash": auth.hash_password(password),
-            "token_version": version}
+            "token_version": version, "email_verified": 0, "pending_email": None}
 
 
 ADDRESS = "192.0.2.1"

@@ -235,6 +235,8 @@ def running_server(
             "FORUM_DATABASE_URL": database_url,
             "FORUM_SECRET": secret,
             "FORUM_MEDIA_DIR": str(Path(tmp, "media")),
+            "FORUM_MAIL_DIR": str(Path(tmp, "mail")),          # e-mail as .eml files, unless FORUM_SMTP_URL
+            "FORUM_BASE_URL": f"http://127.0.0.1:{port}",      # the links in e-mails lead back here
             **(extra_env or {}),
         }
         stdout_path, stderr_path = Path(tmp, "stdout.log"), Path(tmp, "stderr.log")

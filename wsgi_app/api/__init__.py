@@ -14,6 +14,7 @@ from wsgi_app.api import (
     answers,
     base,
     comments,
+    email,
     groups,
     guestbook,
     meta,
@@ -27,7 +28,7 @@ from wsgi_app.api import (
 
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
 for module in (users, groups, posts, comments, questions, answers, notifications, guestbook, meta, moderation,
-               search):
+               search, email):
     api.register_blueprint(module.bp)
 api.before_request(tornado_compat.refuse_head)
 api.before_request(base.before_api_request)

@@ -8,7 +8,15 @@ Secure cookies, error pages, ``login_required``); ``auth.py``, ``groups.py``, ``
 the Tornado app's, as Jinja2 macros (``templates/macros.html``).
 """
 
-from wsgi_app.pages import auth, groups, moderation, people, questions, search  # noqa: F401  (importing them adds their views to bp)
+from wsgi_app.pages import (  # noqa: F401  (importing them adds their views to bp)
+    account,
+    auth,
+    groups,
+    moderation,
+    people,
+    questions,
+    search,
+)
 from wsgi_app.pages.base import bp
 from wsgi_app.pages.xray import xray_bp
 

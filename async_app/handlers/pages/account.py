@@ -1,0 +1,86 @@
+"""The account's e-mail pages (API.md §9): reset a password, verify an address, settings, watch buttons."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from async_app.handlers.pages.base import PageHandler
+from shared import pages
+from shared.storage import page_data, verification, watching
+
+# What each watch button changes, by the URL's words: /posts/7/watch, /questions/3/unwatch ...
+WATCHES = {
+    ("posts", "watch"): watching.watch_post, ("posts", "unwatch"): watching.unwatch_post,
+    ("questions", "watch"): watching.watch_question, ("questions", "unwatch"): watching.unwatch_question,
+}
+
+
+class ResetPasswordPage(PageHandler):
+    """Without a token: ask for a link. With the token from the link: choose a new password, logged in."""
+
+    def get(self) -> None:
+        self.render("reset_password.html", title="Reset your password", token=self.get_argument("token", ""))
+
+    async def post(self) -> None:
+        if "token" in self.request.body_arguments:
+            body = pages.form_body("password_reset_confirm", self.form())
+            session_id, refusal = await self.attempt(verification.reset_password_with_session(self.viewer, body))
+            if refusal:
+                self.render("reset_password.html", title="Reset your password", token=body["token"],
+                            **self.refused(refusal))
+                return
+            self.start_session_cookie(session_id)
+            self.redirect("/", status=303)
+            return
+        op = verification.request_password_reset(self.viewer, pages.form_body("password_reset", self.form()))
+        _, refusal = await self.attempt(self.throttled("/auth/password-reset", op))
+        state = self.refused(refusal) if refusal else {"message": pages.RESET_LINK_SENT}
+        self.render("reset_password.html", title="Reset your password", token="", **state)
+
+
+class VerifyEmailPage(PageHandler):
+    """The link in the verification e-mail opens a button (a GET changes nothing: mail scanners follow links)."""
+
+    def get(self) -> None:
+        self.render("verify_email.html", title="Confirm your address", token=self.get_argument("token", ""),
+                    done=False)
+
+    async def post(self) -> None:
+        body = pages.form_body("verify_email", self.form())
+        _, refusal = await self.attempt(verification.verify_email(self.viewer, body))
+        state = self.refused(refusal) if refusal else {"message": pages.ADDRESS_VERIFIED}
+        self.render("verify_email.html", title="Confirm your address", token=body["token"], done=not refusal,
+                    **state)
+
+
+class ResendVerificationPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        await self.run(self.throttled("/auth/resend-verification", verification.resend_verification(self.viewer)))
+        self.back("/settings")
+
+
+class SettingsPage(PageHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        self.render("settings.html", title="Settings", **await self.run(page_data.settings_page(self.viewer)))
+
+
+class SettingsFormPage(PageHandler):
+    """``POST /settings/email`` (a new address, kept pending) and ``/settings/notifications`` (the preference)."""
+
+    @tornado.web.authenticated
+    async def post(self, which: str) -> None:
+        _, refusal = await self.attempt(page_data.change_setting(self.viewer, which, self.form()))
+        if refusal:
+            page = await self.run(page_data.settings_page(self.viewer))
+            self.render("settings.html", title="Settings", **page, **self.refused(refusal))
+            return
+        self.redirect("/settings", status=303)
+
+
+class WatchPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, kind: str, item_id: str, action: str) -> None:
+        await self.run(WATCHES[kind, action](self.viewer, int(item_id)))
+        self.back("/")

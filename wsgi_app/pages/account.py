@@ -1,0 +1,88 @@
+"""The account's e-mail pages (API.md §9): reset a password, verify an address, settings, watch buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+from werkzeug.wrappers import Response
+
+from shared import pages
+from shared.storage import page_data, verification, watching
+from wsgi_app.db import run
+from wsgi_app.pages.auth import with_session
+from wsgi_app.pages.base import attempt, back, bp, form, login_required, see, throttle
+
+# What each watch button changes, by the URL's words: /posts/7/watch, /questions/3/unwatch ...
+WATCHES = {
+    ("posts", "watch"): watching.watch_post, ("posts", "unwatch"): watching.unwatch_post,
+    ("questions", "watch"): watching.watch_question, ("questions", "unwatch"): watching.unwatch_question,
+}
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password() -> Any:
+    """Without a token: ask for a link. With the token from the link: choose a new password, logged in."""
+    title = "Reset your password"
+    if request.method == "GET":
+        return render_template("reset_password.html", title=title, token=request.args.get("token", ""))
+    if "token" in request.form:
+        body = pages.form_body("password_reset_confirm", form())
+        session_id, refusal = attempt(verification.reset_password_with_session(g.viewer, body))
+        if refusal:
+            return render_template("reset_password.html", title=title, token=body["token"],
+                                   **pages.form_state(refusal, form())), refusal.status
+        return with_session(session_id)
+    op = verification.request_password_reset(g.viewer, pages.form_body("password_reset", form()))
+    _, refusal = attempt(throttle("/auth/password-reset", op))
+    if refusal:
+        return render_template("reset_password.html", title=title, token="",
+                               **pages.form_state(refusal, form())), refusal.status
+    return render_template("reset_password.html", title=title, token="", message=pages.RESET_LINK_SENT)
+
+
+@bp.route("/verify-email", methods=["GET", "POST"])
+def verify_email() -> Any:
+    """The link in the verification e-mail opens a button (a GET changes nothing: mail scanners follow links)."""
+    title = "Confirm your address"
+    if request.method == "GET":
+        return render_template("verify_email.html", title=title, token=request.args.get("token", ""), done=False)
+    body = pages.form_body("verify_email", form())
+    _, refusal = attempt(verification.verify_email(g.viewer, body))
+    if refusal:
+        return render_template("verify_email.html", title=title, token=body["token"], done=False,
+                               **pages.form_state(refusal, form())), refusal.status
+    return render_template("verify_email.html", title=title, token=body["token"], done=True,
+                           message=pages.ADDRESS_VERIFIED)
+
+
+@bp.post("/verify-email/resend")
+@login_required
+def resend_verification() -> Response:
+    run(throttle("/auth/resend-verification", verification.resend_verification(g.viewer)))
+    return back("/settings")
+
+
+@bp.get("/settings")
+@login_required
+def settings() -> str:
+    return render_template("settings.html", title="Settings", **run(page_data.settings_page(g.viewer)))
+
+
+@bp.post("/settings/<any(email, notifications):which>")
+@login_required
+def change_setting(which: str) -> Any:
+    """``/settings/email`` (a new address, kept pending) and ``/settings/notifications`` (the preference)."""
+    _, refusal = attempt(page_data.change_setting(g.viewer, which, form()))
+    if refusal:
+        page = run(page_data.settings_page(g.viewer))
+        return render_template("settings.html", title="Settings", **page,
+                               **pages.form_state(refusal, form())), refusal.status
+    return see("/settings")
+
+
+@bp.post("/<any(posts, questions):kind>/<int:item_id>/<any(watch, unwatch):action>")
+@login_required
+def watch(kind: str, item_id: int, action: str) -> Response:
+    run(WATCHES[kind, action](g.viewer, item_id))
+    return back("/")
