@@ -7,16 +7,18 @@ an executor and never on its event loop, and never while a transaction is open (
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import EmailStr, Field, StringConstraints
 
+from shared import clock
 from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
 from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
-from shared.storage.effects import Compute, Op, Query, Transaction, read_only
+from shared.storage.effects import Compute, Op, Publish, Query, Transaction, read_only
 from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
 from shared.storage.tokens import change_email, send_verification
@@ -24,6 +26,7 @@ from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
+USERNAME_HELD_DAYS = 30          # an erased account's username is held this long, then free again
 PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email"
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
@@ -80,6 +83,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     data = parse(Register, body)
     _refuse_common("password", data.password)
     password_hash = yield Compute(hash_password, (_normalise(data.password),))
+    yield from _free_erased_username(data.username)
     taken = yield Query("SELECT username, email FROM users WHERE username = %s OR email = %s",
                         (data.username, data.email))
     if taken:
@@ -93,6 +97,16 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     yield from send_verification(user_id, data.username, data.email)
     return user_public({"id": user_id, "username": data.username, "nickname": "", "bio": "",
                         "avatar_url": None, "role": "member", "created_at": created_at})
+
+
+def _free_erased_username(username: str) -> Op[None]:
+    """A username whose account was erased more than ``USERNAME_HELD_DAYS`` ago is free again (API.md §6):
+    the erased row is renamed to ``~erased-<id>``, a name no one can register (``~`` is not allowed)."""
+    held_since = db_time(clock.now() - timedelta(days=USERNAME_HELD_DAYS))
+    erased = yield Query("SELECT id FROM users WHERE username = %s AND deleted_at IS NOT NULL AND deleted_at < %s",
+                         (username, held_since), "value")
+    if erased is not None:
+        yield Query("UPDATE users SET username = %s WHERE id = %s", (f"~erased-{erased}", erased), "rowcount")
 
 
 def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
@@ -182,6 +196,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
     yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",
                 (new_hash, user_id), "rowcount")
+    yield Publish(user_id)                     # open sockets re-check their credential and close
 
 
 @read_only

@@ -13,11 +13,25 @@ import pytest
 
 from shared import clock
 from shared.auth import ANONYMOUS, Viewer, issue_token
+from shared.clock import db_time
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
 from shared.moderation import may_moderate
-from shared.storage import bans, comments, groups, moderation, page_data, posts, roles, sessions, threads
+from shared.storage import (
+    accounts,
+    bans,
+    comments,
+    groups,
+    moderation,
+    page_data,
+    posts,
+    roles,
+    sessions,
+    threads,
+    users,
+)
 from shared.storage.counters import COUNTERS, wrong_counts
-from tests.storage.test_ops_content import add_group, add_user, expect, value
+from shared.storage.effects import Query
+from tests.storage.test_ops_content import add_group, add_user, expect, perform, value
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -156,3 +170,17 @@ def test_no_statement_changes_or_deletes_an_audit_entry() -> None:
                                  path.read_text(), flags=re.IGNORECASE):
             writes.append((path.name, match.group(1).upper()))
     assert writes == [("roles.py", "INSERT INTO")]
+
+
+async def test_an_erased_username_is_free_again_after_thirty_days(run: Any) -> None:
+    """API.md §6: the username of an erased account is held for 30 days, then anyone may take it."""
+    body = {"username": "held_name", "email": "held@example.org", "password": "correct horse battery"}
+    first = await run(users.register(ANONYMOUS, body))
+    await run(accounts.delete_me(Viewer(first["id"]), {"password": body["password"]}))
+    again = {**body, "email": "again@example.org"}
+    with pytest.raises(Conflict):                      # held
+        await run(users.register(ANONYMOUS, again))
+    await run(perform(Query("UPDATE users SET deleted_at = %s WHERE id = %s",
+                            (db_time(clock.now() - timedelta(days=31)), first["id"]), "rowcount")))
+    second = await run(users.register(ANONYMOUS, again))
+    assert second["id"] != first["id"] and second["username"] == "held_name"

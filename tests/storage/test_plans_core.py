@@ -302,18 +302,18 @@ def test_register_field_rules(field: str, value: str) -> None:
     assert field_names(caught.value) == {field}
 
 
-def test_register_taken_is_409_before_hashing() -> None:
-    with pytest.raises(Conflict, match="username"):
-        run_canned(users.register(ANONYMOUS, GOOD), [[{"username": "ANN_1", "email": "x@example.org"}]])
+def test_register_taken_is_409() -> None:
+    with pytest.raises(Conflict, match="username"):      # (no erased account holds the name: None)
+        run_canned(users.register(ANONYMOUS, GOOD), [None, [{"username": "ANN_1", "email": "x@example.org"}]])
     with pytest.raises(Conflict, match="email"):
-        run_canned(users.register(ANONYMOUS, GOOD), [[{"username": "other", "email": "ann@example.org"}]])
+        run_canned(users.register(ANONYMOUS, GOOD), [None, [{"username": "other", "email": "ann@example.org"}]])
 
 
 def test_register_keeps_the_password_as_typed() -> None:
-    user, queries = run_canned(users.register(ANONYMOUS, {**GOOD, "password": "  spaced out  "}), [[], 5, 0, 1])
-    assert [q.sql.split()[2] for q in queries[2:]] == ["email_tokens", "email_tokens"]   # its verification link
+    user, queries = run_canned(users.register(ANONYMOUS, {**GOOD, "password": "  spaced out  "}), [None, [], 5, 0, 1])
+    assert [q.sql.split()[2] for q in queries[3:]] == ["email_tokens", "email_tokens"]   # its verification link
     assert user["id"] == 5 and set(user) == {"id", "username", "nickname", "bio", "avatar_url", "role", "created_at"}
-    assert auth.verify_password(queries[1].params[2], "  spaced out  ")[0]
+    assert auth.verify_password(queries[2].params[2], "  spaced out  ")[0]
 
 
 def _user_row(password: str = "correct horse battery", version: int = 0) -> dict[str, Any]:
