@@ -16,7 +16,7 @@ from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
-from shared.storage.effects import Compute, Op, Query, Transaction, read_only
+from shared.storage.effects import Compute, Op, Publish, Query, Transaction, read_only
 from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
 from shared.storage.tokens import change_email, send_verification
@@ -182,6 +182,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
     yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",
                 (new_hash, user_id), "rowcount")
+    yield Publish(user_id, close=True)   # every process forgets the old version; the user's sockets close
 
 
 @read_only

@@ -19,7 +19,7 @@ from shared.auth import Viewer, hash_password
 from shared.errors import Conflict
 from shared.ratelimit import account_key, throttle
 from shared.storage import tokens
-from shared.storage.effects import Compute, Op, Query, Send, Transaction
+from shared.storage.effects import Compute, Op, Publish, Query, Send, Transaction
 from shared.storage.sessions import start_session
 from shared.storage.users import Email, Password, _normalise, _refuse_common
 from shared.validation import Body, parse
@@ -101,7 +101,9 @@ def reset_password(data: PasswordReset) -> Op[int]:
                 (new_hash, row["email"], row["user_id"]), "rowcount")
     yield Query("DELETE FROM email_tokens WHERE user_id = %s AND purpose = 'reset'", (row["user_id"],), "rowcount")
     yield Query("DELETE FROM sessions WHERE user_id = %s", (row["user_id"],), "rowcount")
-    return int(row["user_id"])
+    user_id = int(row["user_id"])
+    yield Publish(user_id, close=True)   # every process forgets the old version; the sockets close
+    return user_id
 
 
 def confirm_password_reset(viewer: Viewer, body: Any) -> Op[None]:
