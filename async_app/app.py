@@ -107,6 +107,7 @@ from shared.mail import Mailer, deliver_async, holder_name
 from shared.notifier import Hub
 from shared.ratelimit import rules_from
 from shared.redis_counters import AsyncRedisCounters
+from shared.revocation import Standings
 from shared.storage import outbox
 from shared.storage.drivers import CoroutineDatabase
 from shared.storage.runners import Services, run_async
@@ -283,11 +284,14 @@ class ForumApplication(tornado.web.Application):
         self.db = db
         self.http_client = PreviewClient(allow_list(settings))
         self.hub = Hub(settings)   # this process's WebSockets; started by the server (Redis, if set)
+        # Who may still use their tokens, remembered (shared.revocation); the hub hears revocations
+        # from other processes, and the server says whether to trust it.
+        self.standings = self.hub.standings = Standings()
         # What the runner performs effects against: this app's keys, the sockets, the rate-limit
         # counters (Redis when set, else the database) and the link-preview fetcher.
         self.services = Services(keys=Keys.from_settings(settings), publish=self.hub.publish,
                                  counters=AsyncRedisCounters(settings) if settings.redis_url else None,
-                                 fetch=self.http_client.fetch, rules=rules_from(settings))
+                                 fetch=self.http_client.fetch, rules=rules_from(settings), standings=self.standings)
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
         # The outbox's sender (shared.mail): a pass every mail_interval seconds, started by the server.
         # Every process runs one; the lease in the database lets one deliver at a time.

@@ -60,15 +60,21 @@ async def _preflight(settings: Settings) -> None:
 
 
 async def serve_process(settings: Settings, sockets: list[socket.socket], announce: bool,
-                        lifeline: int | None = None, name: str = "tornado",
+                        lifeline: int | None = None, name: str = "tornado", alone: bool = True,
                         make: Callable[[Settings, CoroutineDatabase], ForumApplication | SocketApplication] = make_app,
                         ) -> int:
-    """One serving process, from opening its pool to its graceful stop."""
+    """One serving process, from opening its pool to its graceful stop.
+
+    ``alone``: no other process serves this forum, so every revocation is made here and what the
+    app remembers about tokens can be trusted without Redis (shared.revocation).
+    """
     db = await open_checked(settings)
     app = make(settings, db)
     await app.hub.start()   # listening to Redis (when set) before we say we are ready
     if isinstance(app, ForumApplication):
         app.start_mail()    # the outbox's sender (the notifier process sends no mail)
+        if alone and not settings.redis_url:   # with Redis, the hub trusts it while subscribed
+            app.standings.trust(True)
     # max_header_size: a head over the app's limit is read, so that it gets the app's 431 (async_app/app.py)
     server = HTTPServer(app, max_body_size=http.largest_body(settings), max_header_size=http.HEADER_READ_LIMIT,
                         idle_connection_timeout=60, body_timeout=60)
@@ -141,12 +147,13 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     processes = options.processes or tornado.process.cpu_count()   # 0: one per CPU
     if processes > 1 and not settings.redis_url:
         log.warning("%d processes and FORUM_REDIS_URL is not set: a WebSocket hears only the notifications "
-                    "made by the process that holds it", processes)
+                    "made by the process that holds it, and every request with a token asks the database "
+                    "whether it was revoked", processes)
     try:
         if processes > 1:
             _run(_preflight(settings))
             lifeline = _fork(processes)
-            return _run(serve_process(settings, sockets, tornado.process.task_id() == 0, lifeline))
+            return _run(serve_process(settings, sockets, tornado.process.task_id() == 0, lifeline, alone=False))
         return _run(serve_process(settings, sockets, announce=True))
     except (ConfigError, ForumError) as exc:   # SchemaError is a ConfigError: one line, exit 1
         print(f"forum: {exc}", file=sys.stderr, flush=True)

@@ -27,6 +27,13 @@ topic ``post:12``. A new comment is published with its message already shaped
 (``Publish(topic="post:12", message={"type": "comment", ...})``); each process encodes it once and
 hands the same text to every watcher, with no read per socket: a thread watched by ten thousand
 sockets costs one encoding, not ten thousand queries.
+
+Revocations (:mod:`shared.revocation`) ride the same channel: ``Publish(user_id, close=True)`` closes
+the user's sockets *and* makes every process forget what it remembered about the user's tokens. A
+:class:`Hub` forgets in its own ``standings``; a gunicorn or uWSGI worker, which holds no hub, runs a
+:class:`RevocationListener` thread (on Redis, or without Redis on a connection to the notifier, which
+relays each revocation to every such connection and acknowledges it to the worker that sent it, so
+the event has reached every worker before that worker answers its client).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from typing import Any, Protocol, TypeVar
 
 from shared.config import Settings
 from shared.errors import BadRequest
+from shared.revocation import Standings
 from shared.storage.effects import Publish
 
 log = logging.getLogger("forum.notifier")
@@ -53,8 +61,11 @@ log = logging.getLogger("forum.notifier")
 K = TypeVar("K")
 V = TypeVar("V")
 RECONNECT_SECONDS = 1.0
+PUBLISH_TIMEOUT = 1.0    # seconds a publish may take before it is given up (and logged)
 RESERVED_FILES = 100     # descriptors kept for everything but the sockets (see socket_capacity)
 MAX_LINE = 1024 * 1024   # one event between processes: a comment's text and HTML fit many times over
+LISTEN = b'{"listen": true}\n'   # a worker's first line on a connection that hears revocations
+ACK = b'{"ack": true}\n'         # the notifier's answer: to LISTEN, and to each revocation a worker sent
 
 
 def channel(settings: Settings) -> str:
@@ -143,15 +154,19 @@ class Hub:
         self.capacity = socket_capacity(settings)
         self._refused_at = -math.inf
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._redis: Any = None
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._sending: set[asyncio.Task[Any]] = set()   # publishes in flight (a task needs a reference)
+        self.standings: Standings | None = None   # the app's cache, told of revocations (shared.revocation)
+        self._listening: set[asyncio.StreamWriter] = set()   # workers' connections that hear revocations
 
     async def start(self) -> None:
         """Bind to the running loop and, with Redis, listen to the channel before the server announces
         itself (so an event published right after start-up is not missed)."""
         self.loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         if self.inbox:
             self._inbox_server = await asyncio.start_unix_server(self._read_inbox, path=self.inbox, limit=MAX_LINE)
         if not self.redis_url:
@@ -175,22 +190,36 @@ class Hub:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
                     self._subscribed.set()
+                    if self.standings is not None:   # revocations reach us from now on
+                        self.standings.trust(True)
+                        log.info("revocations reach this process through Redis")
                     async for message in pubsub.listen():
                         if message["type"] == "message" and (event := decode(message["data"])):
                             self.deliver(event)
             except (redis.RedisError, OSError) as exc:
+                if self.standings is not None:       # ... and no longer
+                    self.standings.trust(False)
                 log.warning("lost the notification channel (%s); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _read_inbox(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """One worker's connection: a line of JSON per event, delivered to this process's sockets."""
+        """One worker's connection: a line of JSON per event, delivered to this process's sockets.
+
+        A connection that starts with :data:`LISTEN` hears every revocation instead; a revocation a
+        worker sends is acknowledged once it has been handed to every listening worker."""
         try:
             while line := await reader.readline():
-                if event := decode(line):
+                if line == LISTEN:
+                    self._listening.add(writer)
+                    writer.write(ACK)
+                elif event := decode(line):
                     self.deliver(event)
+                    if event.close:
+                        writer.write(ACK)
         except (ValueError, ConnectionError) as exc:   # a line over MAX_LINE, a worker that died mid-line
             log.warning("dropping a worker's notification connection: %s", exc)
         finally:
+            self._listening.discard(writer)
             writer.close()
 
     def subscribe(self, user_id: int, subscriber: Subscriber) -> None:
@@ -231,6 +260,15 @@ class Hub:
         elif event.user_id is None:
             return
         elif event.close:
+            if self.standings is not None:
+                self.standings.forget(event.user_id)
+            if self._listening:
+                line = (encode(event) + "\n").encode()
+                for listener in list(self._listening):
+                    if listener.transport.get_write_buffer_size() > MAX_LINE:   # a worker that stopped reading:
+                        listener.close()   # it reconnects, and trusts nothing it remembered meanwhile
+                    else:
+                        listener.write(line)
             self.close_user(event.user_id)
         else:
             for subscriber in list(self.subscribers.get(event.user_id, ())):
@@ -246,30 +284,34 @@ class Hub:
             subscriber.close(code, reason)
         return len(sockets)
 
-    def publish(self, event: Publish) -> None:
+    def publish(self, event: Publish) -> asyncio.Task[None] | None:
         """The runners' publisher: safe from the loop and from executor threads alike.
 
         Before :meth:`start` (an app under test) there is no loop to hand over to: the caller is on it.
+        On the loop, a revocation sent to Redis returns its task: ``run_async`` awaits it, so every
+        other process has been told before the request that made it answers.
         """
-        if self.loop is None:
-            self._publish(event)
-        else:
-            self.loop.call_soon_threadsafe(self._publish, event)
+        if self.loop is None or threading.get_ident() == self._loop_thread:
+            task = self._publish(event)
+            return task if event.close else None
+        self.loop.call_soon_threadsafe(self._publish, event)
+        return None
 
-    def _publish(self, event: Publish) -> None:
+    def _publish(self, event: Publish) -> asyncio.Task[None] | None:
         if self._redis is None:
             self.deliver(event)
-            return
+            return None
         task = asyncio.create_task(self._send(event))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+        return task
 
     async def _send(self, event: Publish) -> None:
         import redis
 
         try:
-            await self._redis.publish(self.channel, encode(event))
-        except (redis.RedisError, OSError) as exc:
+            await asyncio.wait_for(self._redis.publish(self.channel, encode(event)), PUBLISH_TIMEOUT)
+        except (redis.RedisError, OSError, TimeoutError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
 
     def close_sockets(self, code: int = 1001, reason: str = "server shutting down") -> int:
@@ -348,6 +390,8 @@ class SocketPublisher:
                         self._sock.settimeout(1)   # a notifier too busy to read for a second loses the event
                         self._sock.connect(self.path)
                     self._sock.sendall(line)
+                    if event.close:   # a revocation: wait until the notifier has relayed it to every worker
+                        _read_line(self._sock)
                     return
                 except OSError as exc:
                     error = exc
@@ -355,6 +399,80 @@ class SocketPublisher:
                         self._sock.close()
                     self._sock = None
             log.warning("could not hand a notification to the notifier at %s: %s", self.path, error)
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    """One line from a blocking socket (the notifier's short answers), within the socket's timeout."""
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = sock.recv(64)
+        if not chunk:
+            raise ConnectionResetError("the notifier closed the connection")
+        line += chunk
+    return line
+
+
+class RevocationListener:
+    """A gunicorn or uWSGI worker's ear for revocations: a daemon thread that makes the worker's
+    ``standings`` forget each revoked user, and trusts them only while it is connected.
+
+    It listens on Redis when configured, else on a connection to the notifier's Unix socket (the
+    notifier relays every revocation to such connections). Whenever the connection drops, trust ends
+    and every request asks the database until the listener is back.
+    """
+
+    def __init__(self, settings: Settings, standings: Standings) -> None:
+        self.settings = settings
+        self.standings = standings
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="forum-revocations", daemon=True).start()
+
+    def _run(self) -> None:
+        listen = self._listen_redis if self.settings.redis_url else self._listen_notifier
+        while True:
+            try:
+                listen()
+            except Exception as exc:   # Redis or the notifier went away (or restarted): forget, then retry
+                log.warning("revocations: lost the channel (%s); asking the database until it is back", exc)
+            self.standings.trust(False)
+            time.sleep(RECONNECT_SECONDS)
+
+    def _forget(self, raw: bytes | str) -> None:
+        event = decode(raw)
+        if event is not None and event.close and event.user_id is not None:
+            self.standings.forget(event.user_id)
+
+    def _listen_redis(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2)
+        try:
+            pubsub = client.pubsub()
+            pubsub.subscribe(channel(self.settings))
+            if pubsub.get_message(timeout=5) is None:   # the subscription's confirmation
+                raise TimeoutError("Redis did not confirm the subscription")
+            self.standings.trust(True)
+            log.info("revocations reach this worker through Redis")
+            for message in pubsub.listen():
+                if message["type"] == "message":
+                    self._forget(message["data"])
+        finally:
+            client.close()
+
+    def _listen_notifier(self) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(self.settings.notifier_socket)
+            sock.sendall(LISTEN)
+            with sock.makefile("rb") as lines:
+                if lines.readline() != ACK:
+                    raise ConnectionError("the notifier did not accept the listener")
+                sock.settimeout(None)   # idle for as long as nobody is revoked
+                self.standings.trust(True)
+                log.info("revocations reach this worker through the notifier")
+                for line in lines:
+                    self._forget(line)
 
 
 def worker_publisher(settings: Settings) -> RedisPublisher | SocketPublisher | None:

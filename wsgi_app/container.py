@@ -123,6 +123,7 @@ async def _serve(settings: Settings, options: ServeOptions, socket_app: SocketAp
     hub = Hub(settings)
     await hub.start()
     app.extensions["forum.publish"] = hub.publish   # read by wsgi_app.db.publisher()
+    app.extensions["forum.alone"] = True   # one process: every revocation is made here (shared.revocation)
     # The WebSocket first, then everything else to Flask.
     tornado_app = socket_app(settings, sockets_db, hub, [
         (r".*", WSGIFallback, {"container": container, "max_body": max_body}),

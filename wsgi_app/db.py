@@ -25,9 +25,10 @@ from flask import Flask, current_app
 from shared.config import Settings
 from shared.keys import Keys
 from shared.linkpreview import allow_list, fetch_sync
-from shared.notifier import worker_publisher
+from shared.notifier import RevocationListener, worker_publisher
 from shared.ratelimit import rules_from
 from shared.redis_counters import RedisCounters
+from shared.revocation import Standings
 from shared.storage.drivers import BlockingDatabase, open_sync
 from shared.storage.effects import Op
 from shared.storage.runners import Publisher, Services, run_sync
@@ -88,7 +89,21 @@ def _services(app: Flask) -> Services:
     settings: Settings = app.extensions["forum"]
     return Services(keys=Keys.from_settings(settings), publish=publisher(app),
                     counters=RedisCounters(settings) if settings.redis_url else None,
-                    fetch=functools.partial(fetch_sync, allow=allow_list(settings)), rules=rules_from(settings))
+                    fetch=functools.partial(fetch_sync, allow=allow_list(settings)), rules=rules_from(settings),
+                    standings=_standings(app))
+
+
+def _standings(app: Flask) -> Standings:
+    """Who may still use their tokens, remembered by this process (:mod:`shared.revocation`), and trusted
+    only while revocations reach it: through Redis or the notifier (a listener thread per worker), or
+    always when the launcher said this process serves alone (``forum.alone``: flask-dev, wsgi-container)."""
+    settings: Settings = app.extensions["forum"]
+    standings = Standings()
+    if settings.redis_url or settings.notifier_socket:
+        RevocationListener(settings, standings).start()
+    elif app.extensions.get("forum.alone"):
+        standings.trust(True)
+    return standings
 
 
 def publisher(app: Flask) -> Publisher | None:

@@ -21,6 +21,7 @@ from wsgi_app import create_app, db, settings_as_config
 def serve(settings: Settings, options: ServeOptions) -> int:
     """Serve until SIGTERM/SIGINT, which stop accepting and let the requests in flight end; returns 0."""
     app = create_app(settings_as_config(settings))
+    app.extensions["forum.alone"] = True   # one process: every revocation is made here (shared.revocation)
     server = ThreadedWSGIServer(options.host, options.port, app)
     server.daemon_threads = False   # so server_close() waits for the requests in flight
 

@@ -108,7 +108,7 @@ class BaseHandler(ProblemMixin):
         """Find the caller from ``Authorization: Bearer``; a token that is presented must be valid (401)."""
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
-            self.viewer = await self.run(authenticate(token.strip()))
+            self.viewer = await self.run(authenticate(token.strip(), self.application.standings))
             self.current_user = self.viewer.user_id
 
     async def run(self, op: Op[Any]) -> Any:

@@ -46,7 +46,7 @@ def delete_me(viewer: Viewer, body: Any) -> Op[None]:
                 (f"deleted-{user_id}@deleted.invalid", clock.db_time(), user_id), "rowcount")
     yield Query("DELETE FROM sessions WHERE user_id = %s", (user_id,), "rowcount")
     yield Query("DELETE FROM notifications WHERE user_id = %s", (user_id,), "rowcount")
-    yield Publish(user_id)                     # open sockets re-check their credential and close
+    yield Publish(user_id, close=True)         # every process forgets the old version; the sockets close
 
 
 def _every(list_op: Callable[..., Op[dict[str, Any]]], *args: Any) -> Op[list[dict[str, Any]]]:

@@ -6,8 +6,9 @@ force while the end is ahead, so one that ended needs no job. What a site ban st
 - logging in: 403 whose detail names the reason and the end (``users.check_login``);
 - every token and session at once: the check is part of ``sessions.authenticate`` and
   ``session_viewer``, the lookup every request makes;
-- open WebSockets: the ban publishes ``Publish(user_id)`` after its commit, and a socket re-checks its
-  credential on every event it gets, closing with 1008 when it no longer passes (``async_app/handlers/ws.py``).
+- open WebSockets and what each process remembers: the ban (and its lift) publishes
+  ``Publish(user_id, close=True)`` after its commit; every process forgets the user's standing
+  (:mod:`shared.revocation`) and closes their sockets with 1008.
 
 A group ban removes the membership (the member count moves with it), turns a pending application
 down, and refuses applying again until it ends (``groups.apply``); posting and commenting already
@@ -80,7 +81,8 @@ def ban(actor_id: int, user_id: int, group_id: int, ends_at: str | None, reason:
     yield from roles.audit(actor_id, "ban" if site else "group_ban", "user", user_id, None if site else group_id,
                            reason)
     if site:
-        yield Publish(user_id)       # after the commit: the user's open sockets re-check and close
+        yield Publish(user_id, close=True)   # after the commit: every process forgets the user's standing
+        # (shared.revocation) and closes their open sockets
 
 
 def _bannable(actor_id: int, user_id: int, actor_is_admin: bool) -> Op[None]:
@@ -111,6 +113,8 @@ def _lift(actor_id: int, user_id: int, group_id: int) -> Op[None]:
     site = group_id == roles.SITE
     yield from roles.audit(actor_id, "unban" if site else "group_unban", "user", user_id,
                            None if site else group_id)
+    if site:
+        yield Publish(user_id, close=True)   # every process forgets the standing that said "banned"
 
 
 def unban_user(viewer: Viewer, user_id: int) -> Op[None]:

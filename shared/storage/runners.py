@@ -13,6 +13,8 @@ written. It performs every effect of :mod:`shared.storage.effects`:
   read-only stretch simply gives its connection back first.
 - ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
   WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
+  A revocation (``Publish(user_id, close=True)``) first makes this process's ``services.standings``
+  forget the user (:mod:`shared.revocation`), before the operation returns and its request answers.
 - ``Send``: becomes the INSERT of :func:`shared.storage.outbox.enqueue` and runs as a ``Query`` in the
   current transaction, so an e-mail exists exactly when the change that caused it committed.
 
@@ -29,7 +31,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
@@ -46,11 +48,14 @@ from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
 from shared.ratelimit import Rule, rules_from
+from shared.revocation import Standings
 from shared.storage import outbox, ratelimits
 from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
 
 T = TypeVar("T")
-Publisher = Callable[[Publish], None]
+# A publisher may return something to await (the Tornado hub, for a revocation on its way to Redis):
+# run_async waits for it before the operation returns, run_sync's publishers block instead.
+Publisher = Callable[[Publish], Awaitable[None] | None]
 log = logging.getLogger("forum.storage")
 
 
@@ -94,6 +99,7 @@ class Services:
     ``counters`` is a Redis counter store (``shared.ratelimit``), blocking for ``run_sync`` and
     asyncio for ``run_async``; None counts in the database. ``fetch`` takes a :class:`Fetch` and
     gives a ``Reply`` (a coroutine function for ``run_async``). ``keys`` sign tokens and cursors.
+    ``standings`` is the process's cache of who may still use their tokens (:mod:`shared.revocation`).
     """
 
     keys: Keys | None = None
@@ -101,6 +107,7 @@ class Services:
     counters: Any = None
     fetch: Any = None
     rules: Mapping[str, Rule] = field(default_factory=default_rules)
+    standings: Standings | None = None
 
 
 NO_SERVICES = Services()
@@ -137,7 +144,7 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
                                 raise _outside_refused(effect)
                             stack.close()
                             tx = None
-                            _announce(published, services.publish)
+                            _announce(published, services)
                         result = None
                         if isinstance(effect, Transaction):
                             read_only = effect.read_only
@@ -158,7 +165,7 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
             stack.close()                   # commit the last transaction
             if tx is not None and not read_only:
                 xray.note(COMMIT, started)
-            _announce(published, services.publish)
+            _announce(published, services)
             return done.value  # type: ignore[no-any-return]
         except BaseException:
             stack.__exit__(*sys.exc_info())   # roll it back
@@ -191,7 +198,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
                                 raise _outside_refused(effect)
                             await stack.aclose()
                             tx = None
-                            _announce(published, services.publish)
+                            for sent in _announce(published, services):
+                                await sent
                         result = None
                         if isinstance(effect, Transaction):
                             read_only = effect.read_only
@@ -212,7 +220,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
             await stack.aclose()
             if tx is not None and not read_only:
                 xray.note(COMMIT, started)
-            _announce(published, services.publish)
+            for sent in _announce(published, services):
+                await sent
             return done.value  # type: ignore[no-any-return]
         except BaseException:
             await stack.__aexit__(*sys.exc_info())
@@ -240,19 +249,28 @@ async def _count_async(db: AsyncDatabase, services: Services, effect: Hit | Rese
     return await run_async(db, _counter_op(rule, effect), services)
 
 
-def _announce(published: list[Publish], publish: Publisher | None) -> None:
-    """Hand committed ``Publish`` effects to the caller's publisher (no publisher: nobody listens).
+def _announce(published: list[Publish], services: Services) -> list[Awaitable[None]]:
+    """Hand committed ``Publish`` effects to the app's publisher (no publisher: nobody listens); a
+    revocation is forgotten in this process first, so its very next request asks the database.
+    Returns what the publisher gave back to await (``run_async`` does; never an error, only a wait).
 
     The write has already succeeded, so a fan-out failure is logged, never raised: the client still
     gets its answer, and the notification is in the list for the next read.
     """
-    if publish is not None:
-        for event in published:
+    pending: list[Awaitable[None]] = []
+    for event in published:
+        if event.close and event.user_id is not None and services.standings is not None:
+            services.standings.forget(event.user_id)
+        if services.publish is not None:
             try:
-                publish(event)
+                sent = services.publish(event)
             except Exception:
                 log.exception("could not publish %s", event)
+            else:
+                if sent is not None:
+                    pending.append(sent)
     published.clear()
+    return pending
 
 
 def run_canned(op: Op[T], results: Iterator[Any] | list[Any],

@@ -196,7 +196,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
     yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",
                 (new_hash, user_id), "rowcount")
-    yield Publish(user_id)                     # open sockets re-check their credential and close
+    yield Publish(user_id, close=True)   # every process forgets the old version; the user's sockets close
 
 
 @read_only

@@ -101,8 +101,9 @@ def reset_password(data: PasswordReset) -> Op[int]:
                 (new_hash, row["email"], row["user_id"]), "rowcount")
     yield Query("DELETE FROM email_tokens WHERE user_id = %s AND purpose = 'reset'", (row["user_id"],), "rowcount")
     yield Query("DELETE FROM sessions WHERE user_id = %s", (row["user_id"],), "rowcount")
-    yield Publish(int(row["user_id"]))        # open sockets re-check their credential and close
-    return int(row["user_id"])
+    user_id = int(row["user_id"])
+    yield Publish(user_id, close=True)   # every process forgets the old version; the sockets close
+    return user_id
 
 
 def confirm_password_reset(viewer: Viewer, body: Any) -> Op[None]:

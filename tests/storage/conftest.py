@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from shared.keys import Keys
+from shared.revocation import Standings
 from shared.storage.drivers import open_async, open_sync
 from shared.storage.effects import Op
 from shared.storage.runners import Services, run_async, run_sync
@@ -20,10 +21,19 @@ from shared.storage.runners import Services, run_async, run_sync
 Run = Callable[[Op[Any]], Awaitable[Any]]
 
 
+@pytest.fixture
+def standings() -> Standings:
+    """The runner's cache of who may still use their tokens, trusted as in a process serving alone:
+    pass it to ``sessions.authenticate`` to check that every revocation reaches it."""
+    remembered = Standings()
+    remembered.trust(True)
+    return remembered
+
+
 @pytest_asyncio.fixture(loop_scope="function", params=["sync", "async"])
-async def run(request: pytest.FixtureRequest, db_url: str, settings_for: Any) -> AsyncIterator[Run]:
+async def run(request: pytest.FixtureRequest, db_url: str, settings_for: Any, standings: Standings) -> AsyncIterator[Run]:
     settings = settings_for(db_url)
-    services = Services(keys=Keys.from_settings(settings))
+    services = Services(keys=Keys.from_settings(settings), standings=standings)
     if request.param == "sync":
         sync_db = open_sync(settings)
 

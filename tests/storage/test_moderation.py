@@ -16,6 +16,7 @@ from shared.auth import ANONYMOUS, Viewer, issue_token
 from shared.clock import db_time
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
 from shared.moderation import may_moderate
+from shared.revocation import Standings
 from shared.storage import (
     accounts,
     bans,
@@ -122,29 +123,38 @@ async def test_hidden_content_leaves_every_list_and_count_and_recount_agrees(run
     assert hides == 4
 
 
-async def test_bans_hold_while_their_end_is_ahead(run: Any) -> None:
+@pytest.mark.parametrize("remembered", [False, True], ids=["asked", "remembered"])
+async def test_bans_hold_while_their_end_is_ahead(run: Any, standings: Standings, remembered: bool) -> None:
+    """The same with each request asking the database, and with the runner's trusted cache of standings
+    (every ban and lift must reach it)."""
     mod, user = [await run(add_user(f"b{n}_{secrets.token_hex(3)}")) for n in range(2)]
     await run(moderation.change_role(None, mod.user_id, "moderator"))
     token, _ = issue_token(user.user_id, 0)
-    assert await run(sessions.authenticate(token)) == user
+    cache = standings if remembered else None
+
+    def authenticate(token: str) -> Any:
+        return sessions.authenticate(token, cache)
+
+    assert await run(authenticate(token)) == user
     session = await run(sessions.start_session(user.user_id))
     await run(bans.ban_user(mod, user.user_id, {"reason": "spam", "until": None}))
-    await expect(run, Unauthorized, sessions.authenticate(token))
+    await expect(run, Unauthorized, authenticate(token))
     assert await run(sessions.session_viewer(session)) == ANONYMOUS
     refused = await expect(run, Forbidden, roles.refuse_banned(user.user_id))
     assert "spam" in str(refused) and "no end" in str(refused)
 
     ended = clock.db_time(clock.now() - timedelta(seconds=1))       # a ban that has ended: no job lifts it
     await run(bans.ban(mod.user_id, user.user_id, roles.SITE, ended, "over"))
-    assert await run(sessions.authenticate(token)) == user
+    assert await run(authenticate(token)) == user
     assert await run(sessions.session_viewer(session)) == user
 
     ahead = clock.now() + timedelta(hours=2)
     await run(bans.ban_user(mod, user.user_id, {"reason": "cool off", "until": clock.iso(ahead)}))
     refused = await expect(run, Forbidden, roles.refuse_banned(user.user_id))
     assert clock.iso(ahead) in str(refused)
+    await expect(run, Unauthorized, authenticate(token))
     await run(bans.unban_user(mod, user.user_id))
-    assert await run(sessions.authenticate(token)) == user
+    assert await run(authenticate(token)) == user
 
 
 async def test_a_group_ban_removes_the_member_until_it_ends(run: Any) -> None:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from shared.revocation import Standings
 from shared.storage import groups, guestbook, notifications, sessions, users
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Query
@@ -48,11 +49,12 @@ async def all_items(run: Run, make_op: Callable[[dict[str, str]], Op[dict[str, A
 
 # -- users ------------------------------------------------------------------------------------------
 
-async def test_account_life(run: Run) -> None:
+async def test_account_life(run: Run, standings: Standings) -> None:
     ann = await sign_up(run, "ann")
     login = await run(users.login(ANONYMOUS, {"login": "ANN@example.org", "password": PASSWORD}, ADDRESS))
     assert login["user"]["id"] == ann.user_id and "email" not in login["user"]
     assert await run(sessions.authenticate(login["access_token"])) == ann
+    assert await run(sessions.authenticate(login["access_token"], standings)) == ann   # remembered now
 
     me = await run(users.update_me(ann, {"nickname": "Annie", "bio": "hello"}))
     assert me["nickname"] == "Annie" and me["email"] == "ann@example.org"
@@ -63,6 +65,8 @@ async def test_account_life(run: Run) -> None:
     await run(users.change_password(ann, {"old_password": PASSWORD, "new_password": "a new secret"}))
     with pytest.raises(Unauthorized):                    # the token from before the change
         await run(sessions.authenticate(login["access_token"]))
+    with pytest.raises(Unauthorized):                    # forgotten by the runner that changed it
+        await run(sessions.authenticate(login["access_token"], standings))
     with pytest.raises(Unauthorized):
         await run(users.login(ANONYMOUS, {"login": "ann", "password": PASSWORD}, ADDRESS))
     fresh = await run(users.login(ANONYMOUS, {"login": "ann", "password": "a new secret"}, ADDRESS))

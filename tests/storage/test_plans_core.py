@@ -18,7 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 from PIL import Image
 
-from shared import auth, keys
+from shared import auth, clock, keys
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import (
     BadRequest,
@@ -35,6 +35,7 @@ from shared.keys import Keys
 from shared.markdown import mentions, render
 from shared.pagination import encode_cursor
 from shared.ranking import hot_score
+from shared.revocation import Standing, Standings
 from shared.shapes import user_columns, user_summary
 from shared.storage import groups, guestbook, notifications, sessions, users
 from shared.storage.effects import Count, Hit, Reset
@@ -194,15 +195,76 @@ def test_short_key_is_refused() -> None:
         Keys.from_secret(b"short", 60)
 
 
-def test_authenticate_checks_the_token_version() -> None:
+def _standing(version: int, banned: bool = False, until: str | None = None) -> dict[str, Any]:
+    return {"token_version": version, "banned": 42 if banned else None, "banned_until": until}
+
+
+def test_authenticate_checks_the_token_version_and_site_bans() -> None:
     token, _ = auth.issue_token(42, 1)
-    viewer, queries = run_canned(sessions.authenticate(token), [1])
-    assert viewer == Viewer(42) and queries[0].params[:2] == (42, 0)   # the user, not banned from the site (0)
-    assert "NOT EXISTS (SELECT 1 FROM bans" in queries[0].sql
+    viewer, queries = run_canned(sessions.authenticate(token), [_standing(1)])
+    assert viewer == Viewer(42) and queries[0].params[0] == 0 and queries[0].params[-1] == 42   # site bans: group 0
+    assert "LEFT JOIN bans b" in queries[0].sql
+    later = clock.db_time(clock.now() + timedelta(hours=1))
+    for refused in (_standing(2), None, _standing(1, banned=True), _standing(1, banned=True, until=later)):
+        with pytest.raises(Unauthorized):     # the password changed since, the user is gone, banned (for a while)
+            run_canned(sessions.authenticate(token), [refused])
+
+
+def _trusted() -> Standings:
+    standings = Standings()
+    standings.trust(True)
+    return standings
+
+
+def test_authenticate_asks_the_database_once_while_revocations_reach_the_process() -> None:
+    token, _ = auth.issue_token(42, 1)
+    standings = _trusted()
+    assert run_canned(sessions.authenticate(token, standings), [_standing(1)])[1] != []
+    assert run_canned(sessions.authenticate(token, standings), []) == (Viewer(42), [])   # no query at all
+    standings.forget(42)                         # a revocation: the next request asks again
     with pytest.raises(Unauthorized):
-        run_canned(sessions.authenticate(token), [2])          # the password changed since
+        run_canned(sessions.authenticate(token, standings), [_standing(2)])
+    with pytest.raises(Unauthorized):            # and remembers what it found
+        run_canned(sessions.authenticate(token, standings), [])
+    standings.trust(False)                       # the channel went away: every request asks again
+    assert run_canned(sessions.authenticate(token, standings), [_standing(1)])[1] != []
+    assert run_canned(sessions.authenticate(token, standings), [_standing(1)])[1] != []
+
+
+def test_a_read_that_raced_with_a_revocation_is_not_remembered() -> None:
+    token, _ = auth.issue_token(42, 1)
+    standings = _trusted()
+    op = sessions.authenticate(token, standings)
+    next(op)                     # the read-only boundary
+    op.send(None)                # the query is on its way ...
+    standings.forget(42)         # ... when a password change is announced
+    with pytest.raises(StopIteration):
+        op.send(_standing(1))    # the old version, read before the change committed: admitted this once
+    assert standings.get(42) is None    # but not remembered
+
+
+def test_a_bans_end_counts_without_any_event() -> None:
+    token, _ = auth.issue_token(42, 1)
+    standings = _trusted()
+    ended = clock.now() - timedelta(seconds=1)
+    standings.remember(42, Standing(1, banned=True, banned_until=ended), standings.ticket())
+    assert run_canned(sessions.authenticate(token, standings), []) == (Viewer(42), [])
+    standings.remember(42, Standing(1, banned=True, banned_until=ended + timedelta(hours=1)), standings.ticket())
     with pytest.raises(Unauthorized):
-        run_canned(sessions.authenticate(token), [None])       # the user is gone, or banned
+        run_canned(sessions.authenticate(token, standings), [])
+
+
+def test_standings_stay_bounded_and_expire() -> None:
+    standings = Standings(size=3, ttl=60)
+    standings.trust(True)
+    for user_id in range(10):
+        standings.remember(user_id, Standing(0), standings.ticket())
+    assert [standings.get(user_id) for user_id in range(10)].count(None) == 7
+    expiring = Standings(size=3, ttl=0.01)
+    expiring.trust(True)
+    expiring.remember(1, Standing(0), expiring.ticket())
+    time.sleep(0.02)
+    assert expiring.get(1) is None
 
 
 # -- uploads ----------------------------------------------------------------------------------------

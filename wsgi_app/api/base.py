@@ -22,7 +22,7 @@ from shared.routes import ROUTES, Route
 from shared.storage.sessions import authenticate
 from shared.validation import check_id, parse_json
 from wsgi_app import tornado_compat
-from wsgi_app.db import current_settings, run
+from wsgi_app.db import current_settings, run, services
 from wsgi_app.responses import json_response
 
 API_PREFIX = http.BASE
@@ -53,7 +53,7 @@ def before_api_request() -> None:
     route = ROUTE_TABLE[(request.method, route_name(request.url_rule.rule))]   # HEAD was refused before
     g.route = route
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    g.viewer = run(authenticate(token.strip())) if scheme.lower() == "bearer" else ANONYMOUS
+    g.viewer = run(authenticate(token.strip(), services().standings)) if scheme.lower() == "bearer" else ANONYMOUS
     if route.who == "user":
         g.viewer.require()
     for name, value in (request.view_args or {}).items():
