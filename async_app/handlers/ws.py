@@ -33,6 +33,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError
 from tornado.web import URLSpec, url
 
+from async_app.handlers.api.events import events_url
 from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
@@ -44,7 +45,7 @@ from shared.storage.drivers import CoroutineDatabase
 from shared.storage.effects import Publish
 from shared.storage.notifications import get_notification, unread_count
 from shared.storage.runners import Services, run_async
-from shared.storage.sessions import COOKIE_NAME, authenticate, session_viewer
+from shared.storage.sessions import COOKIE_NAME, stream_caller
 
 log = logging.getLogger("forum.ws")
 
@@ -102,15 +103,10 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     async def find_viewer(self) -> Viewer:
         """Browsers cannot set headers on a WebSocket: the token comes in the query, or the cookie does."""
-        token = self.get_query_argument("token", None)
-        scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
-        if token is None and scheme.lower() == "bearer":
-            token = bearer.strip()
-        if token is not None:
-            viewer: Viewer = await self.run(authenticate(token))
-            return viewer
-        by_cookie: Viewer = await self.run(session_viewer(self.get_cookie(COOKIE_NAME)))
-        return by_cookie
+        found: Viewer = await self.run(stream_caller(self.request.headers.get("Authorization", ""),
+                                                     self.get_query_argument("token", None),
+                                                     self.get_cookie(COOKIE_NAME)))
+        return found
 
     async def run(self, op: Any) -> Any:
         return await run_async(self.application.db, op, self.application.services)
@@ -185,7 +181,7 @@ def socket_url() -> URLSpec:
 
 
 class SocketApplication(tornado.web.Application):
-    """A Tornado application that serves the socket in front of ``routes``.
+    """A Tornado application that serves the socket and the event stream in front of ``routes``.
 
     The notifier process of the gunicorn/uWSGI flavours passes ``/healthz`` only; the wsgi-container
     passes its WSGI fallback, so Flask answers everything else from the same port.
@@ -197,7 +193,7 @@ class SocketApplication(tornado.web.Application):
         self.hub = hub
         self.services = Services(keys=Keys.from_settings(settings))   # the sockets only read: keys suffice
         self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
-        super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler,
+        super().__init__([socket_url(), events_url(), *routes], default_handler_class=NotFoundHandler,
                          **socket_settings(settings))
 
     async def close(self) -> None:

@@ -14,6 +14,7 @@ from wsgi_app.api import (
     answers,
     base,
     comments,
+    events,
     groups,
     guestbook,
     meta,
@@ -24,7 +25,7 @@ from wsgi_app.api import (
 )
 
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
-for module in (users, groups, posts, comments, questions, answers, notifications, guestbook, meta):
+for module in (users, groups, posts, comments, questions, answers, notifications, events, guestbook, meta):
     api.register_blueprint(module.bp)
 api.before_request(tornado_compat.refuse_head)
 api.before_request(base.before_api_request)
