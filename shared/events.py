@@ -35,6 +35,9 @@ CONTENT_TYPE = "text/event-stream; charset=utf-8"
 HEADERS = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
 RETRY_MS = 1000          # how long a client waits before it reconnects (the "retry:" line)
 HEARTBEAT_SECONDS = 15   # a comment line this often: proxies see traffic, and a gone client is noticed
+# A blocking worker learns that its client has gone only when a write fails (the second after the
+# peer closed), and until then the stream holds the whole worker: it writes its comment line sooner.
+BLOCKING_HEARTBEAT_SECONDS = 2
 POLL_SECONDS = 1.0       # without Redis, a blocking worker looks for new notifications this often
 KEEPALIVE = b": keepalive\n\n"
 RETRY = f"retry: {RETRY_MS}\n\n".encode()   # first on every stream, and last on one the server ends

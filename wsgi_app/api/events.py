@@ -52,25 +52,27 @@ def stream_events() -> Response:
 def stream(caller: Viewer, after: int | None, wakeup: Wakeup, seconds: float) -> Iterator[bytes]:
     """The stream's bytes: ``retry:``, what is new since ``after``, then each change as it comes (and
     a comment line when nothing has been sent for a while), until ``seconds`` are over."""
-    yield events.RETRY
-    after, count = yield from catch_up(caller, after, None)
+    # retry: goes out with the first read's events, not before: a client that has its answer's head
+    # has a stream whose starting point is fixed, and misses nothing it does next
+    after, count = yield from catch_up(caller, after, None, events.RETRY)
     end = time.monotonic() + seconds
-    beat = time.monotonic() + events.HEARTBEAT_SECONDS
+    beat = time.monotonic() + events.BLOCKING_HEARTBEAT_SECONDS
     while (left := end - time.monotonic()) > 0:
         if wakeup.wait(min(left, beat - time.monotonic())):
             after, count = yield from catch_up(caller, after, count)
         if time.monotonic() >= beat:
             yield events.KEEPALIVE   # a client that has gone is noticed here: the write fails
-            beat += events.HEARTBEAT_SECONDS
+            beat += events.BLOCKING_HEARTBEAT_SECONDS
     yield events.RETRY   # the end, before the worker's timeout: reconnect in a second
 
 
-def catch_up(caller: Viewer, after: int | None, count: int | None) -> Generator[bytes, None, tuple[int, int]]:
-    """Yield the notifications after ``after`` and the unread count if it is not ``count``; return
-    the id and the count to go on from."""
+def catch_up(caller: Viewer, after: int | None, count: int | None,
+             first: bytes = b"") -> Generator[bytes, None, tuple[int, int]]:
+    """Yield ``first``, the notifications after ``after`` and the unread count if it is not ``count``;
+    return the id and the count to go on from."""
     while True:
         batch = run(notifications.events_after(caller, after))
-        chunk = events.render(batch, count)
+        chunk, first = first + events.render(batch, count), b""
         if chunk:
             yield chunk
         after, count = batch["last_id"], batch["count"]

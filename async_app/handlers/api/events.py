@@ -50,7 +50,9 @@ class EventsHandler(ApiHandler):
         self.set_header("Content-Type", events.CONTENT_TYPE)
         hub.subscribe(viewer.require(), self)
         try:
-            await self.send(events.RETRY)
+            # subscribed before the first read, and the head goes out with that read's events: a client
+            # that has the answer's head misses nothing it does next
+            self.write(events.RETRY)
             after, count = await self.catch_up(after, None)
             while not self.ended:
                 try:
