@@ -43,6 +43,7 @@ from async_app.handlers.api.email import (
     UnsubscribeHandler,
     VerifyEmailHandler,
 )
+from async_app.handlers.api.events import events_url
 from async_app.handlers.api.groups import (
     ApplicationHandler,
     ApplicationsHandler,
@@ -196,6 +197,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/notifications", NotificationsHandler, "notifications"),
         api("/notifications/unread-count", UnreadCountHandler, "unread_count"),
         api("/notifications/read", MarkReadHandler, "mark_read"),
+        events_url(),   # text/event-stream: its own URLSpec, shared with SocketApplication
 
         api("/guestbook", GuestbookHandler, "guestbook"),
         api("/link-preview", LinkPreviewHandler, "link_preview"),

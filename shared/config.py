@@ -63,6 +63,12 @@ class Settings:
     live_port: int = setting(0, "where pages open /ws/notifications when not on their own port (0: their own)")
     site_port: int = setting(0, "the notifier's: pages of the site on this port may connect (their Origin)")
     notifier_socket: str = setting("", "without Redis: the Unix socket where workers hand events to the notifier")
+    sse_max_streams: int = setting(0, "event streams gunicorn/uWSGI workers may hold together, each holding a "
+                                   "worker or thread (503 beyond); 0: no cap; the launcher sets workers x threads - 1")
+    sse_slots_dir: str = setting("", "where gunicorn/uWSGI workers count their open event streams (lock files); "
+                                 "made by the launcher")
+    sse_stream_seconds: float = setting(25.0, "seconds a gunicorn/uWSGI event stream lasts, then it ends with a "
+                                        "retry line (below gunicorn's timeout and uWSGI's harakiri, 30)")
     trusted_proxies: str = setting("", "addresses/CIDRs whose X-Real-IP / X-Forwarded-For is believed "
                                    "(none by default)")
     log_level: str = setting("info", "debug, info, warning or error")

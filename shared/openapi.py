@@ -32,6 +32,10 @@ _QUERY = {"/groups": ["category", "q"], "/questions": ["category", "q", "sort"],
 _REQUIRED = {"url"}
 _HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"}
 _STRING = {"type": "string"}
+_STREAM = ("Server-Sent Events, one per line group: `event: notification` (`id:` the notification's id) "
+           "and `event: unread_count` (`id:` the newest notification sent so far); `data:` is the JSON of "
+           "the WebSocket's message. A `retry:` line comes first, and again when the server ends the stream "
+           "(blocking workers end it before their timeout): reconnect with `Last-Event-ID`.")
 
 
 def _schemas() -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
@@ -71,6 +75,13 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
+    if route.takes == "stream":   # EventSource sets no header: the token may come in the query
+        params += [{"name": "token", "in": "query", "required": False, "schema": _STRING,
+                    "description": "An access token, for clients that cannot send Authorization "
+                                   "(the login cookie is read too)"},
+                   {"name": "Last-Event-ID", "in": "header", "required": False,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                    "description": "Resume: every notification after this id is sent first"}]
     names = (["limit", "cursor"] if _is_page(route) else []) + _QUERY.get(route.path, [])
     for name in names:
         schema: dict[str, Any] = _STRING
@@ -100,7 +111,11 @@ def _operation(route: Route, schemas: dict[Any, dict[str, Any]]) -> dict[str, An
                   "properties": {field: {"type": "string", "contentMediaType": "application/octet-stream"}}}
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": upload}}}
     ok: dict[str, Any] = {"description": "Success"}
-    if route.answer is not None:
+    if route.takes == "stream":
+        ok = {"description": _STREAM, "content": {"text/event-stream": {
+            "schema": {"type": "string", "description": "Events; the data of each is one of x-event-data"},
+            "x-event-data": schemas[route.answer]}}}
+    elif route.answer is not None:
         ok["content"] = {"application/json": {"schema": schemas[route.answer]}}
     extra = {502: "The linked page could not be fetched"} if route.path == "/link-preview" else {}
     operation["responses"] = {str(route.status): ok, **_problem_responses(schemas[Problem], extra)}

@@ -12,7 +12,10 @@ body is (a ``TypedDict`` of ``shared.shapes``; ``Page[Post]`` for a list, None f
 An operation is called as ``op(viewer, *path_ids, [body | query])``: ``body`` is the decoded JSON
 value (routes with a ``body`` model), ``query`` the query string as a ``Mapping[str, str]``
 (``takes="query"``); upload routes (``takes="upload"``) get
-``(viewer, *path_ids, data: bytes, media_dir: str)``.
+``(viewer, *path_ids, data: bytes, media_dir: str)``. A stream (``takes="stream"``, ``GET /events``)
+answers ``text/event-stream``, each event's data being its ``answer``; its operation is called
+``op(viewer, after_id)`` again and again, and it also takes the token as ``?token=`` or the login
+cookie (``sessions.stream_caller``), as ``EventSource`` can set no header.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from shared.shapes import (
     Ban,
     Comment,
     Count,
+    Event,
     Export,
     Group,
     GuestbookEntry,
@@ -63,7 +67,7 @@ from shared.storage import (
 from shared.validation import Body
 
 Who = Literal["anyone", "user"]
-Takes = Literal["none", "query", "upload"]   # besides a JSON body, which ``body`` names
+Takes = Literal["none", "query", "upload", "stream"]   # besides a JSON body, which ``body`` names
 Document = dict[str, Any]                    # the OpenAPI document: any JSON object
 
 
@@ -170,6 +174,8 @@ ROUTES: tuple[Route, ...] = (
       answer=Count, summary="Unread count"),
     R("POST", "/notifications/read", "notifications:mark_read", "user", status=204,
       body=notifications.MarkRead, summary="Mark read"),
+    R("GET", "/events", "notifications:events_after", "user", takes="stream",
+      answer=Event, summary="Notifications as Server-Sent Events, resuming after Last-Event-ID"),
     R("GET", "/guestbook", "guestbook:list_entries", takes="query",
       answer=Page[GuestbookEntry], summary="Guestbook, newest first"),
     R("POST", "/guestbook", "guestbook:sign", status=201,

@@ -220,6 +220,26 @@ class Count(TypedDict):
 
 
 @exact
+class NotificationEvent(TypedDict):
+    """A new notification, on ``/ws/notifications`` and as ``event: notification`` on ``/api/v1/events``."""
+
+    type: Literal["notification"]
+    notification: Notification
+
+
+@exact
+class UnreadCountEvent(TypedDict):
+    """The unread count as it is now: on connecting, after each notification and after marking read."""
+
+    type: Literal["unread_count"]
+    count: int
+
+
+# The data of each event of ``GET /api/v1/events`` (one JSON object per ``data:`` line).
+Event = NotificationEvent | UnreadCountEvent
+
+
+@exact
 class LinkPreview(TypedDict):
     url: str
     title: str | None

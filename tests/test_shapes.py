@@ -64,8 +64,16 @@ class Session:
     def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers["X-Real-IP"] = f"198.18.0.{secrets.randbelow(254) + 1}"    # a fresh address: no rate limit
+        headers.update(kwargs.pop("headers", {}))
         answer = self.client.open(BASE + path, method=method, headers=headers, **kwargs)
         route = self.route(method, path)
+        if route.takes == "stream":   # endless: each event's data up to the first unread count is one answer
+            assert answer.status_code == route.status, (method, path)
+            value = first_events(answer)
+            for data in value:
+                TypeAdapter(route.answer).validate_python(data, strict=True)
+            self.answered.add(route)
+            return value
         assert answer.status_code == route.status, (method, path, answer.get_data(as_text=True))
         if route.answer is None:
             assert answer.get_data() == b""
@@ -78,6 +86,17 @@ class Session:
                 pytest.fail(f"{method} {path} does not answer {route.answer}:\n{exc}\n{value}")
         self.answered.add(route)
         return value
+
+
+def first_events(answer: Any) -> list[Any]:
+    """The data of an event stream's events, read until its first unread count; then it is closed."""
+    text = b""
+    for chunk in answer.response:
+        text += chunk
+        if b"event: unread_count" in text and text.endswith(b"\n\n"):
+            break
+    answer.close()
+    return [json.loads(line.removeprefix(b"data: ")) for line in text.splitlines() if line.startswith(b"data: ")]
 
 
 def image() -> bytes:
@@ -155,6 +174,8 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     notes = s.call("GET", "/notifications", a)
     assert notes["items"], "alice was told of comments, likes and answers"
     s.call("GET", "/notifications/unread-count", a)
+    streamed = s.call("GET", "/events", a, headers={"Last-Event-ID": "0"})
+    assert [e["notification"] for e in streamed[:-1]] == notes["items"][::-1]
     s.call("POST", "/notifications/read", a, json={"all": True})
     s.call("POST", "/guestbook", json={"name": "Ada", "email": "ada@example.org", "message": "Hello"})
     s.call("POST", "/guestbook", json={"name": "Bo", "message": "No email"})

@@ -153,7 +153,8 @@ async def _serve(settings: Settings, options: ServeOptions, socket_app: SocketAp
     server.stop()
     hub.close_sockets(1001, "server shutting down")   # sockets are not requests in flight
     deadline = time.monotonic() + settings.grace_period
-    while container.in_flight and time.monotonic() < deadline:
+    # Flask's requests, and the Tornado front's own (event streams just told to end by the hub)
+    while (container.in_flight or getattr(tornado_app, "in_flight", 0)) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await server.close_all_connections()
     if executor is not None:

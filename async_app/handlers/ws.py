@@ -36,6 +36,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError
 from tornado.web import URLSpec, url
 
+from async_app.handlers.api.events import events_url
 from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
@@ -201,7 +202,7 @@ def socket_url() -> URLSpec:
 
 
 class SocketApplication(tornado.web.Application):
-    """A Tornado application that serves the socket in front of ``routes``.
+    """A Tornado application that serves the socket and the event stream in front of ``routes``.
 
     The notifier process of the gunicorn/uWSGI flavours passes ``/healthz`` only; the wsgi-container
     passes its WSGI fallback, so Flask answers everything else from the same port.
@@ -213,7 +214,7 @@ class SocketApplication(tornado.web.Application):
         self.hub = hub
         self.services = Services(keys=Keys.from_settings(settings))   # the sockets only read: keys suffice
         self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
-        super().__init__([socket_url(), *routes], default_handler_class=NotFoundHandler,
+        super().__init__([socket_url(), events_url(), *routes], default_handler_class=NotFoundHandler,
                          **socket_settings(settings))
 
     async def close(self) -> None:

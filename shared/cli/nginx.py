@@ -36,7 +36,7 @@ from pathlib import Path
 from shared import http
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
-from shared.cli.wsgi_servers import check_migrated, child_env, mail_sender, uwsgi_command
+from shared.cli.wsgi_servers import check_migrated, child_env, mail_sender, stream_limits, uwsgi_command
 from shared.config import ServeOptions, Settings
 
 log = logging.getLogger("forum.nginx")
@@ -280,6 +280,10 @@ def _serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir()
         launch.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    if plan.flavour == "uwsgi":   # its workers count their event streams here (`forum serve uwsgi` does the same)
+        streams = plan.prefix / "streams"
+        streams.mkdir(mode=0o700, exist_ok=True)
+        stream_limits(settings, options, launch.env, None if settings.sse_slots_dir else str(streams))
     if plan.flavour == "uwsgi" and not settings.redis_url:   # its workers hand events to the notifier here
         inbox = plan.prefix / "notifier"
         inbox.mkdir(mode=0o700, exist_ok=True)

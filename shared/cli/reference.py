@@ -142,7 +142,8 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     answers = []
     for status, answer in op["responses"].items():
         content = answer.get("content", {})
-        shape = ", ".join(_type(c["schema"]) for c in content.values()) or "no body"
+        shape = ", ".join(f"{media}, each event's data {_type(c['x-event-data'])}" if "x-event-data" in c
+                          else _type(c["schema"]) for media, c in content.items()) or "no body"
         if status.startswith("2"):
             answers.append(f"**{status}** {shape}")
     problems = [s for s in op["responses"] if not s.startswith("2")]

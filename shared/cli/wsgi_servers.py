@@ -169,6 +169,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
     if "PROMETHEUS_MULTIPROC_DIR" not in env:   # workers' metrics are added up across processes
         metrics_dir = tempfile.mkdtemp(prefix="forum-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    streams_dir = None if settings.sse_slots_dir else tempfile.mkdtemp(prefix="forum-streams-")
+    stream_limits(settings, options, env, streams_dir)
     # The notifier first: its address goes into the workers' environment.
     notifier_port, notifier, inbox_dir = start_notifier(settings, options, env, port)
     # A new session: a Ctrl-C in the terminal reaches only us, and we decide what the server gets.
@@ -202,7 +204,7 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         code = code or processes.stop(notifier, grace=settings.grace_period + 5)
         processes.stop(mail, grace=settings.grace_period + 5)   # and the mail sender
     finally:
-        for made in (metrics_dir, inbox_dir):
+        for made in (metrics_dir, inbox_dir, streams_dir):
             if made:
                 shutil.rmtree(made, ignore_errors=True)
     if failed:
@@ -211,6 +213,24 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
         return 0
     log.error("%s exited with status %s", flavour, code)
     return code or 1
+
+
+def stream_limits(settings: Settings, options: ServeOptions, env: dict[str, str], directory: str | None) -> None:
+    """How many event streams (``/api/v1/events``) the workers may hold together, and where they count
+    them (``directory``, for lock files), unless the settings say: one fewer than the requests the
+    workers can serve at once, so one is always free for everything else (and for the 503 that says
+    so). gevent workers hold a stream as a greenlet: no cap."""
+    if directory:
+        env["FORUM_SSE_SLOTS_DIR"] = directory
+    if settings.sse_max_streams:
+        return
+    if options.flavour == "gunicorn" and options.worker_class == "gevent":
+        return
+    if options.flavour == "gunicorn":   # deploy/gunicorn.conf.py's default: 2 x cores + 1
+        at_once = (options.workers or 2 * (os.cpu_count() or 1) + 1) * max(1, options.threads)
+    else:
+        at_once = max(1, options.processes) * max(1, options.threads)
+    env["FORUM_SSE_MAX_STREAMS"] = str(max(1, at_once - 1))
 
 
 def start_notifier(settings: Settings, options: ServeOptions, env: dict[str, str],

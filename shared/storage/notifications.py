@@ -122,6 +122,27 @@ def unread_count(viewer: Viewer) -> Op[dict[str, int]]:
     return {"count": int(count or 0)}
 
 
+@read_only
+def events_after(viewer: Viewer, after: int | None) -> Op[dict[str, Any]]:
+    """What the event stream (``GET /api/v1/events``) sends next: the caller's notifications after id
+    ``after``, oldest first (at most ``MAX_IDS``; ``more`` says whether others follow), the id to
+    resume after (``last_id``) and the unread count as it is now.
+
+    With ``after`` None (a stream that resumes nothing) no notifications: ``last_id`` is the newest
+    one's id, the place from which that stream's later reads go on.
+    """
+    user_id = viewer.require()
+    if after is None:
+        newest = yield Query("SELECT MAX(id) FROM notifications WHERE user_id = %s", (user_id,), "value")
+        rows, last_id = [], int(newest or 0)
+    else:
+        rows = yield Query(_SELECT + " AND n.id > %s ORDER BY n.id LIMIT %s", (user_id, after, MAX_IDS + 1))
+        last_id = rows[min(len(rows), MAX_IDS) - 1]["id"] if rows else after
+    unread = yield from unread_count(viewer)
+    return {"notifications": [shape_notification(row) for row in rows[:MAX_IDS]], "last_id": last_id,
+            "count": unread["count"], "more": len(rows) > MAX_IDS}
+
+
 class MarkRead(Body):
     ids: Annotated[list[Annotated[int, Field(gt=0, le=MAX_ID)]], Field(max_length=MAX_IDS)] | None = None
     all: bool | None = None

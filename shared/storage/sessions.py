@@ -89,3 +89,19 @@ def authenticate(token: str, standings: Standings | None = None) -> Op[Viewer]:
     if not standing.admits(version):
         raise Unauthorized("The token is invalid or expired.")
     return Viewer(user_id)
+
+
+def stream_caller(authorization: str, token: str | None, cookie: str | None) -> Op[Viewer]:
+    """The caller of a long-lived stream (``/ws/notifications``, ``/api/v1/events``).
+
+    A browser can set no header on a WebSocket or an ``EventSource``, so besides ``Authorization:
+    Bearer`` the token may come as ``?token=``, or the login cookie names the caller: the one place
+    the API reads the cookie. A token that is presented must be valid (401); no credential at all is
+    anonymous.
+    """
+    scheme, _, bearer = authorization.partition(" ")
+    if token is None and scheme.lower() == "bearer":
+        token = bearer.strip()
+    if token is not None:
+        return (yield from authenticate(token))
+    return (yield from session_viewer(cookie))

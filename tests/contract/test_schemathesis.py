@@ -82,6 +82,8 @@ def test_no_server_errors_and_answers_match_the_document(fuzz_server, fuzz_token
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/api/v1/events":   # an endless text/event-stream: tests/realtime/test_events.py
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             failure = fuzz_operation(operation, mode, fuzz_server.base_url, headers)
             if failure:

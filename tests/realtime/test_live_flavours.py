@@ -9,6 +9,7 @@ notifier's port, and the notifier lets exactly that site's pages in.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -44,8 +45,10 @@ def label(setup: tuple[str, tuple[str, ...], bool]) -> str:
     return "-".join([flavour, *(["nginx"] if "--nginx" in args else []), "redis" if redis else "no-redis"])
 
 
-@pytest.fixture(scope="module", params=SETUPS, ids=label)
-def served(request: pytest.FixtureRequest) -> Iterator[Server]:
+@contextlib.contextmanager
+def serving(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The setup ``request.param`` names, on a fresh SQLite database (for module fixtures here and in
+    test_events.py)."""
     flavour, args, redis = request.param
     # A Redis database of its own: rate-limit keys name user ids, not the forum, so other test forums
     # on the shared Redis could otherwise have locked this one's user 6 (see the report on #18).
@@ -55,6 +58,12 @@ def served(request: pytest.FixtureRequest) -> Iterator[Server]:
             yield server
     except ServerUnavailable as exc:
         missing_service(f"forum serve {flavour} {' '.join(args)}", exc)
+
+
+@pytest.fixture(scope="module", params=SETUPS, ids=label)
+def served(request: pytest.FixtureRequest) -> Iterator[Server]:
+    with serving(request) as server:
+        yield server
 
 
 def test_a_comment_and_an_answer_reach_the_sockets_watching_them(served: Server) -> None:

@@ -15,6 +15,7 @@ from wsgi_app.api import (
     base,
     comments,
     email,
+    events,
     groups,
     guestbook,
     meta,
@@ -27,8 +28,8 @@ from wsgi_app.api import (
 )
 
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
-for module in (users, groups, posts, comments, questions, answers, notifications, guestbook, meta, moderation,
-               search, email):
+for module in (users, groups, posts, comments, questions, answers, notifications, events, guestbook, meta,
+               moderation, search, email):
     api.register_blueprint(module.bp)
 api.before_request(tornado_compat.refuse_head)
 api.before_request(base.before_api_request)

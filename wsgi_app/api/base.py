@@ -19,7 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed
 from shared import http, ratelimit
 from shared.auth import ANONYMOUS, Viewer
 from shared.routes import ROUTES, Route
-from shared.storage.sessions import authenticate
+from shared.storage.sessions import COOKIE_NAME, authenticate, stream_caller
 from shared.validation import check_id, parse_json
 from wsgi_app import tornado_compat
 from wsgi_app.db import current_settings, run, services
@@ -53,7 +53,11 @@ def before_api_request() -> None:
     route = ROUTE_TABLE[(request.method, route_name(request.url_rule.rule))]   # HEAD was refused before
     g.route = route
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    g.viewer = run(authenticate(token.strip(), services().standings)) if scheme.lower() == "bearer" else ANONYMOUS
+    if route.takes == "stream":   # EventSource sets no header: ?token= or the login cookie
+        g.viewer = run(stream_caller(request.headers.get("Authorization", ""), request.args.get("token"),
+                                     request.cookies.get(COOKIE_NAME)))
+    else:
+        g.viewer = run(authenticate(token.strip(), services().standings)) if scheme.lower() == "bearer" else ANONYMOUS
     if route.who == "user":
         g.viewer.require()
     for name, value in (request.view_args or {}).items():
