@@ -37,6 +37,7 @@ from async_app.handlers.ws import SocketApplication, notifier_app
 from shared import http
 from shared.config import ConfigError, ServeOptions, Settings
 from shared.errors import ForumError
+from shared.stopping import ignore_repeated_sigterm
 from shared.storage.drivers import CoroutineDatabase, check_schema_async, open_async
 
 log = logging.getLogger("forum.tornado")
@@ -97,6 +98,7 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
         print(f"forum: {name} serving on http://{shown}:{port}/ (pid {os.getpid()})", flush=True)
 
     await stopping.wait()
+    ignore_repeated_sigterm(loop)
     server.stop()                                   # no new connections
     app.hub.close_sockets(1001, "server shutting down")
     deadline = loop.time() + settings.grace_period

@@ -40,6 +40,7 @@ from shared import http
 from shared.config import ServeOptions, Settings
 from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
 from shared.notifier import Hub
+from shared.stopping import ignore_repeated_sigterm
 from shared.storage.drivers import CoroutineDatabase, open_async
 from wsgi_app import create_app, db, settings_as_config
 
@@ -149,6 +150,7 @@ async def _serve(settings: Settings, options: ServeOptions, socket_app: SocketAp
     print(f"forum: wsgi-container serving on http://{options.host}:{port}/ ({how}; pid {os.getpid()})", flush=True)
 
     await stopping.wait()
+    ignore_repeated_sigterm(loop)
     log.info("stopping: no new connections; finishing %d request(s) in flight", container.in_flight)
     server.stop()
     hub.close_sockets(1001, "server shutting down")   # sockets are not requests in flight
