@@ -7,6 +7,7 @@ Everything lands in ``loadtests/reports/<stamp>/``: results.json, results.csv, r
 
     forum bench --quick                                  # a small matrix, under 3 minutes (CI smoke)
     forum bench --users 10,50,200,1000 --duration 20     # the full comparison on MySQL
+    forum bench --mysql-drivers aiomysql,asyncmy,pymysql,mysqlclient   # each flavour on each of its drivers
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from rich.progress import (
 from loadtests import processes, report
 from loadtests.processes import ROOT, Cores, TreeSampler
 from shared.cli.processes import forum_command, free_port
+from shared.config import MYSQL_DRIVERS
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SCENARIOS = {"reader": "ReaderUser", "reader-max": "ReaderUser", "writer": "WriterUser", "io": "IOUser",
@@ -61,12 +63,22 @@ class Flavour:
     args: tuple[str, ...]           # after ``forum serve`` (or ``python -m loadtests.hello``)
     keep_alive: str                 # what happens to the client's connection, for the report
     ceiling: bool = False
+    mysql_driver: str = ""          # FORUM_MYSQL_DRIVER for this run (--mysql-drivers); empty: the default
 
     def command(self, port: int, options: argparse.Namespace) -> list[str]:
         front = ["-m", "loadtests.hello"] if self.ceiling else ["-m", "shared.cli", "serve"]
         args = [a.format(workers=options.workers, threads=options.threads, processes=options.processes)
                 for a in self.args]
         return [sys.executable, *front, *args, "--port", str(port)]
+
+    def on_drivers(self, drivers: list[str]) -> list[Flavour]:
+        """This flavour once per listed driver of its kind (the event loop's for Tornado, the workers'
+        for Flask), each named ``flavour+driver``; itself when none is listed, or for a ceiling."""
+        kind = "async" if self.framework == "tornado" else "sync"
+        mine = [driver for driver in drivers if MYSQL_DRIVERS[driver] == kind]
+        if self.ceiling or not mine:
+            return [self]
+        return [replace(self, name=f"{self.name}+{driver}", mysql_driver=driver) for driver in mine]
 
     def runs(self, scenario: str) -> bool:
         """The ceilings only have the two routes that cost nothing but the framework and the network."""
@@ -121,6 +133,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--processes", type=int, default=0, help="tornado-nginx processes (default: server cores, at least 2)")
     p.add_argument("--pool-size", type=int, help="database connections per server process (FORUM_POOL_SIZE)")
     p.add_argument("--server-cores", type=int, default=0, help="cores for the server (default: all but one)")
+    p.add_argument("--mysql-drivers", default="", help="run each flavour on each of these drivers of its kind, "
+                   f"side by side (FORUM_MYSQL_DRIVER), from: {', '.join(MYSQL_DRIVERS)}")
     p.add_argument("--database", default="forum_bench", help="MySQL database name (made if missing)")
     p.add_argument("--database-url", help="any FORUM_DATABASE_URL instead, e.g. sqlite:///var/bench.sqlite3")
     p.add_argument("--size", choices=SIZES, help="how much data to seed (reused while the size matches)")
@@ -140,6 +154,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     options.flavours = _choose(options.flavours, FLAVOURS, p)
     options.scenarios = _choose(options.scenarios, SCENARIOS, p)
     options.users = [int(u) for u in options.users.split(",")]
+    options.mysql_drivers = _choose(options.mysql_drivers, MYSQL_DRIVERS, p)
     if not re.fullmatch(r"[A-Za-z0-9_]+", options.database):
         p.error("--database: letters, digits and _ only")
     if options.database_url and not options.database_url.startswith(("mysql://", "sqlite:///")):
@@ -324,7 +339,10 @@ class Bench:
         progress.update(task, description=f"[bold]{flavour.name}[/]: starting")
         command = flavour.command(port, self.options)
         status["command"] = " ".join(command[1:]).replace("-m shared.cli", "forum").replace("-m ", "python -m ")
-        server = processes.start(command, self.cores.server, log, self.env)
+        if flavour.mysql_driver:
+            status["command"] = f"FORUM_MYSQL_DRIVER={flavour.mysql_driver} {status['command']}"
+        env = {**self.env, "FORUM_MYSQL_DRIVER": flavour.mysql_driver} if flavour.mysql_driver else self.env
+        server = processes.start(command, self.cores.server, log, env)
         try:
             problem = processes.wait_ready(server, f"{url}/healthz", self.options.start_timeout, log)
             if problem is None and not flavour.ceiling:
@@ -416,7 +434,7 @@ class Bench:
 
     def run(self) -> int:
         o = self.options
-        flavours = [FLAVOURS[name] for name in o.flavours]
+        flavours = [run for name in o.flavours for run in FLAVOURS[name].on_drivers(o.mysql_drivers)]
         total = sum(1 for f in flavours for s in o.scenarios if f.runs(s) for _ in self.users(s))
         self.meta.update(started=datetime.now(UTC).isoformat(timespec="seconds"), machine=_machine(),
                          pinning=self.cores.describe(), commit=_commit(), argv=o.argv,

@@ -18,6 +18,8 @@ log = logging.getLogger("forum.config")
 
 DEFAULT_DATABASE_URL = "sqlite:///var/forum.sqlite3"
 MIN_SECRET_BYTES = 32
+# FORUM_MYSQL_DRIVER's choices, and where each runs: on the event loop (Tornado) or in blocking workers
+MYSQL_DRIVERS = {"aiomysql": "async", "asyncmy": "async", "pymysql": "sync", "mysqlclient": "sync"}
 
 
 class ConfigError(Exception):
@@ -45,6 +47,8 @@ class Settings:
     media_dir: str = setting("var/media", "where uploads are written, outside the code tree")
     media_url: str = setting("/media/", "the URL prefix uploads are served under")
     link_preview_allow: str = setting("", "host:port list the link preview may reach despite the SSRF guard")
+    mysql_driver: str = setting("aiomysql,pymysql", "MySQL's drivers: aiomysql or asyncmy on the event loop, pymysql or "
+                                "mysqlclient on the workers; one not named keeps its default")
     pool_size: int = setting(10, "database connections per process")
     pool_timeout: float = setting(2.0, "seconds to wait for a free connection, then 503")
     connect_timeout: float = setting(3.0, "seconds to open a database connection")
@@ -99,6 +103,17 @@ class Settings:
     def secret_bytes(self) -> bytes:
         return self.secret.encode()
 
+    @property
+    def mysql_drivers(self) -> tuple[str, str]:
+        """(the event loop's MySQL driver, the workers') as ``mysql_driver`` names them."""
+        chosen = {"async": "aiomysql", "sync": "pymysql"}
+        for name in filter(None, (part.strip() for part in self.mysql_driver.split(","))):
+            if name not in MYSQL_DRIVERS:
+                raise ConfigError(f"FORUM_MYSQL_DRIVER: unknown driver {name!r}; "
+                                  f"choose from {', '.join(MYSQL_DRIVERS)}")
+            chosen[MYSQL_DRIVERS[name]] = name
+        return chosen["async"], chosen["sync"]
+
 
 _NAMES = {f.name for f in fields(Settings) if f.name != "extra"}
 
@@ -143,6 +158,7 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     settings = Settings(**{k: _coerce(k, v) for k, v in merged.items()})
+    settings.mysql_drivers  # noqa: B018 - an unknown driver stops start-up here, in one line
     if settings.production and settings.debug:
         raise ConfigError("FORUM_DEBUG shows what every request ran: it is refused when FORUM_ENV=production")
     return _with_secret(settings)

@@ -6,7 +6,8 @@
 - ``nginx_binary``: the nginx program (Debian's, or one on PATH).
 - ``db_url``: both of the above (ids ``sqlite`` and ``mysql``), with every table empty at the start.
 - ``sync_db`` / ``async_db``: ``open_sync`` / ``open_async`` pools on ``db_url``, closed afterwards.
-- ``settings_for(url, **overrides)``: test Settings (fixed secret, small pool, short acquire timeout).
+- ``settings_for(url, **overrides)``: test Settings (fixed secret, small pool, short acquire timeout),
+  on the test's ``mysql_driver`` (the defaults, unless tests/storage/conftest.py chose others).
 
 A missing MySQL, Redis or nginx skips the tests that need it, and fails them under ``CI=true``: the rule
 lives in tests/support/services.py, which every test that needs a service goes through.
@@ -14,6 +15,7 @@ lives in tests/support/services.py, which every test that needs a service goes t
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -56,9 +58,16 @@ def test_keys() -> Iterator[Keys]:
 
 
 @pytest.fixture
-def settings_for() -> Any:
-    """``settings_for(url, pool_size=1, ...)``: :func:`make_settings` for any test."""
-    return make_settings
+def mysql_driver() -> str:
+    """The FORUM_MYSQL_DRIVER of the test's pools: empty, the defaults (aiomysql, PyMySQL). The
+    storage suite runs again on the other drivers (tests/storage/conftest.py)."""
+    return ""
+
+
+@pytest.fixture
+def settings_for(mysql_driver: str) -> Any:
+    """``settings_for(url, pool_size=1, ...)``: :func:`make_settings` for any test, on its MySQL drivers."""
+    return functools.partial(make_settings, mysql_driver=mysql_driver)
 
 
 def mysql_admin() -> pymysql.connections.Connection[Any]:
@@ -145,14 +154,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def sync_db(db_url: str) -> Iterator[BlockingDatabase]:
-    db = open_sync(make_settings(db_url))
+def sync_db(db_url: str, settings_for: Any) -> Iterator[BlockingDatabase]:
+    db = open_sync(settings_for(db_url))
     yield db
     db.close()
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def async_db(db_url: str) -> AsyncIterator[CoroutineDatabase]:
-    db = await open_async(make_settings(db_url))
+async def async_db(db_url: str, settings_for: Any) -> AsyncIterator[CoroutineDatabase]:
+    db = await open_async(settings_for(db_url))
     yield db
     await db.close()

@@ -1,4 +1,4 @@
-"""The four adapters behave as one: results, error mapping, rollback, the pool's limits."""
+"""The adapters behave as one: results, error mapping, rollback, the pool's limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.config import ConfigError
+from shared.config import ConfigError, load_settings
 from shared.errors import Conflict, Unavailable
 from shared.storage.drivers import open_async, open_sync, parse_database_url
 from shared.storage.effects import Op, Query, read_only
@@ -169,6 +169,21 @@ def test_parse_database_url(url: str, expected: tuple[str, str, str]) -> None:
 def test_bad_database_url_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError):
         parse_database_url(url)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("aiomysql,pymysql", ("aiomysql", "pymysql")),
+    ("asyncmy", ("asyncmy", "pymysql")),              # one not named keeps its default
+    ("mysqlclient, asyncmy", ("asyncmy", "mysqlclient")),
+    ("", ("aiomysql", "pymysql")),
+])
+def test_mysql_driver_names_each_kind(value: str, expected: tuple[str, str]) -> None:
+    assert load_settings(environ={"FORUM_MYSQL_DRIVER": value, "FORUM_SECRET": "s" * 32}).mysql_drivers == expected
+
+
+def test_an_unknown_mysql_driver_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="FORUM_MYSQL_DRIVER: unknown driver 'mysqldb'"):
+        load_settings(environ={"FORUM_MYSQL_DRIVER": "asyncmy,mysqldb", "FORUM_SECRET": "s" * 32})
 
 
 async def test_many_concurrent_coroutines_share_a_small_pool(db_url: str, settings_for: Any) -> None:

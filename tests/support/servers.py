@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
+from shared.config import MYSQL_DRIVERS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # the MySQL server test databases are made on (root, no password), as tests/conftest.py reads it
@@ -53,20 +54,28 @@ class ServerFailed(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """One way of serving the forum: a flavour on a database, written ``tornado:sqlite``."""
+    """One way of serving the forum: a flavour on a database, written ``tornado:sqlite``; on MySQL
+    perhaps with another driver than the default, ``tornado:mysql:asyncmy`` (its FORUM_MYSQL_DRIVER)."""
 
     flavour: str
     database: str
+    driver: str = ""
 
     @classmethod
     def parse(cls, text: str) -> Target:
-        flavour, _, database = text.strip().partition(":")
-        if flavour not in FLAVOURS or database not in DATABASES:
-            raise ValueError(f"bad target {text!r}: expected FLAVOUR:DATABASE, e.g. tornado:sqlite")
-        return cls(flavour, database)
+        flavour, database, *driver = text.strip().split(":")
+        if flavour not in FLAVOURS or database not in DATABASES or len(driver) > 1 or (
+                driver and (database != "mysql" or driver[0] not in MYSQL_DRIVERS)):
+            raise ValueError(f"bad target {text!r}: expected FLAVOUR:DATABASE[:MYSQL_DRIVER], e.g. tornado:sqlite")
+        return cls(flavour, database, *driver)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the server's environment needs for this target beyond its database."""
+        return {"FORUM_MYSQL_DRIVER": self.driver} if self.driver else {}
 
     def __str__(self) -> str:
-        return f"{self.flavour}:{self.database}"
+        return ":".join(filter(None, (self.flavour, self.database, self.driver)))
 
 
 @dataclass

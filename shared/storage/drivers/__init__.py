@@ -1,8 +1,11 @@
 """Open the process's one database pool, chosen by the scheme of ``settings.database_url``.
 
-    db = open_sync(settings)             # Flask: PyMySQL or sqlite3
-    db = await open_async(settings)      # Tornado: aiomysql or aiosqlite
+    db = open_sync(settings)             # Flask: PyMySQL (or mysqlclient) or sqlite3
+    db = await open_async(settings)      # Tornado: aiomysql (or asyncmy) or aiosqlite
     check_schema(db)                     # at start: a one-line SchemaError naming `forum migrate`
+
+``settings.mysql_driver`` (FORUM_MYSQL_DRIVER) picks the MySQL driver of each kind; every adapter
+gives the same rows, the same errors and the same timeouts, so the choice is only about speed.
 
 Call these once per process, after any fork (never at import time): a pool made before a fork
 would share its sockets between processes (RELIABILITY 2, 16).
@@ -20,6 +23,10 @@ def open_sync(settings: Settings) -> BlockingDatabase:
     """A blocking pool for threads (Flask under any server, the CLI commands)."""
     url = parse_database_url(settings.database_url)
     if url.dialect == "mysql":
+        if settings.mysql_drivers[1] == "mysqlclient":
+            from shared.storage.drivers.mysqlclient_driver import open_mysqlclient
+
+            return open_mysqlclient(settings, url)
         from shared.storage.drivers.pymysql_driver import open_pymysql
 
         return open_pymysql(settings, url)
@@ -32,6 +39,10 @@ async def open_async(settings: Settings) -> CoroutineDatabase:
     """A coroutine pool for the running event loop (Tornado)."""
     url = parse_database_url(settings.database_url)
     if url.dialect == "mysql":
+        if settings.mysql_drivers[0] == "asyncmy":
+            from shared.storage.drivers.asyncmy_driver import open_asyncmy
+
+            return await open_asyncmy(settings, url)
         from shared.storage.drivers.aiomysql_driver import open_aiomysql
 
         return await open_aiomysql(settings, url)

@@ -1,17 +1,23 @@
-"""MySQL/MariaDB for the Tornado app: aiomysql connections in an asyncio pool."""
+"""MySQL/MariaDB for the Tornado app: aiomysql connections in an asyncio pool.
+
+:func:`open_coroutine_mysql` is the pool for any driver that speaks aiomysql's API; asyncmy's adapter
+uses it too (``asyncmy_driver.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiomysql
-import pymysql
 
 from shared.config import Settings
 from shared.errors import Unavailable
 from shared.storage.drivers.common import (
     MYSQL,
     DatabaseUrl,
+    Dialect,
     mysql_connect_args,
     mysql_missing_database,
     recycle_after,
@@ -21,22 +27,30 @@ from shared.storage.drivers.pools import AsyncPool
 
 
 async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDatabase:
-    """Check the server once (and read its ``wait_timeout``), then make the pool, still empty."""
     args = mysql_connect_args(url, settings)
+    return await open_coroutine_mysql(settings, url, lambda: aiomysql.connect(**args), MYSQL)
 
-    async def connect() -> aiomysql.Connection:
-        # aiomysql bounds only the TCP connect by connect_timeout: a server that accepts and then
-        # says nothing (frozen, kill -STOP) would hold the handshake forever. Bound all of it.
+
+async def open_coroutine_mysql(settings: Settings, url: DatabaseUrl, driver_connect: Callable[[], Awaitable[Any]],
+                               dialect: Dialect) -> CoroutineDatabase:
+    """Check the server once (and read its ``wait_timeout``), then make the pool, still empty.
+
+    ``driver_connect`` opens one connection; ``dialect.errors`` holds the exceptions it raises
+    (aiomysql raises PyMySQL's)."""
+
+    async def connect() -> Any:
+        # aiomysql and asyncmy bound only the TCP connect by connect_timeout: a server that accepts and
+        # then says nothing (frozen, kill -STOP) would hold the handshake forever. Bound all of it.
         try:
             async with asyncio.timeout(settings.connect_timeout):
-                return await aiomysql.connect(**args)
+                return await driver_connect()
         except TimeoutError as exc:
             raise Unavailable("The database did not answer in time; try again shortly.") from exc
-        except pymysql.err.MySQLError as exc:  # aiomysql raises PyMySQL's errors
+        except dialect.errors.MySQLError as exc:
             missing = mysql_missing_database(exc, url)
             if missing:
                 raise missing from exc
-            err, _ = MYSQL.classify(exc)
+            err, _ = dialect.classify(exc)
             raise (err or exc) from exc
 
     first = await connect()
@@ -48,10 +62,10 @@ async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDataba
         await close(first)
     pool = AsyncPool(connect, close, size=settings.pool_size, timeout=settings.pool_timeout,
                      max_idle=recycle_after(settings, wait_timeout))
-    return CoroutineDatabase(MYSQL, pool, read_timeout=settings.read_timeout)
+    return CoroutineDatabase(dialect, pool, read_timeout=settings.read_timeout)
 
 
-async def close(conn: aiomysql.Connection) -> None:
+async def close(conn: Any) -> None:
     """Say goodbye (COM_QUIT, so ``Aborted_clients`` does not rise); if that stalls, drop the socket."""
     try:
         async with asyncio.timeout(1):

@@ -1,4 +1,4 @@
-"""What the four adapters share: reading the URL, the two SQL dialects, shaping results, mapping errors.
+"""What the six adapters share: reading the URL, the two SQL dialects, shaping results, mapping errors.
 
 A driver error becomes a domain error here and nowhere else: a duplicate key is a
 :class:`~shared.errors.Conflict` (409) the operation may catch; a lost, refused or timed-out
@@ -12,7 +12,7 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -90,9 +90,15 @@ _MYSQL_GONE = {1040, 1053, 1077, 1152, 1153, 1158, 1159, 1160, 1161, 1927, 2002,
 
 @dataclass(frozen=True)
 class Dialect:
-    """The SQL and the error numbers of one database; the sync and the async adapter share it."""
+    """The SQL and the error numbers of one database; the sync and the async adapter share it.
+
+    ``errors``: where a MySQL driver keeps its DB-API exception classes (``IntegrityError``,
+    ``OperationalError``, ``InterfaceError``): PyMySQL's, which aiomysql raises too, asyncmy's or
+    MySQLdb's (mysqlclient). The error numbers are the server's, the same whichever driver reports them.
+    """
 
     name: str
+    errors: Any = field(default=pymysql.err, compare=False, repr=False)
 
     def sql(self, sql: str) -> str:
         return _qmark(sql) if self.name == "sqlite" else sql
@@ -114,7 +120,7 @@ class Dialect:
         if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
             return Unavailable("The database did not answer in time; try again shortly."), True
         if self.name == "mysql":
-            return _classify_mysql(exc)
+            return _classify_mysql(exc, self.errors)
         return _classify_sqlite(exc)
 
 
@@ -128,15 +134,15 @@ MYSQL = Dialect("mysql")
 SQLITE = Dialect("sqlite")
 
 
-def _classify_mysql(exc: BaseException) -> tuple[ForumError | None, bool]:
+def _classify_mysql(exc: BaseException, errors: Any) -> tuple[ForumError | None, bool]:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-    if isinstance(exc, pymysql.err.IntegrityError) and code in _MYSQL_CONFLICT:
+    if isinstance(exc, errors.IntegrityError) and code in _MYSQL_CONFLICT:
         return Conflict("This conflicts with existing data."), False
     if code in _MYSQL_CONTENTION:
         log.warning("database contention, answering 503: %s", exc)
         return Unavailable("The database is busy; try again shortly."), False
-    lost = code in _MYSQL_GONE or (code == 0 and isinstance(exc, pymysql.err.OperationalError))
-    if lost or isinstance(exc, pymysql.err.InterfaceError):
+    lost = code in _MYSQL_GONE or (code == 0 and isinstance(exc, errors.OperationalError))
+    if lost or isinstance(exc, errors.InterfaceError):
         log.warning("database connection failed: %s", exc)
         return Unavailable(), True
     return None, False
@@ -156,7 +162,7 @@ def _classify_sqlite(exc: BaseException) -> tuple[ForumError | None, bool]:
 
 
 def mysql_connect_args(url: DatabaseUrl, settings: Any) -> dict[str, Any]:
-    """Keyword arguments PyMySQL and aiomysql both accept, so both sessions start the same way."""
+    """Keyword arguments all four MySQL drivers accept, so every session starts the same way."""
     # A row lock waited for longer than the read timeout would cost the connection; waiting a little
     # less gives error 1205 (a 503) and keeps it.
     lock_wait = max(1, int(settings.read_timeout) - 2)
