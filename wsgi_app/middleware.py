@@ -22,6 +22,7 @@ from typing import Any
 from shared import http, xray
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError, problem
+from shared.i18n import _l
 from wsgi_app.responses import problem_response
 
 WSGIEnviron = dict[str, Any]
@@ -103,7 +104,7 @@ class RequestLimits:
                 chunks.append(chunk)
                 size += len(chunk)
         except Exception as exc:   # each server has its own: gunicorn's InvalidChunkSize, OSError ...
-            raise BadRequest("The request body could not be read.") from exc
+            raise BadRequest(_l("The request body could not be read.")) from exc
         return b"".join(chunks)[:self.most]
 
 

@@ -84,7 +84,7 @@ def werkzeug_problem(exc: HTTPException) -> errors.Problem:
         return errors.problem(errors.MethodNotAllowed(allowed_methods(getattr(exc, "valid_methods", None))))
     if exc.code == 413:   # a chunked body Werkzeug stopped at the limit: the words of Tornado's 413
         limit = request.max_content_length
-        return errors.problem(errors.PayloadTooLarge(f"The request body may have at most {limit} bytes."))
+        return errors.problem(http.body_too_large(limit or 0))
     return errors.problem_for_status(exc.code or 500)
 
 

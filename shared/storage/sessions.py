@@ -14,6 +14,7 @@ from datetime import timedelta
 from shared import clock
 from shared.auth import ANONYMOUS, Viewer, decode_token
 from shared.errors import Unauthorized
+from shared.i18n import _l
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.roles import SITE
 
@@ -70,5 +71,5 @@ def authenticate(token: str) -> Op[Viewer]:
     current = yield Query(f"SELECT u.token_version FROM users u WHERE u.id = %s AND {_NOT_BANNED}",  # noqa: S608
                           (user_id, SITE, clock.db_time()), "value")
     if current is None or int(current) != version:
-        raise Unauthorized("The token is invalid or expired.")
+        raise Unauthorized(_l("The token is invalid or expired."))
     return Viewer(user_id)

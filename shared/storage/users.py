@@ -14,6 +14,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
 from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.i18n import _l
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
@@ -21,7 +22,7 @@ from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
 from shared.storage.tokens import change_email, send_verification
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
-from shared.validation import USERNAME_PATTERN, Body, parse
+from shared.validation import NOT_YOUR_PASSWORD, TAKEN, USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email"
@@ -62,7 +63,7 @@ def _normalise(password: str) -> str:
 
 def _refuse_common(field: str, password: str) -> None:
     if is_common_password(password):
-        raise Invalid.one(field, "is one of the most common passwords; choose another")
+        raise Invalid.one(field, _l("one of the most common passwords; choose another"))
 
 
 def _user_row(user_id: int) -> Op[dict[str, Any]]:
@@ -84,7 +85,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
                         (data.username, data.email))
     if taken:
         what = "username" if any(r["username"].lower() == data.username.lower() for r in taken) else "email"
-        raise Conflict(f"That {what} is already taken.")
+        raise Conflict(TAKEN[what])
     created_at = db_time()
     user_id = yield Query(
         "INSERT INTO users (username, email, password_hash, token_version, nickname, bio, created_at)"
@@ -117,7 +118,7 @@ def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
     yield from login_attempt(account, address)
     ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
     if row is None or not ok:
-        raise Unauthorized("Wrong login or password.")
+        raise Unauthorized(_l("Wrong login or password."))
     yield from refuse_banned(row["id"])          # told only to whoever knows the password
     yield from login_succeeded(account, address)
     if needs_rehash:   # the cost parameters went up since this hash was made
@@ -177,7 +178,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
         raise NotFound("user")
     ok, _ = yield Compute(verify_password, (current, _normalise(data.old_password)))
     if not ok:
-        raise Invalid.one("old_password", "is not your current password")
+        raise Invalid.one("old_password", NOT_YOUR_PASSWORD)
     new_hash = yield Compute(hash_password, (_normalise(data.new_password),))
     yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",

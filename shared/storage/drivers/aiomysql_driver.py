@@ -9,6 +9,7 @@ import pymysql
 
 from shared.config import Settings
 from shared.errors import Unavailable
+from shared.i18n import _l
 from shared.storage.drivers.common import (
     MYSQL,
     DatabaseUrl,
@@ -31,7 +32,7 @@ async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDataba
             async with asyncio.timeout(settings.connect_timeout):
                 return await aiomysql.connect(**args)
         except TimeoutError as exc:
-            raise Unavailable("The database did not answer in time; try again shortly.") from exc
+            raise Unavailable(_l("The database did not answer in time; try again shortly.")) from exc
         except pymysql.err.MySQLError as exc:  # aiomysql raises PyMySQL's errors
             missing = mysql_missing_database(exc, url)
             if missing:
