@@ -18,17 +18,19 @@ import html
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_timedelta
 
 from shared import clock
 
-LOCALES = ("en", "zh-CN")           # as <html lang>, ?lang=, the cookie and users.locale spell them
+Locale = Literal["en", "zh-CN"]     # as <html lang>, ?lang=, the cookie and users.locale spell them
+LOCALES: tuple[str, ...] = get_args(Locale)
 DEFAULT_LOCALE = "en"
 NAMES = {"en": "English", "zh-CN": "简体中文"}   # each in its own language, for the switcher
 COOKIE = "lang"                     # the switcher's cookie
+COOKIE_DAYS = 365
 CATALOG_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 # The catalog's own names (gettext, Babel, Tornado): zh-CN is zh_CN.

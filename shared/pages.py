@@ -95,6 +95,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "verify_email": ("token",),
     "email": ("email",),                      # PATCH /me {email}: a new address
     "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
+    "language": ("locale",),                  # PATCH /me {locale}
 }
 # What a page says once a form has done its work.
 RESET_LINK_SENT = _l("If that address belongs to an account, a link to choose a new password is on its way. "
@@ -223,6 +224,12 @@ def notification_html(notification: Mapping[str, Any], title: str | None, locale
 
 SEARCH_IN = (("", _l("Everything")), ("post", _l("Posts")), ("comment", _l("Comments")),
              ("question", _l("Questions")), ("answer", _l("Answers")), ("group", _l("Groups")))
+
+
+def language_choice(query: Mapping[str, str]) -> tuple[str | None, str]:
+    """``GET /language?lang=zh-CN&next=/posts/3``: the language the switcher chose (None: not one we
+    speak, no cookie is set) and the page to go back to (a local path only)."""
+    return i18n.supported(query.get("lang")), local_path(query.get("next", ""), "/")
 
 
 def language_links(path: str, query_string: str) -> list[dict[str, str]]:

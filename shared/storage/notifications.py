@@ -116,6 +116,27 @@ def list_notifications(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str,
     return page(rows, request, lambda r: [r["id"]], shape_notification)
 
 
+# Where the title of what a notification is about lives: its post's, question's or group's.
+_TITLES = {"post": "SELECT id, title FROM posts WHERE hidden_at IS NULL AND id IN ",
+           "question": "SELECT id, title FROM questions WHERE hidden_at IS NULL AND id IN ",
+           "group": "SELECT id, name AS title FROM forum_groups WHERE id IN "}
+
+
+@read_only
+def target_titles(items: list[dict[str, Any]]) -> Op[dict[tuple[str, int], str]]:
+    """The titles of the pages a list of notifications is about, ``{(type, id): title}``, one query per
+    type; a hidden or deleted one has none (the page says "a post")."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        wanted.setdefault(item["target"]["type"], set()).add(item["target"]["id"])
+    titles: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        if kind in _TITLES:
+            rows = yield Query(_TITLES[kind] + "(" + ", ".join(["%s"] * len(ids)) + ")", tuple(sorted(ids)))
+            titles.update({(kind, row["id"]): row["title"] for row in rows})
+    return titles
+
+
 @read_only
 def unread_count(viewer: Viewer) -> Op[dict[str, int]]:
     count = yield Query("SELECT COUNT(*) FROM notifications WHERE user_id = %s AND is_read = 0",

@@ -14,7 +14,7 @@ from pydantic import EmailStr, Field, StringConstraints
 from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
 from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
-from shared.i18n import _l
+from shared.i18n import Locale, _l
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Query, Transaction, read_only
@@ -25,7 +25,8 @@ from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
 from shared.validation import NOT_YOUR_PASSWORD, TAKEN, USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
-PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email"
+PROFILE_COLUMNS = ("id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email,"
+                   " locale")
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -49,6 +50,7 @@ class UpdateMe(Body):
     nickname: Annotated[str, StringConstraints(max_length=64)] | None = None
     bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
     email: Email | None = None       # kept pending until its link is opened (shared.storage.tokens)
+    locale: Locale | None = None     # the language of their pages and e-mail (API.md §8)
 
 
 class ChangePassword(Body):
@@ -149,7 +151,7 @@ def get_me(viewer: Viewer) -> Op[dict[str, Any]]:
 
 
 def update_me(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
-    """Change nickname and/or bio; fields left out stay as they are. A new email waits to be verified."""
+    """Change nickname, bio and/or language; fields left out stay as they are. A new email waits to be verified."""
     user_id = viewer.require()
     data = parse(UpdateMe, body)
     changes = data.model_dump(exclude_none=True)     # keys are UpdateMe's field names only
