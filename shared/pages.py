@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shared import i18n
-from shared.errors import ForumError, Invalid
+from shared.emails import NOTIFICATION_SUBJECTS
+from shared.errors import THINGS, ForumError, Invalid
 from shared.i18n import Text, _l, _ln
 
 # Sent with every HTML page (and its error pages). Markdown bodies are sanitised already; the policy
@@ -195,6 +196,15 @@ STAT_LABELS = (("users", _l("Users")), ("posts", _l("Posts")), ("comments", _l("
 RESOLUTIONS = (("dismiss", _l("Dismiss")), ("hide", _l("Hide it")), ("delete", _l("Delete it")),
                ("ban_author", _l("Ban its author")))
 ROLES = {"member": _l("member"), "moderator": _l("moderator"), "admin": _l("admin"), "owner": _l("owner")}
+
+
+# The names templates show for the values the API keeps as identifiers (a role, a kind of content, a
+# report's reason), each looked up and said with ``tr``: ``{{ tr(roles[user["role"]]) }}``.
+# The words live.js writes (a new notification's toast, a new comment's time), in the page as a <template>.
+LIVE_WORDS = (*NOTIFICATION_SUBJECTS.items(), ("report_resolved", _l("Your report was resolved")),
+              ("just_now", _l("just now")))
+LABELS = {"roles": ROLES, "things": THINGS, "reasons": dict(REPORT_REASONS), "live_words": LIVE_WORDS,
+          "language_names": tuple(i18n.NAMES.items())}
 
 
 def notification_link(notification: Mapping[str, Any]) -> str:

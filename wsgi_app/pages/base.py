@@ -111,7 +111,7 @@ def template_names() -> dict[str, Any]:
             "lang": lang, "tr": lambda message: i18n.translate(message, lang),
             "counted": lambda count, what: i18n.translate(pages.counted(count, what), lang),
             "when": lambda value: Markup(i18n.time_html(value, lang, settings.timezone)),
-            "languages": pages.language_links(request.path, request.query_string.decode("latin-1"))}
+            "languages": pages.language_links(request.path, request.query_string.decode("latin-1")), **pages.LABELS}
 
 
 def older_link(cursor: str) -> str:

@@ -72,7 +72,7 @@ class PageHandler(BaseHandler):
                          tr=lambda message: i18n.translate(message, lang),
                          counted=lambda count, what: i18n.translate(pages.counted(count, what), lang),
                          when=lambda value: i18n.time_html(value, lang, settings.timezone),
-                         languages=pages.language_links(self.request.path, self.request.query))
+                         languages=pages.language_links(self.request.path, self.request.query), **pages.LABELS)
         return namespace
 
     def form(self) -> dict[str, str]:
