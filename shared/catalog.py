@@ -28,7 +28,7 @@ _CODE = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
 
 
 def extract_tornado(fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str],
-                    options: Mapping[str, Any]) -> Iterator[tuple[int, str, Any, list[str]]]:
+                    options: Mapping[str, Any]) -> Iterator[Any]:
     """Messages in a Tornado template (``{{ _("Log in") }}``, ``{% module Field("name", _("Name")) %}``).
 
     Babel has no Tornado extractor, but each tag holds plain Python: the tags are laid out on the lines

@@ -65,9 +65,9 @@ class ForumError(Exception):
     title: str = "Internal Server Error"
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
-        detail = detail or DETAILS.get(self.status) or PHRASES.get(self.status, self.title)
-        super().__init__(detail)
-        self.detail: str = detail
+        said: str = detail or DETAILS.get(self.status, PHRASES.get(self.status, Text(self.title)))
+        super().__init__(said)
+        self.detail = said
         self.headers: dict[str, str] = dict(headers or {})
 
     def body(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:

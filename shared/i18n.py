@@ -45,10 +45,10 @@ class Text(str):
     ``%(name)s`` placeholders, each translated in turn when it is a Text too (a noun, a label).
     """
 
-    __slots__ = ("msgid", "plural", "count", "values")
+    __slots__ = ("msgid", "plural", "number", "values")
     msgid: str
     plural: str | None
-    count: int | None
+    number: int | None          # the count a plural form is chosen by
     values: dict[str, Any]
 
     def __new__(cls, msgid: str, plural: str | None = None, count: int | None = None,
@@ -56,11 +56,11 @@ class Text(str):
         values = dict(values or {})
         english = msgid if plural is None or count == 1 else plural
         self = super().__new__(cls, english % values if values else english)
-        self.msgid, self.plural, self.count, self.values = msgid, plural, count, values
+        self.msgid, self.plural, self.number, self.values = msgid, plural, count, values
         return self
 
     def __reduce__(self) -> Any:   # keeps the msgid when pickled (an exception crossing processes)
-        return Text, (self.msgid, self.plural, self.count, self.values)
+        return Text, (self.msgid, self.plural, self.number, self.values)
 
 
 def _l(msgid: str, **values: Any) -> Text:
@@ -88,7 +88,7 @@ def translate(message: Any, locale: str) -> str:
     if message.plural is None:
         text = catalog.gettext(message.msgid)
     else:
-        text = catalog.ngettext(message.msgid, message.plural, message.count or 0)
+        text = catalog.ngettext(message.msgid, message.plural, message.number or 0)
     if not message.values:
         return text
     return text % {name: translate(value, locale) if isinstance(value, Text) else value

@@ -52,7 +52,7 @@ def test_every_message_of_the_code_and_templates_has_chinese(po: dict[str, objec
 
 
 def _strings(message: object) -> list[str]:
-    string = getattr(message, "string")
+    string = message.string
     return [s for s in (string if isinstance(string, tuple) else (string,)) if s]
 
 
