@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: install run services test lint docs bench
+.PHONY: install run services test lint docs bench messages
 
 install: $(STAMP)
 
@@ -45,6 +45,17 @@ lint: install
 # The reference in docs/reference/ (settings, commands, API), written from the code; a test fails when stale.
 docs: install
 	$(BIN)/python -m shared.cli.reference
+
+# The one message catalog of both apps (docs/i18n.md): extract every marked message from the code and
+# both template sets (babel.cfg), merge them into each language's .po (translate what is new there),
+# compile the .mo the apps read. tests/test_i18n.py fails while a message is missing or untranslated.
+MESSAGES := shared/translations
+messages: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k _ln:1,2 --add-location=file --sort-by-file --no-wrap \
+		--omit-header -o $(MESSAGES)/messages.pot .
+	$(BIN)/pybabel --quiet update -i $(MESSAGES)/messages.pot -d $(MESSAGES) -l zh_CN --no-wrap \
+		--ignore-pot-creation-date --init-missing --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(MESSAGES) --statistics
 
 bench: install
 	$(BIN)/forum bench $(BENCH_ARGS)

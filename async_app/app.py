@@ -14,6 +14,7 @@ from typing import Any
 
 import tornado.httputil
 import tornado.ioloop
+import tornado.locale
 import tornado.web
 from tornado.web import URLSpec, url
 
@@ -99,7 +100,7 @@ from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.pages import search as search_pages
 from async_app.handlers.pages import xray as xray_pages
 from async_app.handlers.ws import socket_settings, socket_url
-from shared import http, metrics, xray
+from shared import http, i18n, metrics, xray
 from shared.config import Settings
 from shared.errors import ForumError
 from shared.keys import Keys
@@ -273,7 +274,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/verify-email$", account_pages.VerifyEmailPage, name="verify_email_page"),
         url(r"/verify-email/resend$", account_pages.ResendVerificationPage, name="resend_verification_page"),
         url(r"/settings$", account_pages.SettingsPage, name="settings_page"),
-        url(r"/settings/(email|notifications)$", account_pages.SettingsFormPage, name="settings_form_page"),
+        url(r"/settings/(email|notifications|language)$", account_pages.SettingsFormPage, name="settings_form_page"),
+        url(r"/language$", account_pages.LanguagePage, name="language_page"),
         url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
@@ -295,6 +297,8 @@ class ForumApplication(tornado.web.Application):
                                  counters=AsyncRedisCounters(settings) if settings.redis_url else None,
                                  fetch=self.http_client.fetch, rules=rules_from(settings), standings=self.standings)
         self.in_flight = 0   # requests started and not finished: what a graceful stop waits for
+        # The one catalog (shared/translations/), for the templates' _() in each page's language.
+        tornado.locale.load_gettext_translations(str(i18n.CATALOG_DIR), i18n.DOMAIN)
         # The outbox's sender (shared.mail): a pass every mail_interval seconds, started by the server.
         # Every process runs one; the lease in the database lets one deliver at a time.
         self.mailer, self.mail_holder = Mailer(settings), holder_name()

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.errors import Unauthorized
+from shared.i18n import _l
 from shared.keys import current as current_keys
 from shared.validation import MAX_ID
 
@@ -99,8 +100,8 @@ def decode_token(token: str) -> tuple[int, int]:
         claims = jwt.decode(token, current_keys().token, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
                             options={"require": ["exp", "iat", "sub", "ver"]})
     except jwt.PyJWTError as exc:
-        raise Unauthorized("The token is invalid or expired.") from exc
+        raise Unauthorized(_l("The token is invalid or expired.")) from exc
     sub, ver = claims["sub"], claims["ver"]
     if not (isinstance(sub, str) and sub.isdigit() and 0 < int(sub) <= MAX_ID) or type(ver) is not int:
-        raise Unauthorized("The token is invalid or expired.")
+        raise Unauthorized(_l("The token is invalid or expired."))
     return int(sub), ver

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 log = logging.getLogger("forum.config")
 
@@ -93,6 +94,8 @@ class Settings:
                             "(the links in e-mails)")
     mail_interval: float = setting(5.0, "seconds between two passes of the sender")
     mail_retry_max: float = setting(30.0, "seconds between two tries of one message, at most")
+    timezone: str = setting("UTC", "the time zone of the full times the pages show on hover (an IANA name "
+                            "such as Asia/Shanghai)")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -161,6 +164,10 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
     settings.mysql_drivers  # noqa: B018 - an unknown driver stops start-up here, in one line
     if settings.production and settings.debug:
         raise ConfigError("FORUM_DEBUG shows what every request ran: it is refused when FORUM_ENV=production")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"FORUM_TIMEZONE {settings.timezone!r}: not a time zone (try UTC or Asia/Shanghai)") from None
     return _with_secret(settings)
 
 

@@ -2,7 +2,8 @@
 
 An operation queues a message by template name and parameters (``Send("reset", {...}, user_id)``);
 the sender (:mod:`shared.mail`) renders it here when it delivers, into a plain-text part and an
-HTML part made from the same words. Translating the e-mails (API.md §8) means translating this file.
+HTML part made from the same words, in the recipient's language (their ``locale``, API.md §8): every
+sentence below is marked for the catalog and said with :func:`shared.i18n.translate`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
+
+from shared.i18n import DEFAULT_LOCALE, Text, _l, _ln, translate
 
 VERIFY_HOURS = 48
 RESET_HOURS = 1
@@ -26,43 +29,47 @@ class Rendered:
 
 @dataclass(frozen=True, slots=True)
 class Wording:
-    subject: str
-    paragraphs: tuple[str, ...]
-    action: str               # the link's text
-    path: str                 # the link, under the site's base URL
+    subject: Text
+    paragraphs: tuple[Text, ...]     # %(username)s stands for the recipient's name
+    action: Text                     # the link's text
+    path: str                        # the link, under the site's base URL ({token}: the message's token)
 
 
+HELLO = _l("Hello %(username)s,")
 ACCOUNT: dict[str, Wording] = {
     "verify": Wording(
-        "Confirm your e-mail address",
-        ("Hello {username},",
-         "please confirm that this is your e-mail address by opening the link below within "
-         f"{VERIFY_HOURS} hours. It works once.",
-         "If you did not sign up or change your address on the forum, ignore this message."),
-        "Confirm my address", "/verify-email?token={token}"),
+        _l("Confirm your e-mail address"),
+        (HELLO,
+         _ln("please confirm that this is your e-mail address by opening the link below within %(num)d hour. "
+             "It works once.",
+             "please confirm that this is your e-mail address by opening the link below within %(num)d hours. "
+             "It works once.", VERIFY_HOURS),
+         _l("If you did not sign up or change your address on the forum, ignore this message.")),
+        _l("Confirm my address"), "/verify-email?token={token}"),
     "reset": Wording(
-        "Reset your password",
-        ("Hello {username},",
-         "someone (we hope you) asked to reset the password of your forum account. Open the link "
-         f"below within {RESET_HOURS} hour to choose a new one. It works once, and signs you out everywhere.",
-         "If you did not ask for this, ignore this message: your password stays as it is."),
-        "Choose a new password", "/reset-password?token={token}"),
+        _l("Reset your password"),
+        (HELLO,
+         _ln("someone (we hope you) asked to reset the password of your forum account. Open the link below "
+             "within %(num)d hour to choose a new one. It works once, and signs you out everywhere.",
+             "someone (we hope you) asked to reset the password of your forum account. Open the link below "
+             "within %(num)d hours to choose a new one. It works once, and signs you out everywhere.", RESET_HOURS),
+         _l("If you did not ask for this, ignore this message: your password stays as it is.")),
+        _l("Choose a new password"), "/reset-password?token={token}"),
 }
 
-NOTIFICATION_SUBJECTS: dict[str, str] = {
-    "comment": "New comment on a post you watch",
-    "answer": "New answer to a question you watch",
-    "reply": "New reply to you",
-    "like": "Someone liked what you wrote",
-    "mention": "You were mentioned",
-    "application": "New application to your group",
-    "approved": "Your application was approved",
-    "rejected": "Your application was rejected",
+NOTIFICATION_SUBJECTS: dict[str, Text] = {
+    "comment": _l("New comment on a post you watch"),
+    "answer": _l("New answer to a question you watch"),
+    "reply": _l("New reply to you"),
+    "like": _l("Someone liked what you wrote"),
+    "mention": _l("You were mentioned"),
+    "application": _l("New application to your group"),
+    "approved": _l("Your application was approved"),
+    "rejected": _l("Your application was rejected"),
 }
-OTHER_NOTIFICATION = "New activity on the forum"
-DIGEST_SUBJECT = "Your day on the forum: {count} new notification(s)"
-OPEN_IT = "Open it on the forum"
-SETTINGS_LINE = "You get these because of your e-mail settings: {url}"
+OTHER_NOTIFICATION = _l("New activity on the forum")
+OPEN_IT = _l("Open it on the forum")
+SETTINGS_LINE = _l("You get these because of your e-mail settings: %(url)s")
 TARGET_PATHS = {"post": "/posts/{id}", "question": "/questions/{id}", "group": "/groups/{id}", "user": "/users/{id}"}
 
 
@@ -70,24 +77,31 @@ def target_path(target_type: str, target_id: int) -> str:
     return TARGET_PATHS.get(target_type, "/notifications").format(id=int(target_id))
 
 
-def render(template: str, params: Mapping[str, Any], base_url: str) -> Rendered:
-    """A queued message's subject and both bodies; unknown templates are a bug (KeyError)."""
+def render(template: str, params: Mapping[str, Any], base_url: str, locale: str = DEFAULT_LOCALE) -> Rendered:
+    """A queued message's subject and both bodies in ``locale``; unknown templates are a bug (KeyError)."""
     base = base_url.rstrip("/")
+
+    def say(message: Text, **values: Any) -> str:
+        return translate(message, locale) % values if values else translate(message, locale)
+
     if template in ACCOUNT:
         wording = ACCOUNT[template]
-        paragraphs = [p.format(**params) for p in wording.paragraphs]
-        return _render(wording.subject, paragraphs, [(wording.action, base + wording.path.format(**params))])
-    footer = SETTINGS_LINE.format(url=base + "/settings")
+        paragraphs = [say(p, username=params["username"]) if p is HELLO else say(p) for p in wording.paragraphs]
+        return _render(say(wording.subject), paragraphs,
+                       [(say(wording.action), base + wording.path.format(token=params["token"]))])
+    footer = say(SETTINGS_LINE, url=base + "/settings")
     unsubscribe = base + "/api/v1/email/unsubscribe?token=" + str(params["unsubscribe"])
     if template == "notification":
-        subject = NOTIFICATION_SUBJECTS.get(params["kind"], OTHER_NOTIFICATION)
+        subject = say(NOTIFICATION_SUBJECTS.get(params["kind"], OTHER_NOTIFICATION))
         link = base + target_path(params["target_type"], params["target_id"])
-        return _render(subject, [params["excerpt"]], [(OPEN_IT, link)], footer, unsubscribe)
+        return _render(subject, [params["excerpt"]], [(say(OPEN_IT), link)], footer, unsubscribe)
     if template == "digest":
         items = params["items"]
-        links = [(f"{NOTIFICATION_SUBJECTS.get(i['kind'], OTHER_NOTIFICATION)}: {i['excerpt']}",
-                  base + target_path(i["target_type"], i["target_id"])) for i in items]
-        return _render(DIGEST_SUBJECT.format(count=len(items)), [], links, footer, unsubscribe)
+        links = [(say(_l("%(what)s: %(excerpt)s", what=NOTIFICATION_SUBJECTS.get(i["kind"], OTHER_NOTIFICATION),
+                         excerpt=i["excerpt"])), base + target_path(i["target_type"], i["target_id"])) for i in items]
+        subject = say(_ln("Your day on the forum: %(num)d new notification",
+                          "Your day on the forum: %(num)d new notifications", len(items)))
+        return _render(subject, [], links, footer, unsubscribe)
     raise KeyError(f"no wording for e-mail template {template!r}")
 
 

@@ -2,6 +2,10 @@
 
 Operations raise these; both apps turn them into the same ``application/problem+json`` answer with
 :func:`problem`. Nothing else decides a status code.
+
+``type``, ``title`` and ``status`` are the same in every language; ``detail`` and each field's
+``message`` are marked with :func:`shared.i18n._l` where they are raised and said in the client's
+language (its ``Accept-Language``) by :func:`problem` (API.md §8).
 """
 
 from __future__ import annotations
@@ -10,13 +14,48 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from shared.i18n import DEFAULT_LOCALE, Text, _l, _ln, translate
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 @dataclass
 class FieldError:
     field: str
-    message: str
+    message: str        # a Text, said for people: "3–32 letters, digits or underscores"
+
+
+# HTTP's phrases, translated: the detail of an error raised without one (its title stays English:
+# ``type`` and ``title`` are identifiers), and of a status the servers produce themselves.
+PHRASES: dict[int, Text] = {
+    400: _l("Bad Request"), 401: _l("Unauthorized"), 403: _l("Forbidden"), 404: _l("Not Found"),
+    405: _l("Method Not Allowed"), 409: _l("Conflict"), 413: _l("Payload Too Large"),
+    415: _l("Unsupported Media Type"), 422: _l("Unprocessable Content"), 429: _l("Too Many Requests"),
+    431: _l("Request Header Fields Too Large"), 500: _l("Internal Server Error"), 502: _l("Bad Gateway"),
+    503: _l("Service Unavailable")}
+# Where a bare phrase would say too little.
+DETAILS: dict[int, Text] = {401: _l("Missing or invalid credentials."), 405: _l("This method is not allowed here."),
+                            422: _l("Some fields are invalid."), 500: _l("An unexpected error occurred.")}
+# What a NotFound names ("No such post."): each noun once, to be translated with the sentence.
+THINGS = {"post": _l("post"), "comment": _l("comment"), "question": _l("question"), "answer": _l("answer"),
+          "group": _l("group"), "user": _l("user"), "application": _l("application"),
+          "membership": _l("membership"), "report": _l("report"), "ban": _l("ban"), "moderator": _l("moderator"),
+          "page": _l("page"), "route": _l("route"), "resource": _l("resource"),
+          "request among the recent ones": _l("request among the recent ones")}
+# A field's name as people read it, for a one-field refusal's detail ("Username: ...").
+FIELD_LABELS = {"username": _l("Username"), "email": _l("E-mail address"), "password": _l("Password"),
+                "new_password": _l("New password"), "old_password": _l("Current password"), "login": _l("Login"),
+                "title": _l("Title"), "content": _l("Content"), "name": _l("Name"), "category": _l("Category"),
+                "description": _l("Description"), "reason": _l("Reason"), "message": _l("Message"),
+                "token": _l("Link"), "url": _l("URL"), "q": _l("Search words"), "until": _l("Until"),
+                "role": _l("Role"), "resolution": _l("Resolution"), "user_id": _l("User"),
+                "parent_id": _l("Reply to"), "reply_to_user_id": _l("Reply to"), "avatar": _l("Avatar"),
+                "cover": _l("Cover"), "locale": _l("Language")}
+
+
+def thing(what: str) -> Any:
+    """The noun for ``what`` (a Text when it is one we translate)."""
+    return THINGS.get(what, what)
 
 
 class ForumError(Exception):
@@ -26,13 +65,15 @@ class ForumError(Exception):
     title: str = "Internal Server Error"
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        said: str = detail or DETAILS.get(self.status, PHRASES.get(self.status, Text(self.title)))
+        super().__init__(said)
+        self.detail = said
         self.headers: dict[str, str] = dict(headers or {})
 
-    def body(self) -> dict[str, Any]:
+    def body(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
         slug = self.title.lower().replace(" ", "-")
-        return {"type": f"/problems/{slug}", "title": self.title, "status": self.status, "detail": self.detail}
+        return {"type": f"/problems/{slug}", "title": self.title, "status": self.status,
+                "detail": translate(self.detail, locale)}
 
 
 class BadRequest(ForumError):
@@ -43,7 +84,7 @@ class Unauthorized(ForumError):
     status, title = 401, "Unauthorized"
 
     def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail or "Missing or invalid credentials.", headers={"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(ForumError):
@@ -54,14 +95,14 @@ class NotFound(ForumError):
     status, title = 404, "Not Found"
 
     def __init__(self, what: str = "resource") -> None:
-        super().__init__(f"No such {what}.")
+        super().__init__(_l("No such %(what)s.", what=thing(what)))
 
 
 class MethodNotAllowed(ForumError):
     status, title = 405, "Method Not Allowed"
 
     def __init__(self, allowed: list[str]) -> None:
-        super().__init__("This method is not allowed here.", headers={"Allow": ", ".join(allowed)})
+        super().__init__(None, headers={"Allow": ", ".join(allowed)})
 
 
 class Conflict(ForumError):
@@ -86,15 +127,18 @@ class Invalid(ForumError):
     status, title = 422, "Unprocessable Content"
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "Some fields are invalid.")
+        super().__init__(detail)
         self.errors = errors
 
     @classmethod
     def one(cls, field_name: str, message: str) -> Invalid:
-        return cls([FieldError(field_name, message)], detail=f"{field_name}: {message}")
+        """One field refused: the detail names it as people read it ("Username: 3–32 letters ...")."""
+        label = FIELD_LABELS.get(field_name, field_name)
+        return cls([FieldError(field_name, message)], detail=_l("%(field)s: %(message)s", field=label, message=message))
 
-    def body(self) -> dict[str, Any]:
-        return {**super().body(), "errors": [{"field": e.field, "message": e.message} for e in self.errors]}
+    def body(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+        return {**super().body(locale),
+                "errors": [{"field": e.field, "message": translate(e.message, locale)} for e in self.errors]}
 
 
 class TooManyRequests(ForumError):
@@ -102,7 +146,9 @@ class TooManyRequests(ForumError):
 
     def __init__(self, retry_after: int) -> None:
         seconds = max(1, retry_after)
-        super().__init__(f"Too many requests; try again in {seconds} second{'' if seconds == 1 else 's'}.", headers={"Retry-After": str(seconds)})
+        super().__init__(_ln("Too many requests; try again in %(num)d second.",
+                             "Too many requests; try again in %(num)d seconds.", seconds),
+                         headers={"Retry-After": str(seconds)})
 
 
 class BadGateway(ForumError):
@@ -115,7 +161,7 @@ class Unavailable(ForumError):
     status, title = 503, "Service Unavailable"
 
     def __init__(self, detail: str | None = None, retry_after: int = 1) -> None:
-        super().__init__(detail or "The database is unavailable; try again shortly.",
+        super().__init__(detail or _l("The database is unavailable; try again shortly."),
                          headers={"Retry-After": str(retry_after)})
 
 
@@ -128,15 +174,18 @@ class Problem:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def problem(exc: BaseException) -> Problem:
-    """The problem-details answer for any exception; an unexpected one never leaks its text."""
+def problem(exc: BaseException, locale: str = DEFAULT_LOCALE) -> Problem:
+    """The problem-details answer for any exception, its words in ``locale``; an unexpected one never
+    leaks its text."""
     if isinstance(exc, ForumError):
-        return Problem(exc.status, exc.body(), exc.headers)
-    return Problem(500, ForumError("An unexpected error occurred.").body())
+        return Problem(exc.status, exc.body(locale), exc.headers)
+    return Problem(500, ForumError().body(locale))
 
 
-def problem_for_status(status: int, detail: str | None = None, headers: dict[str, str] | None = None) -> Problem:
-    """A problem body for a status the server itself produced (unknown route, body too large ...)."""
-    err = ForumError(detail or HTTPStatus(status).phrase, headers=headers)
+def problem_for_status(status: int, detail: str | None = None, headers: dict[str, str] | None = None,
+                       locale: str = DEFAULT_LOCALE) -> Problem:
+    """A problem body for a status the server itself produced (a bad query's encoding, a 405 ...)."""
+    err = ForumError(detail or PHRASES.get(status, HTTPStatus(status).phrase), headers=headers)
     err.status, err.title = status, HTTPStatus(status).phrase
-    return Problem(status, err.body(), err.headers)
+    return Problem(status, err.body(locale), err.headers)
+

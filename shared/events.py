@@ -25,6 +25,7 @@ import orjson
 
 from shared.config import Settings
 from shared.errors import BadRequest, Unavailable
+from shared.i18n import _l
 from shared.notifier import channel, decode
 from shared.validation import MAX_ID
 
@@ -51,7 +52,7 @@ def last_event_id(header: str | None) -> int | None:
         return None
     value = header.strip()
     if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
-        raise BadRequest("Last-Event-ID: not an event id of this stream")
+        raise BadRequest(_l("Last-Event-ID: not an event id of this stream"))
     return int(value)
 
 
@@ -98,8 +99,8 @@ class StreamSlots:
             return slot
         log.warning("refusing an event stream: all %d stream slots are taken (FORUM_SSE_MAX_STREAMS); "
                     "each open stream holds a worker", self.max_streams)
-        raise Unavailable(f"All {self.max_streams} event streams this server allows are open: each holds a worker. "
-                          "Try again shortly.", retry_after=BUSY_RETRY_AFTER)
+        raise Unavailable(_l("All %(count)d event streams this server allows are open: each holds a worker. "
+                             "Try again shortly.", count=self.max_streams), retry_after=BUSY_RETRY_AFTER)
 
 
 class Wakeup:

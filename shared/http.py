@@ -14,6 +14,7 @@ from email.message import Message
 
 from shared.config import Settings
 from shared.errors import BadRequest, HeadersTooLarge, Invalid, PayloadTooLarge, UnsupportedMediaType
+from shared.i18n import _l
 from shared.routes import Route
 
 BASE = "/api/v1"
@@ -51,14 +52,19 @@ def check_length(declared: str | None, limit: int) -> None:
     if declared is None or not declared.strip():
         return   # no body; an empty value is PEP 3333's CONTENT_LENGTH="" (nginx's uwsgi_params, a GET)
     if not declared.strip().isdigit():
-        raise BadRequest("Content-Length must be a whole number.")
+        raise BadRequest(_l("Content-Length must be a whole number."))
     if int(declared) > limit:
-        raise PayloadTooLarge(f"The request body may have at most {limit} bytes.")
+        raise body_too_large(limit)
+
+
+def body_too_large(limit: int) -> PayloadTooLarge:
+    """The 413 for a body over ``limit`` bytes (every flavour's words)."""
+    return PayloadTooLarge(_l("The request body may have at most %(bytes)d bytes.", bytes=limit))
 
 
 def headers_too_large() -> HeadersTooLarge:
     """The 431 for a request whose header fields are over :data:`MAX_HEADER_BYTES`."""
-    return HeadersTooLarge(f"The request's header fields may have at most {MAX_HEADER_BYTES} bytes together.")
+    return HeadersTooLarge(_l("The request's header fields may have at most %(bytes)d bytes together.", bytes=MAX_HEADER_BYTES))
 
 
 def check_headers(fields: Iterable[tuple[str, str]]) -> None:
@@ -71,7 +77,7 @@ def require_json(content_type: str | None) -> None:
     """A JSON body must say so: ``application/json`` with an optional charset, else 415."""
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime != "application/json":
-        raise UnsupportedMediaType("Send the body as application/json.")
+        raise UnsupportedMediaType(_l("Send the body as application/json."))
 
 
 def require_multipart(content_type: str | None, body: bytes) -> None:
@@ -82,7 +88,7 @@ def require_multipart(content_type: str | None, body: bytes) -> None:
     """
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime != "multipart/form-data":
-        raise UnsupportedMediaType("Send the file as multipart/form-data.")
+        raise UnsupportedMediaType(_l("Send the file as multipart/form-data."))
     header = Message()
     header["Content-Type"] = content_type or ""
     boundary = (header.get_boundary() or "").encode()
@@ -92,12 +98,12 @@ def require_multipart(content_type: str | None, body: bytes) -> None:
 
 def unreadable_upload() -> BadRequest:
     """The 400 for a multipart body the framework's parser cannot read."""
-    return BadRequest("The multipart body could not be read.")
+    return BadRequest(_l("The multipart body could not be read."))
 
 
 def missing_upload(route: Route) -> Invalid:
     """The 422 for an upload that does not arrive in the route's field."""
-    return Invalid.one(UPLOAD_FIELDS[route.path], "required: send the image as this multipart field")
+    return Invalid.one(UPLOAD_FIELDS[route.path], _l("required: send the image as this multipart field"))
 
 
 @functools.lru_cache(maxsize=8)

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from shared.config import Settings
 from shared.errors import BadGateway, Invalid
+from shared.i18n import _l, _ln
 from shared.storage.effects import Fetch, Op, Reply, Target
 
 MAX_BYTES = 1024 * 1024        # read at most this much of a page
@@ -36,6 +37,7 @@ MAX_REDIRECTS = 3
 MAX_URL = 2048
 USER_AGENT = "forum-link-preview/1.0"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PAGE_UNREACHABLE = _l("the page could not be fetched")
 
 Address: TypeAlias = tuple[int, Any]   # (address family, socket address) as getaddrinfo gives them
 
@@ -43,20 +45,20 @@ Address: TypeAlias = tuple[int, Any]   # (address family, socket address) as get
 def parse_url(raw: str | None) -> Target:
     """An absolute http(s) URL with a host, or 422 on field ``url``."""
     if not raw:
-        raise Invalid.one("url", "required")
+        raise Invalid.one("url", _l("required"))
     if len(raw) > MAX_URL:
-        raise Invalid.one("url", f"at most {MAX_URL} characters")
+        raise Invalid.one("url", _ln("at most %(num)d character", "at most %(num)d characters", MAX_URL))
     try:
         parts = urlsplit(raw.strip())
         port = parts.port
     except ValueError:
-        raise Invalid.one("url", "not a valid URL") from None
+        raise Invalid.one("url", _l("not a valid URL")) from None
     if parts.scheme not in ("http", "https"):
-        raise Invalid.one("url", "only http and https URLs can be previewed")
+        raise Invalid.one("url", _l("only http and https URLs can be previewed"))
     if not parts.hostname:
-        raise Invalid.one("url", "the URL has no host")
+        raise Invalid.one("url", _l("the URL has no host"))
     if parts.username is not None or parts.password is not None:
-        raise Invalid.one("url", "URLs with credentials are not previewed")
+        raise Invalid.one("url", _l("URLs with credentials are not previewed"))
     default = 443 if parts.scheme == "https" else 80
     return Target(raw.strip(), parts.scheme, parts.hostname, port or default)
 
@@ -77,12 +79,12 @@ def is_public(address: str) -> bool:
 def vet(host: str, port: int, addresses: list[Address], allow: frozenset[str]) -> list[Address]:
     """The addresses a name resolved to, if every one of them may be reached; else 422."""
     if not addresses:
-        raise BadGateway(f"{host} has no address")
+        raise BadGateway(_l("%(host)s has no address", host=host))
     if f"{host.lower()}:{port}" in allow:
         return addresses
     for _family, sockaddr in addresses:
         if f"{sockaddr[0]}:{port}" not in allow and not is_public(sockaddr[0]):
-            raise Invalid.one("url", "this address is not allowed (private, loopback, link-local or reserved)")
+            raise Invalid.one("url", _l("this address is not allowed (private, loopback, link-local or reserved)"))
     return addresses
 
 
@@ -91,7 +93,7 @@ def resolve_sync(host: str, port: int, allow: frozenset[str]) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise BadGateway(f"cannot resolve {host}") from exc
+        raise BadGateway(_l("cannot resolve %(host)s", host=host)) from exc
     return vet(host, port, [(info[0], info[4]) for info in infos], allow)
 
 
@@ -106,7 +108,7 @@ async def resolve_async(host: str, port: int, allow: frozenset[str],
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise BadGateway(f"cannot resolve {host}") from exc
+        raise BadGateway(_l("cannot resolve %(host)s", host=host)) from exc
     return vet(host, port, [(info[0], info[4]) for info in infos], allow)
 
 
@@ -138,16 +140,16 @@ def preview(raw_url: str | None) -> Op[dict[str, Any]]:
     for _hop in range(MAX_REDIRECTS + 1):
         left = deadline - time.monotonic()
         if left <= 0:
-            raise BadGateway("the page took too long to answer")
+            raise BadGateway(_l("the page took too long to answer"))
         reply = yield Fetch(target, left)
         location = reply.headers.get("location")
         if reply.status in REDIRECTS and location:
             target = parse_url(urljoin(target.url, location))
             continue
         if not 200 <= reply.status < 300:
-            raise BadGateway(f"the page answered {reply.status}")
+            raise BadGateway(_l("the page answered %(status)s", status=reply.status))
         return {"url": first.url, **read_tags(reply.body, reply.headers.get("content-type", ""), target.url)}
-    raise BadGateway("too many redirects")
+    raise BadGateway(_l("too many redirects"))
 
 
 class _TagReader(HTMLParser):
@@ -254,6 +256,6 @@ def fetch_sync(fetch: Fetch, allow: frozenset[str]) -> Reply:
         body = response.read(MAX_BYTES)
         return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
     except (OSError, http.client.HTTPException) as exc:
-        raise BadGateway("the page could not be fetched") from exc
+        raise BadGateway(PAGE_UNREACHABLE) from exc
     finally:
         conn.close()

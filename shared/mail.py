@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from shared import clock, emails
 from shared.config import ConfigError, Settings
+from shared.i18n import DEFAULT_LOCALE
 from shared.keys import Keys
 from shared.storage import outbox, watching
 from shared.storage.effects import Op
@@ -80,7 +81,7 @@ class Mailer:
         params = json.loads(row["params"] or "{}")
         if "user_id" in params:   # notification e-mail: the one-click unsubscribe link, signed now
             params["unsubscribe"] = watching.unsubscribe_token(params["user_id"], self.keys)
-        rendered = emails.render(row["template"], params, self.base_url)
+        rendered = emails.render(row["template"], params, self.base_url, row.get("locale") or DEFAULT_LOCALE)
         message = EmailMessage()
         message["Subject"] = rendered.subject
         message["From"] = self.sender

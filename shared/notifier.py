@@ -53,6 +53,7 @@ from typing import Any, Protocol, TypeVar
 
 from shared.config import Settings
 from shared.errors import BadRequest
+from shared.i18n import _l
 from shared.revocation import Standings
 from shared.storage.effects import Publish
 
@@ -115,11 +116,11 @@ def watch_topic(message: Any) -> str:
     Anything else is a :class:`BadRequest` (the socket answers it with an error message and stays open).
     """
     if not isinstance(message, dict) or message.get("type") != "watch" or len(message) != 2:
-        raise BadRequest('expected {"type": "watch", "post_id": N} or {"type": "watch", "question_id": N}')
+        raise BadRequest(_l('expected {"type": "watch", "post_id": N} or {"type": "watch", "question_id": N}'))
     (key, value), = ((k, v) for k, v in message.items() if k != "type")
     topic = f"{key.removesuffix('_id')}:{value}" if key in ("post_id", "question_id") and type(value) is int else ""
     if not TOPIC.fullmatch(topic):
-        raise BadRequest("post_id or question_id must be a positive integer")
+        raise BadRequest(_l("post_id or question_id must be a positive integer"))
     return topic
 
 

@@ -7,11 +7,15 @@ runs. What each page *reads* is an operation in ``shared/storage/page_data.py``.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from shared.errors import ForumError, Invalid
+from shared import i18n
+from shared.emails import NOTIFICATION_SUBJECTS
+from shared.errors import THINGS, ForumError, Invalid
+from shared.i18n import Text, _l, _ln
 
 # Sent with every HTML page (and its error pages). Markdown bodies are sanitised already; the policy
 # is the second wall: even an injected <script> or inline handler would not run (RELIABILITY 36).
@@ -58,10 +62,13 @@ def local_path(candidate: str, default: str) -> str:
     return default
 
 
-def error_title(status: int) -> str:
+ERROR_TITLES = {401: _l("Please log in"), 403: _l("Not allowed"), 404: _l("Page not found"),
+                429: _l("Too many requests"), 503: _l("Try again in a moment")}
+
+
+def error_title(status: int) -> Text:
     """The heading of an HTML error page."""
-    return {401: "Please log in", 403: "Not allowed", 404: "Page not found", 429: "Too many requests",
-            503: "Try again in a moment"}.get(status, "Something went wrong")
+    return ERROR_TITLES.get(status, _l("Something went wrong"))
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -89,15 +96,19 @@ FORMS: dict[str, tuple[str, ...]] = {
     "verify_email": ("token",),
     "email": ("email",),                      # PATCH /me {email}: a new address
     "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
+    "language": ("locale",),                  # PATCH /me {locale}
 }
 # What a page says once a form has done its work.
-RESET_LINK_SENT = ("If that address belongs to an account, a link to choose a new password is on its way. "
-                   "It works once, for one hour.")
-ADDRESS_VERIFIED = "Thank you: your e-mail address is confirmed."
+RESET_LINK_SENT = _l("If that address belongs to an account, a link to choose a new password is on its way. "
+                     "It works once, for one hour.")
+ADDRESS_VERIFIED = _l("Thank you: your e-mail address is confirmed.")
 ID_FIELDS = frozenset({"parent_id", "user_id"})
 OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
 FORM_STATUSES = frozenset({401, 409, 422, 429})
+# The fields whose refusal the forms show beside the field itself (no second copy on top).
+SHOWN_FIELDS = frozenset({"login", "username", "email", "password", "new_password", "name", "category",
+                          "description", "join_policy", "address", "message", "title", "content", "token"})
 
 
 def form_body(form_name: str, form: Mapping[str, str]) -> dict[str, Any]:
@@ -133,14 +144,28 @@ def report_body(form: Mapping[str, str]) -> dict[str, Any]:
 
 
 def form_state(exc: ForumError, form: Mapping[str, str]) -> dict[str, Any]:
-    """A refused form shown again: the user's input, each field's error (422) and the reason on top."""
+    """A refused form shown again: the user's input, each field's error beside it (422), and the reason
+    on top unless every error already stands beside its field (one message per field, never two)."""
     errors = {error.field: error.message for error in exc.errors} if isinstance(exc, Invalid) else {}
-    return {"values": dict(form), "errors": errors, "message": exc.detail}
+    shown_beside = errors and set(errors) <= SHOWN_FIELDS
+    return {"values": dict(form), "errors": errors, "message": None if shown_beside else exc.detail}
 
 
-def noun(count: int, singular: str) -> str:
-    """The word after a count, so a page says "1 member" and "2 members" (every noun counted here takes -s)."""
-    return singular if count == 1 else singular + "s"
+# What the pages count, with gettext's plural forms ("1 member", "2 members"; "2 位成员").
+COUNTS = {
+    "member": lambda n: _ln("%(num)d member", "%(num)d members", n),
+    "post": lambda n: _ln("%(num)d post", "%(num)d posts", n),
+    "comment": lambda n: _ln("%(num)d comment", "%(num)d comments", n),
+    "answer": lambda n: _ln("%(num)d answer", "%(num)d answers", n),
+    "like": lambda n: _ln("%(num)d like", "%(num)d likes", n),
+    "view": lambda n: _ln("%(num)d view", "%(num)d views", n),
+    "reply": lambda n: _ln("and %(num)d more reply", "and %(num)d more replies", n),
+}
+
+
+def counted(count: int, what: str) -> Text:
+    """A count and its noun, in the plural form the language wants: ``counted(3, "member")``."""
+    return COUNTS[what](count)
 
 
 def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
@@ -148,21 +173,38 @@ def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
     return path + "?" + urlencode({**query, "cursor": next_cursor})
 
 
-# How a notification reads on /notifications: "<actor> <phrase> <excerpt of the page>".
-NOTIFICATION_PHRASES = {
-    "comment": "commented on", "reply": "replied in", "like": "liked your words in", "answer": "answered",
-    "application": "asked to join", "approved": "let you into", "rejected": "turned down your application to",
-    "mention": "mentioned you in", "report_resolved": "resolved your report:",
+# How a notification reads on /notifications: one sentence per kind, naming who and linking the page
+# by its title ("pike commented on <a>Post title</a>"); the excerpt follows it as plain text.
+NOTIFICATION_SENTENCES = {
+    "comment": _l("%(actor)s commented on %(target)s"),
+    "reply": _l("%(actor)s replied to you in %(target)s"),
+    "like": _l("%(actor)s liked your words in %(target)s"),
+    "answer": _l("%(actor)s answered %(target)s"),
+    "application": _l("%(actor)s asked to join %(target)s"),
+    "approved": _l("%(actor)s let you into %(target)s"),
+    "rejected": _l("%(actor)s turned down your application to %(target)s"),
+    "mention": _l("%(actor)s mentioned you in %(target)s"),
+    "report_resolved": _l("%(actor)s resolved your report"),
 }
-REPORT_REASONS = (("spam", "Spam"), ("abuse", "Abuse"), ("off_topic", "Off topic"), ("other", "Other"))
-STAT_LABELS = (("users", "Users"), ("posts", "Posts"), ("comments", "Comments"), ("questions", "Questions"),
-               ("answers", "Answers"), ("open_reports", "Open reports"), ("signups_7d", "Sign-ups, last 7 days"),
-               ("posts_7d", "Posts, last 7 days"))
-RESOLUTIONS = (("dismiss", "Dismiss"), ("hide", "Hide it"), ("delete", "Delete it"), ("ban_author", "Ban its author"))
+# What a target is called when its title cannot be shown (gone, or hidden from the reader).
+UNTITLED = {"post": _l("a post"), "question": _l("a question"), "group": _l("a group")}
+DELETED_USER = _l("deleted user")
+REPORT_REASONS = (("spam", _l("Spam")), ("abuse", _l("Abuse")), ("off_topic", _l("Off topic")), ("other", _l("Other")))
+STAT_LABELS = (("users", _l("Users")), ("posts", _l("Posts")), ("comments", _l("Comments")),
+               ("questions", _l("Questions")), ("answers", _l("Answers")), ("open_reports", _l("Open reports")),
+               ("signups_7d", _l("Sign-ups, last 7 days")), ("posts_7d", _l("Posts, last 7 days")))
+RESOLUTIONS = (("dismiss", _l("Dismiss")), ("hide", _l("Hide it")), ("delete", _l("Delete it")),
+               ("ban_author", _l("Ban its author")))
+ROLES = {"member": _l("member"), "moderator": _l("moderator"), "admin": _l("admin"), "owner": _l("owner")}
 
 
-def notification_phrase(kind: str) -> str:
-    return NOTIFICATION_PHRASES.get(kind, kind)
+# The names templates show for the values the API keeps as identifiers (a role, a kind of content, a
+# report's reason), each looked up and said with ``tr``: ``{{ tr(roles[user["role"]]) }}``.
+# The words live.js writes (a new notification's toast, a new comment's time), in the page as a <template>.
+LIVE_WORDS = (*NOTIFICATION_SUBJECTS.items(), ("report_resolved", _l("Your report was resolved")),
+              ("just_now", _l("just now")))
+LABELS = {"roles": ROLES, "things": THINGS, "reasons": dict(REPORT_REASONS), "live_words": LIVE_WORDS,
+          "language_names": tuple(i18n.NAMES.items())}
 
 
 def notification_link(notification: Mapping[str, Any]) -> str:
@@ -173,8 +215,39 @@ def notification_link(notification: Mapping[str, Any]) -> str:
     return f"/{target['type']}s/{target['id']}"
 
 
-SEARCH_IN = (("", "Everything"), ("post", "Posts"), ("comment", "Comments"), ("question", "Questions"),
-             ("answer", "Answers"), ("group", "Groups"))
+def user_link(user: Mapping[str, Any] | None, locale: str) -> str:
+    """A user's name linking their profile, as HTML (the markup of the pages' user badge)."""
+    if user is None:
+        return f'<span class="user deleted">{html.escape(i18n.translate(DELETED_USER, locale))}</span>'
+    return f'<a class="user" href="/users/{int(user["id"])}">{html.escape(user["username"])}</a>'
+
+
+def notification_html(notification: Mapping[str, Any], title: str | None, locale: str) -> str:
+    """One notification's sentence as HTML, the same bytes from both apps: who, what, and the page it is
+    about linked by its ``title`` (its post's, question's or group's; None when it cannot be shown)."""
+    target = notification["target"]
+    sentence = NOTIFICATION_SENTENCES.get(notification["kind"], _l("%(actor)s: %(target)s"))
+    name = title if title is not None else i18n.translate(UNTITLED.get(target["type"], _l("a page")), locale)
+    link = f'<a class="target" href="{html.escape(notification_link(notification))}">{html.escape(name)}</a>'
+    return i18n.translate_html(sentence, locale, actor=user_link(notification["actor"], locale), target=link)
+
+
+SEARCH_IN = (("", _l("Everything")), ("post", _l("Posts")), ("comment", _l("Comments")),
+             ("question", _l("Questions")), ("answer", _l("Answers")), ("group", _l("Groups")))
+
+
+def language_choice(query: Mapping[str, str]) -> tuple[str | None, str]:
+    """``GET /language?lang=zh-CN&next=/posts/3``: the language the switcher chose (None: not one we
+    speak, no cookie is set) and the page to go back to (a local path only)."""
+    return i18n.supported(query.get("lang")), local_path(query.get("next", ""), "/")
+
+
+def language_links(path: str, query_string: str) -> list[dict[str, str]]:
+    """The language switcher: for each language, this very page through ``/language``, which sets the
+    ``lang`` cookie and comes back here (``path`` and its query, as the browser asked for them)."""
+    here = path + ("?" + query_string if query_string else "")
+    return [{"code": code, "name": i18n.NAMES[code], "href": "/language?" + urlencode({"lang": code, "next": here})}
+            for code in i18n.LOCALES]
 
 
 def search_form(query: Mapping[str, str]) -> dict[str, Any]:

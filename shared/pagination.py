@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import BadRequest
+from shared.i18n import _l
 from shared.keys import current as current_keys
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+NOT_A_CURSOR = _l("cursor: not a cursor this server made")
+NOT_THIS_LIST = _l("cursor: not a cursor for this list")
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
@@ -34,13 +37,13 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (ValueError, TypeError) as exc:
-        raise BadRequest("cursor: not a cursor this server made") from exc
+        raise BadRequest(NOT_A_CURSOR) from exc
     mac, payload = raw[:12], raw[12:]
     if len(cursor) > 512 or not hmac.compare_digest(mac, hmac.new(current_keys().cursor, payload, hashlib.sha256).digest()[:12]):
-        raise BadRequest("cursor: not a cursor this server made")
+        raise BadRequest(NOT_A_CURSOR)
     key = json.loads(payload)
     if not isinstance(key, list):
-        raise BadRequest("cursor: not a cursor this server made")
+        raise BadRequest(NOT_A_CURSOR)
     return key
 
 
@@ -61,7 +64,7 @@ def parse_page(query: Mapping[str, str]) -> PageRequest:
     limit = DEFAULT_LIMIT
     if raw_limit is not None:
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise BadRequest(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
+            raise BadRequest(_l("limit: must be a whole number from 1 to %(max)d", max=MAX_LIMIT))
         limit = int(raw_limit)
     cursor = query.get("cursor")
     return PageRequest(limit, decode_cursor(cursor) if cursor else None)

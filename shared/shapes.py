@@ -26,6 +26,7 @@ from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 from shared.clock import iso
+from shared.i18n import Locale
 from shared.moderation import AuditAction, ReportReason, ReportTargetType, Resolution, SiteRole
 
 T = TypeVar("T")
@@ -63,12 +64,14 @@ class User(TypedDict):
 
 @exact
 class Me(User):
-    """The caller's own account (/me): a User with its email, whether it is verified, and a new
-    address waiting for its verification link (the old one stays until then)."""
+    """The caller's own account (/me): a User with its email, whether it is verified, a new address
+    waiting for its verification link (the old one stays until then), and the language chosen for its
+    pages and e-mail (null: none, the browser's decides)."""
 
     email: str
     email_verified: bool
     pending_email: str | None
+    locale: Locale | None
 
 
 @exact
@@ -407,4 +410,4 @@ def user_public(row: Mapping[str, Any]) -> dict[str, Any]:
 def user_private(row: Mapping[str, Any]) -> dict[str, Any]:
     """The :class:`Me` its owner sees on ``/me``: with email."""
     return {**user_public(row), "email": row["email"], "email_verified": bool(row["email_verified"]),
-            "pending_email": row["pending_email"]}
+            "pending_email": row["pending_email"], "locale": row["locale"]}

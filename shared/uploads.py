@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shared.errors import ForumError, Invalid, PayloadTooLarge, UnsupportedMediaType
+from shared.i18n import _l
 
 ACCEPTED = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 MEDIA_URL = "/media/"
@@ -41,14 +42,14 @@ def process_image(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS,
     Animated images keep their first frame.
     """
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"{field}: the image must be at most {max_bytes} bytes")
+        raise PayloadTooLarge(_l("%(field)s: the image must be at most %(bytes)d bytes", field=field, bytes=max_bytes))
     try:
         with Image.open(io.BytesIO(data)) as probe:     # reads the header only
             kind, (width, height) = probe.format, probe.size
             if kind not in ACCEPTED:
-                raise UnsupportedMediaType(f"{field}: only PNG, JPEG, GIF and WebP images are accepted")
+                raise UnsupportedMediaType(_l("%(field)s: only PNG, JPEG, GIF and WebP images are accepted", field=field))
             if width * height > max_pixels:
-                raise Invalid.one(field, f"the image has more than {max_pixels} pixels")
+                raise Invalid.one(field, _l("the image has more than %(pixels)d pixels", pixels=max_pixels))
             probe.verify()                               # structure and checksums, no pixels yet
         with Image.open(io.BytesIO(data)) as image:      # verify() spends the image: open it again
             image.load()
@@ -56,11 +57,11 @@ def process_image(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS,
     except ForumError:
         raise
     except Image.DecompressionBombError:
-        raise Invalid.one(field, f"the image has more than {max_pixels} pixels") from None
+        raise Invalid.one(field, _l("the image has more than %(pixels)d pixels", pixels=max_pixels)) from None
     except UnidentifiedImageError:
-        raise UnsupportedMediaType(f"{field}: only PNG, JPEG, GIF and WebP images are accepted") from None
+        raise UnsupportedMediaType(_l("%(field)s: only PNG, JPEG, GIF and WebP images are accepted", field=field)) from None
     except Exception:  # Pillow's decoders raise many kinds of error on hostile input
-        raise Invalid.one(field, "the image is damaged or could not be decoded") from None
+        raise Invalid.one(field, _l("the image is damaged or could not be decoded")) from None
 
 
 def _reencode(image: Image.Image, jpeg: bool) -> ProcessedImage:

@@ -7,12 +7,14 @@ into one 422 with an entry per field. Unknown fields are refused, so a typo neve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import BadRequest, FieldError, Invalid, NotFound
+from shared.i18n import Text, _l, _ln
 
 M = TypeVar("M", bound="Body")
 MAX_ID = 2**63 - 1
@@ -27,19 +29,19 @@ class Body(BaseModel):
 def parse_json(raw: bytes) -> Any:
     """Decode a request body; anything that is not UTF-8 JSON is a 400."""
     if not raw.strip():
-        raise BadRequest("The request body is empty; a JSON object was expected.")
+        raise BadRequest(_l("The request body is empty; a JSON object was expected."))
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         # ValueError: not UTF-8, not JSON, or a number too long for Python to convert (4,300 digits
         # and more: sys.get_int_max_str_digits); RecursionError: nested too deep.
-        raise BadRequest("The request body is not valid JSON.") from exc
+        raise BadRequest(_l("The request body is not valid JSON.")) from exc
 
 
 def parse(model: type[M], data: Any) -> M:
     """Validate a decoded JSON value against ``model``: 400 if not an object, 422 per bad field."""
     if not isinstance(data, Mapping):
-        raise BadRequest("The request body must be a JSON object.")
+        raise BadRequest(_l("The request body must be a JSON object."))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -51,13 +53,18 @@ def parse(model: type[M], data: Any) -> M:
 
 
 # What each kind of refusal says, written for people (pydantic's own wording names its internals:
-# "String should match pattern '^[A-Za-z0-9_]{3,32}$'"). A pattern says what it allows in words.
+# "String should match pattern '^[A-Za-z0-9_]{3,32}$'"), in words that read after the field's name
+# ("Username: 3–32 letters, digits or underscores") and beside the field in a form. A pattern says
+# what it allows in words. Each is translated where it is shown (shared.i18n).
 USERNAME_PATTERN = r"^[A-Za-z0-9_]{3,32}$"
-PATTERN_HINTS = {USERNAME_PATTERN: "3–32 letters, digits or underscores"}
-_TYPES = {"string_type": "must be text", "int_type": "must be a whole number", "int_parsing": "must be a whole number",
-          "int_from_float": "must be a whole number", "bool_type": "must be true or false",
-          "bool_parsing": "must be true or false", "list_type": "must be a list", "dict_type": "must be an object",
-          "missing": "required", "extra_forbidden": "unknown field"}
+TAKEN = {"username": _l("That username is already taken."), "email": _l("That email is already taken.")}
+NOT_YOUR_PASSWORD = _l("not your current password")
+PATTERN_HINTS = {USERNAME_PATTERN: _l("3–32 letters, digits or underscores")}
+_TYPES = {"string_type": _l("must be text"), "int_type": _l("must be a whole number"),
+          "int_parsing": _l("must be a whole number"), "int_from_float": _l("must be a whole number"),
+          "bool_type": _l("must be true or false"), "bool_parsing": _l("must be true or false"),
+          "list_type": _l("must be a list"), "dict_type": _l("must be an object"), "missing": _l("required"),
+          "extra_forbidden": _l("unknown field")}
 
 
 def _message(error: Any) -> str:
@@ -65,19 +72,24 @@ def _message(error: Any) -> str:
     if kind in _TYPES:
         return _TYPES[kind]
     if kind == "string_too_short":
-        return "must not be empty" if ctx.get("min_length") == 1 else f"at least {ctx['min_length']} characters"
+        if ctx.get("min_length") == 1:
+            return _l("must not be empty")
+        return _ln("at least %(num)d character", "at least %(num)d characters", ctx["min_length"])
     if kind == "string_too_long":
-        return f"at most {ctx['max_length']} characters"
+        return _ln("at most %(num)d character", "at most %(num)d characters", ctx["max_length"])
     if kind == "too_long":
-        return f"at most {ctx['max_length']} items"
+        return _ln("at most %(num)d item", "at most %(num)d items", ctx["max_length"])
     if kind == "string_pattern_mismatch":
-        return PATTERN_HINTS.get(str(ctx.get("pattern")), "has characters that are not allowed")
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected', '')}".replace("'", "")   # "must be open or approval"
+        return PATTERN_HINTS.get(str(ctx.get("pattern")), _l("has characters that are not allowed"))
+    if kind == "literal_error":   # "must be one of: open, approval"
+        return _l("must be one of: %(choices)s", choices=", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected")))))
     if kind in ("greater_than", "less_than_equal", "greater_than_equal", "less_than"):
-        return "out of range"
+        return _l("out of range")
     if kind == "value_error" and "email" in str(error.get("msg", "")):
-        return "is not a valid e-mail address"
+        return _l("not a valid e-mail address")
+    reason = ctx.get("error")
+    if kind == "value_error" and isinstance(reason, ValueError) and isinstance(reason.args[0], Text):
+        return reason.args[0]   # a model's own rule, worded where it is checked
     return str(error["msg"])
 
 
@@ -97,4 +109,4 @@ def query_flag(query: Mapping[str, str], name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0"):
         return False
-    raise BadRequest(f"{name}: must be true or false")
+    raise BadRequest(_l("%(name)s: must be true or false", name=name))

@@ -16,9 +16,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 
-from shared import http
+from shared import http, i18n
 from shared.config import Settings, load_settings
 from wsgi_app import api, errors, pages, site, tornado_compat
 from wsgi_app.middleware import AccessLog, RequestLimits, ServerTiming, TrustedProxies
@@ -44,6 +44,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     tornado_compat.configure(app)   # OPTIONS, ids, double slashes: where Werkzeug's routing differs
     app.config.update({k: v for k, v in config.items() if k.isupper()})
+
+    # Languages (API.md §8): Jinja's i18n extension over the one catalog (shared/translations/), in
+    # the page's language (g.lang, chosen in wsgi_app/pages/base.py). Plain gettext, not "newstyle":
+    # a template formats with %, and the words are escaped like any value, as the Tornado app does.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.translations(g.lang).gettext(message),
+        ngettext=lambda singular, plural, n: i18n.translations(g.lang).ngettext(singular, plural, n),
+        newstyle=False)
 
     errors.register(app)
     site.register(app, settings)

@@ -36,7 +36,7 @@ from tornado.iostream import StreamClosedError
 from tornado.netutil import bind_sockets
 from tornado.wsgi import WSGIContainer
 
-from shared import http
+from shared import http, i18n
 from shared.config import ServeOptions, Settings
 from shared.errors import PROBLEM_CONTENT_TYPE, ForumError, problem
 from shared.notifier import Hub
@@ -90,7 +90,7 @@ class WSGIFallback(tornado.web.RequestHandler):
         try:
             http.check_length(self.request.headers.get("Content-Length"), self.max_body)
         except ForumError as exc:   # 413 (or 400 for a malformed length), in the app's own words
-            answer = problem(exc)
+            answer = problem(exc, i18n.from_accept_language(self.request.headers.get("Accept-Language")))
             self.set_status(answer.status)
             self.set_header("Content-Type", PROBLEM_CONTENT_TYPE)
             self.finish(orjson.dumps(answer.body))

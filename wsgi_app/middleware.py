@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from shared import http, xray
+from shared import http, i18n, xray
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError, problem
+from shared.i18n import _l
 from wsgi_app.responses import problem_response
 
 WSGIEnviron = dict[str, Any]
@@ -85,7 +86,8 @@ class RequestLimits:
                 environ.pop("HTTP_TRANSFER_ENCODING")
                 environ.pop("wsgi.input_terminated", None)
         except ForumError as exc:
-            return problem_response(problem(exc))(environ, start_response)
+            locale = i18n.from_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE"))
+            return problem_response(problem(exc, locale))(environ, start_response)
         return self.app(environ, start_response)
 
     def read_unsized(self, environ: WSGIEnviron) -> bytes:
@@ -103,7 +105,7 @@ class RequestLimits:
                 chunks.append(chunk)
                 size += len(chunk)
         except Exception as exc:   # each server has its own: gunicorn's InvalidChunkSize, OSError ...
-            raise BadRequest("The request body could not be read.") from exc
+            raise BadRequest(_l("The request body could not be read.")) from exc
         return b"".join(chunks)[:self.most]
 
 

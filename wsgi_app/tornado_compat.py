@@ -76,16 +76,16 @@ def no_content() -> Response:
     return response
 
 
-def werkzeug_problem(exc: HTTPException) -> errors.Problem:
+def werkzeug_problem(exc: HTTPException, locale: str) -> errors.Problem:
     """Werkzeug's own refusals (no such route, wrong method, body too large ...) in the Tornado app's words."""
     if exc.code == 404 and request.url_rule is None:
-        return errors.problem(errors.NotFound("route"))   # Tornado's default handler: "No such route."
+        return errors.problem(errors.NotFound("route"), locale)   # Tornado's default handler: "No such route."
     if exc.code == 405:   # Allow: what the Tornado handler lists, not Werkzeug's own set
-        return errors.problem(errors.MethodNotAllowed(allowed_methods(getattr(exc, "valid_methods", None))))
+        return errors.problem(errors.MethodNotAllowed(allowed_methods(getattr(exc, "valid_methods", None))), locale)
     if exc.code == 413:   # a chunked body Werkzeug stopped at the limit: the words of Tornado's 413
         limit = request.max_content_length
-        return errors.problem(errors.PayloadTooLarge(f"The request body may have at most {limit} bytes."))
-    return errors.problem_for_status(exc.code or 500)
+        return errors.problem(http.body_too_large(limit or 0), locale)
+    return errors.problem_for_status(exc.code or 500, locale=locale)
 
 
 def allowed_methods(valid: list[str] | None) -> list[str]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import tornado.web
 
-from shared import http, xray
+from shared import http, i18n, xray
 from shared.auth import ANONYMOUS, Viewer
 from shared.errors import (
     PROBLEM_CONTENT_TYPE,
@@ -68,12 +68,14 @@ class ProblemMixin(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        # detail and field messages in the client's language; type, title and status never change
+        locale = i18n.from_accept_language(self.request.headers.get("Accept-Language"))
         if isinstance(exc, ForumError) or status_code >= 500:
-            answer = problem(exc or Exception())
+            answer = problem(exc or Exception(), locale)
         elif status_code == 405:
-            answer = problem(MethodNotAllowed(self.allowed_methods()))
+            answer = problem(MethodNotAllowed(self.allowed_methods()), locale)
         else:
-            answer = problem_for_status(status_code)
+            answer = problem_for_status(status_code, locale=locale)
         self.write_problem(answer)
 
     def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:

@@ -42,6 +42,7 @@ from async_app.handlers.health import HealthHandler
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError, Unauthorized, Unavailable
+from shared.i18n import _l
 from shared.keys import Keys
 from shared.notifier import MAX_WATCHES, Hub, watch_topic
 from shared.storage.drivers import CoroutineDatabase
@@ -88,9 +89,9 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         the process holds all the sockets its open-file limit allows (RELIABILITY 51), 401 for a
         missing or bad credential, 503 when the pool is exhausted."""
         if self.request.headers.get("Upgrade", "").lower() != "websocket":
-            raise BadRequest("This is a WebSocket endpoint: the request must ask to upgrade to websocket.")
+            raise BadRequest(_l("This is a WebSocket endpoint: the request must ask to upgrade to websocket."))
         if self.application.hub.full():   # the descriptors left serve the sockets we hold and plain requests
-            raise Unavailable("This server holds as many sockets as it can; try again shortly.", retry_after=10)
+            raise Unavailable(_l("This server holds as many sockets as it can; try again shortly."), retry_after=10)
         self.viewer = await self.find_viewer()
         self.viewer.require()
         await super().get(*args, **kwargs)
@@ -144,7 +145,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         try:
             topic = watch_topic(orjson.loads(message))
             if topic not in self.watching and len(self.watching) >= MAX_WATCHES:
-                raise BadRequest(f"a socket watches at most {MAX_WATCHES} threads")
+                raise BadRequest(_l("a socket watches at most %(num)d threads", num=MAX_WATCHES))
         except (orjson.JSONDecodeError, BadRequest) as exc:
             detail = exc.detail if isinstance(exc, BadRequest) else "messages are JSON"
             self.forward(orjson.dumps({"type": "error", "detail": detail}).decode())

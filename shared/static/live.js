@@ -21,6 +21,12 @@
     host = port ? "[" + window.location.hostname.replace(/^\[|\]$/g, "") + "]:" + port : host;
   }
   var socket = new WebSocket(scheme + host + "/ws/notifications");
+  var words = document.getElementById("live-words");   // the page's words, in its language
+
+  function word(key, otherwise) {
+    var found = words && words.content.querySelector('[data-word="' + key + '"]');
+    return found ? found.textContent : otherwise;
+  }
 
   socket.onopen = function () {
     if (thread) {
@@ -67,7 +73,7 @@
     meta.appendChild(document.createTextNode(" · "));
     var time = document.createElement("time");
     time.setAttribute("datetime", item.created_at);
-    time.textContent = item.created_at.slice(0, 10);
+    time.textContent = word("just_now", item.created_at.slice(0, 10));
     meta.appendChild(time);
     article.appendChild(meta);
     var content = document.createElement("div");
@@ -98,7 +104,8 @@
     box.className = "toast";
     box.setAttribute("role", "status");
     box.href = "/notifications";
-    box.textContent = (note.actor ? note.actor.username + ": " : "") + note.kind + (note.excerpt ? " · " + note.excerpt : "");
+    box.textContent = (note.actor ? note.actor.username + ": " : "") + word(note.kind, note.kind) +
+      (note.excerpt ? " · " + note.excerpt : "");
     document.body.appendChild(box);
     window.setTimeout(function () { box.remove(); }, 6000);
   }

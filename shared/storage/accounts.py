@@ -18,7 +18,7 @@ from shared.auth import Viewer, verify_password
 from shared.errors import Invalid, NotFound
 from shared.storage import answers, comments, groups, notifications, posts, questions, roles, threads, users
 from shared.storage.effects import Compute, Op, Publish, Query, Transaction, read_only
-from shared.validation import Body, parse
+from shared.validation import NOT_YOUR_PASSWORD, Body, parse
 
 PAGE = "100"
 
@@ -39,7 +39,7 @@ def delete_me(viewer: Viewer, body: Any) -> Op[None]:
         raise NotFound("user")
     ok, _ = yield Compute(verify_password, (current, users._normalise(data.password)))
     if not ok:
-        raise Invalid.one("password", "is not your current password")
+        raise Invalid.one("password", NOT_YOUR_PASSWORD)
     yield Transaction()
     yield Query("UPDATE users SET email = %s, nickname = '', bio = '', avatar_url = NULL, password_hash = '!',"
                 " token_version = token_version + 1, deleted_at = %s WHERE id = %s",

@@ -17,7 +17,7 @@ from shared.validation import parse
 
 ANSWER_LIKES = likes.LikeTarget(table="answers", like_table="answer_likes", like_column="answer_id",
                                 what="answer", page_type="question", page_column="question_id",
-                                excerpt_column="content")
+                                excerpt_column="content_html")
 ANSWERS = threads.Thread(table="answers", what="answer", container=QUESTIONS, container_column="question_id",
                          top_kind="answer", like=ANSWER_LIKES)
 

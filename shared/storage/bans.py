@@ -26,6 +26,7 @@ from pydantic import Field, StringConstraints
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.i18n import _l
 from shared.moderation import STAFF
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_summary
@@ -54,7 +55,7 @@ def _end(until: datetime | None) -> str | None:
         return None
     moment = until.astimezone(UTC).replace(tzinfo=None) if until.tzinfo else until
     if moment <= clock.now():
-        raise Invalid.one("until", "must be in the future (or null: no end)")
+        raise Invalid.one("until", _l("must be in the future (or empty: no end)"))
     return clock.db_time(moment.replace(microsecond=0))
 
 
@@ -64,7 +65,7 @@ def ban(actor_id: int, user_id: int, group_id: int, ends_at: str | None, reason:
         role = yield Query("SELECT role FROM memberships WHERE group_id = %s AND user_id = %s",
                            (group_id, user_id), "value")
         if role == "owner":
-            raise Conflict("A group's owner cannot be banned from it.")
+            raise Conflict(_l("A group's owner cannot be banned from it."))
         if role is not None:                                     # the group row first: the lock order
             yield Query("UPDATE forum_groups SET member_count = member_count - 1 WHERE id = %s", (group_id,),
                         "rowcount")
@@ -89,12 +90,12 @@ def _bannable(actor_id: int, user_id: int, actor_is_admin: bool) -> Op[None]:
     """Nobody bans themselves; only an admin bans site staff."""
     check_id(user_id, "user")
     if user_id == actor_id:
-        raise Conflict("You cannot ban yourself.")
+        raise Conflict(_l("You cannot ban yourself."))
     site_role, _ = yield from roles.standing(user_id, None)
     if site_role is None:
         raise NotFound("user")
     if site_role in STAFF and not actor_is_admin:
-        raise Forbidden("Only an admin may ban a moderator or an admin.")
+        raise Forbidden(_l("Only an admin may ban a moderator or an admin."))
 
 
 def ban_user(viewer: Viewer, user_id: int, body: Any) -> Op[None]:
@@ -138,10 +139,10 @@ def ban_from_group(viewer: Viewer, group_id: int, body: Any) -> Op[None]:
     data = parse(NewGroupBan, body)
     actor_id = yield from _group_staff(viewer, group_id)
     if data.user_id == actor_id:
-        raise Conflict("You cannot ban yourself.")
+        raise Conflict(_l("You cannot ban yourself."))
     site_role, _ = yield from roles.standing(data.user_id, None)
     if site_role is None:
-        raise Invalid.one("user_id", "no such user")
+        raise Invalid.one("user_id", _l("no such user"))
     yield from ban(actor_id, data.user_id, group_id, _end(data.until), data.reason)
 
 

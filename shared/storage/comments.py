@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.auth import Viewer
 from shared.errors import Conflict, Forbidden
+from shared.i18n import _l
 from shared.storage import likes, search, threads
 from shared.storage.effects import Op
 from shared.storage.groups import membership_role
@@ -21,14 +22,14 @@ from shared.validation import parse
 def _members_only(post: Mapping[str, Any], user_id: int) -> Op[None]:
     """A comment needs membership of the post's group (403) and an unlocked post (409)."""
     if (yield from membership_role(post["group_id"], user_id)) is None:
-        raise Forbidden("Only members of the post's group may comment.")
+        raise Forbidden(_l("Only members of the post's group may comment."))
     if post["locked"]:
-        raise Conflict("This post is locked; it takes no new comments.")
+        raise Conflict(_l("This post is locked; it takes no new comments."))
 
 
 COMMENT_LIKES = likes.LikeTarget(table="comments", like_table="comment_likes", like_column="comment_id",
                                  what="comment", page_type="post", page_column="post_id",
-                                 excerpt_column="content")
+                                 excerpt_column="content_html")
 COMMENTS = threads.Thread(table="comments", what="comment", container=POSTS, container_column="post_id",
                           top_kind="comment", like=COMMENT_LIKES,
                           container_columns="user_id, group_id, locked", gate=_members_only)

@@ -18,6 +18,7 @@ from pydantic import StringConstraints
 from shared.auth import Viewer
 from shared.clock import db_time, iso
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.shapes import ApplicationStatus, JoinPolicy, user_columns, user_summary
 from shared.storage import search
@@ -116,7 +117,7 @@ def require_owner(viewer: Viewer, group_id: int) -> Op[int]:
     if owner_id is None:
         raise NotFound("group")
     if owner_id != user_id:
-        raise Forbidden("Only the group's owner may do this.")
+        raise Forbidden(_l("Only the group's owner may do this."))
     return user_id
 
 
@@ -130,7 +131,7 @@ def membership_role(group_id: int, user_id: int) -> Op[str | None]:
 def _text_filter(query: Mapping[str, str], name: str, max_chars: int) -> str | None:
     value = query.get(name, "").strip()
     if len(value) > max_chars:
-        raise BadRequest(f"{name}: at most {max_chars} characters")
+        raise BadRequest(_l("%(name)s: at most %(num)d characters", name=name, num=max_chars))
     return value or None
 
 
@@ -181,7 +182,7 @@ def _name_free(name: str, group_id: int = 0) -> Op[None]:
     """409 for a name another group has (ignoring case); the unique index still settles a race."""
     other = yield Query("SELECT id FROM forum_groups WHERE name = %s AND id <> %s", (name, group_id), "value")
     if other is not None:
-        raise Conflict("A group with that name already exists.")
+        raise Conflict(_l("A group with that name already exists."))
 
 
 def create_group(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
@@ -282,11 +283,11 @@ def apply(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     if group is None:
         raise NotFound("group")
     if (yield from membership_role(group_id, user_id)) is not None:
-        raise Conflict("You are already a member of this group.")
+        raise Conflict(_l("You are already a member of this group."))
     pending = yield Query("SELECT id FROM applications WHERE group_id = %s AND user_id = %s AND pending = 1",
                           (group_id, user_id), "value")
     if pending is not None:
-        raise Conflict("You have already applied; the owner has not decided yet.")
+        raise Conflict(_l("You have already applied; the owner has not decided yet."))
     yield from refuse_banned(user_id, group_id)       # a group ban in force: 403 with its reason and end
     now = db_time()
     if group["join_policy"] == "open":
@@ -314,7 +315,7 @@ def list_applications(viewer: Viewer, group_id: int, query: Mapping[str, str]) -
     status = query.get("status")
     if status is not None:
         if status not in APPLICATION_STATUSES:
-            raise BadRequest("status: must be pending, approved or rejected")
+            raise BadRequest(_l("status: must be pending, approved or rejected"))
         where.append("a.status = %s")
         params.append(status)
     rows = yield from fetch_page(_APPLICATION_SELECT, where, params, APPLICATIONS_NEWEST, request)
@@ -340,7 +341,7 @@ def decide_application(viewer: Viewer, group_id: int, application_id: int, body:
         "UPDATE applications SET status = %s, pending = NULL, decided_at = %s WHERE id = %s AND pending = 1",
         (data.status, db_time(), application_id), "rowcount")
     if moved == 0:                  # decided before, or by a concurrent request: nothing is written
-        raise Conflict("This application has already been decided.")
+        raise Conflict(_l("This application has already been decided."))
     if approved:
         yield from _insert_member(group_id, applicant)
     name = yield Query("SELECT name FROM forum_groups WHERE id = %s", (group_id,), "value")
@@ -378,7 +379,7 @@ def leave(viewer: Viewer, group_id: int) -> Op[None]:
     if role is None:
         raise NotFound("membership")
     if role == "owner":
-        raise Conflict("The owner cannot leave the group.")
+        raise Conflict(_l("The owner cannot leave the group."))
     yield from _count_member(group_id, -1)
     deleted = yield Query("DELETE FROM memberships WHERE group_id = %s AND user_id = %s", (group_id, user_id),
                           "rowcount")

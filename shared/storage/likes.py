@@ -20,6 +20,7 @@ from typing import Any
 from shared.auth import Viewer
 from shared.clock import db_time
 from shared.errors import Conflict, NotFound
+from shared.search_text import plain_text
 from shared.storage.effects import Op, Query
 from shared.storage.notifications import notify
 from shared.validation import check_id
@@ -43,9 +44,12 @@ class LikeTarget:
 EXCERPT_CHARS = 120
 
 
-def excerpt(text: str) -> str:
-    """A notification's one-line preview: white space collapsed, cut at a readable length."""
-    flat = " ".join(text.split())
+def excerpt(text: str, rendered: bool = False) -> str:
+    """A notification's one-line preview in plain text: white space collapsed, cut at a readable length.
+
+    ``rendered``: ``text`` is Markdown rendered to HTML (a comment's ``content_html``), of which only
+    the words are kept, never its markup or the Markdown syntax."""
+    flat = " ".join((plain_text(text) if rendered else text).split())
     return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
 
 
@@ -74,7 +78,7 @@ def like(target: LikeTarget, viewer: Viewer, item_id: int) -> Op[dict[str, Any]]
     if new:
         if target.on_change is not None:
             yield from target.on_change(item_id)
-        yield from notify(row["user_id"], "like", user_id, target.page_type, row["page_id"], excerpt(row["excerpt"]))
+        yield from notify(row["user_id"], "like", user_id, target.page_type, row["page_id"], excerpt(row["excerpt"], rendered=target.excerpt_column == "content_html"))
     return {"liked": True, "like_count": row["like_count"]}
 
 

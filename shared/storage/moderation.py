@@ -20,7 +20,8 @@ from pydantic import Field, StringConstraints
 
 from shared import clock
 from shared.auth import Viewer
-from shared.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from shared.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, thing
+from shared.i18n import _l
 from shared.moderation import (
     AUDIT_ACTIONS,
     CONTENT_TYPES,
@@ -110,12 +111,12 @@ def hide_item(actor_id: int, kind_name: str, item_id: int, item: Mapping[str, An
     """Hide an item the actor may moderate (already hidden: 409), with its counters and audit entry."""
     kind = KINDS[kind_name]
     if item["hidden_at"] is not None:
-        raise Conflict(f"This {kind.what} is hidden already.")
+        raise Conflict(_l("This %(what)s is hidden already.", what=thing(kind.what)))
     yield from _count(kind, item, -1)
     moved = yield Query(f"UPDATE {kind.table} SET hidden_at = %s, hidden_reason = %s"  # noqa: S608
                         " WHERE id = %s AND hidden_at IS NULL", (clock.db_time(), reason, item_id), "rowcount")
     if not moved:                       # hidden by someone else meanwhile: roll the counters back
-        raise Conflict(f"This {kind.what} is hidden already.")
+        raise Conflict(_l("This %(what)s is hidden already.", what=thing(kind.what)))
     yield from roles.audit(actor_id, "hide", kind.what, item_id, item["group_id"], reason)
 
 
@@ -131,12 +132,12 @@ def _restore(viewer: Viewer, kind_name: str, item_id: int) -> Op[None]:
     item = yield from locate(kind_name, item_id)
     actor_id = yield from roles.require_moderator(viewer, item["group_id"])
     if item["hidden_at"] is None:
-        raise Conflict(f"This {kind.what} is not hidden.")
+        raise Conflict(_l("This %(what)s is not hidden.", what=thing(kind.what)))
     yield from _count(kind, item, +1)
     moved = yield Query(f"UPDATE {kind.table} SET hidden_at = NULL, hidden_reason = NULL"  # noqa: S608
                         " WHERE id = %s AND hidden_at IS NOT NULL", (item_id,), "rowcount")
     if not moved:
-        raise Conflict(f"This {kind.what} is not hidden.")
+        raise Conflict(_l("This %(what)s is not hidden.", what=thing(kind.what)))
     yield from roles.audit(actor_id, "restore", kind.what, item_id, item["group_id"])
 
 
@@ -217,7 +218,7 @@ class RoleChange(Body):
 def change_role(actor_id: int | None, user_id: int, role: str) -> Op[dict[str, Any]]:
     """Set a user's site role and audit it (``actor_id`` None: the command line). Returns the User."""
     if role not in SITE_ROLES:
-        raise Invalid.one("role", "must be member, moderator or admin")
+        raise Invalid.one("role", _l("must be one of: %(choices)s", choices="member, moderator, admin"))
     moved = yield Query("UPDATE users SET role = %s WHERE id = %s AND deleted_at IS NULL", (role, user_id), "rowcount")
     if not moved:
         raise NotFound("user")
@@ -233,7 +234,7 @@ def set_role(viewer: Viewer, user_id: int, body: Any) -> Op[dict[str, Any]]:
     actor_id = yield from roles.require_site_role(viewer, frozenset({"admin"}))
     check_id(user_id, "user")
     if user_id == actor_id:
-        raise Conflict("Admins cannot change their own role (ask another admin).")
+        raise Conflict(_l("Admins cannot change their own role (ask another admin)."))
     return (yield from change_role(actor_id, user_id, data.role))
 
 
@@ -262,7 +263,7 @@ def add_moderator(viewer: Viewer, group_id: int, user_id: int) -> Op[None]:
     role = yield Query("SELECT role FROM memberships WHERE group_id = %s AND user_id = %s", (group_id, user_id),
                        "value")
     if role is None:
-        raise Conflict("Only a member of the group can be made its moderator.")
+        raise Conflict(_l("Only a member of the group can be made its moderator."))
     if role == "member":
         yield Query("UPDATE memberships SET role = 'moderator' WHERE group_id = %s AND user_id = %s AND role = 'member'",
                     (group_id, user_id), "rowcount")
@@ -300,7 +301,7 @@ def _id_filter(query: Mapping[str, str], name: str) -> int | None:
     if raw is None:
         return None
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise BadRequest(f"{name}: must be a positive integer")
+        raise BadRequest(_l("%(name)s: must be a positive integer", name=name))
     return int(raw)
 
 
@@ -315,14 +316,14 @@ def list_audit_log(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
     group_id = _id_filter(query, "group_id")
     site_role, group_role = yield from roles.standing(user_id, group_id)
     if site_role != "admin" and not (group_id is not None and group_role == "owner"):
-        raise Forbidden("Only admins (or a group's owner, with ?group_id=) may read the audit log.")
+        raise Forbidden(_l("Only admins (or a group's owner, with ?group_id=) may read the audit log."))
     if group_id is not None:
         where.append("x.group_id = %s")
         params.append(group_id)
     action = query.get("action")
     if action is not None:
         if action not in AUDIT_ACTIONS:
-            raise BadRequest("action: must be one of " + ", ".join(AUDIT_ACTIONS))
+            raise BadRequest(_l("%(name)s: must be one of: %(choices)s", name="action", choices=", ".join(AUDIT_ACTIONS)))
         where.append("x.action = %s")
         params.append(action)
     actor_id = _id_filter(query, "actor_id")
@@ -387,7 +388,7 @@ def create_report(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
             " created_at) VALUES (%s, %s, %s, %s, %s, %s, 'open', 1, %s)",
             (kind, target_id, item["group_id"], data.reason, data.note, user_id, clock.db_time()), "lastrowid")
     except Conflict:
-        raise Conflict("You have already reported this; a moderator will look at it.") from None
+        raise Conflict(_l("You have already reported this; a moderator will look at it.")) from None
     return (yield from _report(report_id))
 
 
@@ -398,19 +399,19 @@ def list_reports(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]
     request = parse_page(query)
     status = query.get("status", "open")
     if status not in ("open", "resolved"):
-        raise BadRequest("status: must be open or resolved")
+        raise BadRequest(_l("status: must be open or resolved"))
     where: list[str] = ["x.status = %s"]
     params: list[Any] = [status]
     group_id = _id_filter(query, "group_id")
     if group_id is not None:
         if not (yield from roles.moderates(viewer, group_id)):
-            raise Forbidden("Only the group's owner and moderators may read its reports.")
+            raise Forbidden(_l("Only the group's owner and moderators may read its reports."))
         where.append("x.group_id = %s")
         params.append(group_id)
     elif not (yield from roles.is_staff(viewer)):
         staffed = yield Query(roles.STAFFED_GROUPS + " LIMIT 1", (user_id,), "value")
         if staffed is None:
-            raise Forbidden("Only moderators may read reports.")
+            raise Forbidden(_l("Only moderators may read reports."))
         where.append(f"x.group_id IN ({roles.STAFFED_GROUPS})")
         params.append(user_id)
     rows = yield from fetch_page(_REPORT_SELECT, where, params, NEWEST_FIRST, request)
@@ -428,7 +429,7 @@ def resolve_report(viewer: Viewer, report_id: int, body: Any) -> Op[dict[str, An
         raise NotFound("report")
     actor_id = yield from roles.require_moderator(viewer, report["group_id"])
     if report["status"] != "open":
-        raise Conflict("This report has been resolved already.")
+        raise Conflict(_l("This report has been resolved already."))
     kind, target_id = report["target_type"], report["target_id"]
     if data.resolution != "dismiss":
         yield from _act(viewer, actor_id, kind, target_id, data.resolution, data.note or report["reason"])
@@ -450,15 +451,15 @@ def _act(viewer: Viewer, actor_id: int, kind: str, target_id: int, resolution: s
     """What a resolution does to the target (a target deleted meanwhile: 409, so the report can be dismissed)."""
     row = yield Query(KINDS[kind].locate, (target_id,), "row")
     if row is None:
-        raise Conflict(f"The reported {kind} no longer exists; dismiss the report.")
+        raise Conflict(_l("The reported %(what)s no longer exists; dismiss the report.", what=thing(kind)))
     if resolution == "hide":
         if kind == "user":
-            raise Invalid.one("resolution", "a user cannot be hidden; ban them instead")
+            raise Invalid.one("resolution", _l("a user cannot be hidden; ban them instead"))
         if row["hidden_at"] is None:
             yield from hide_item(actor_id, kind, target_id, row, reason)
     elif resolution == "delete":
         if kind == "user":
-            raise Invalid.one("resolution", "a user cannot be deleted here; ban them instead")
+            raise Invalid.one("resolution", _l("a user cannot be deleted here; ban them instead"))
         yield from _delete(viewer, kind, target_id)
     else:   # ban_author: site staff ban from the site, a group's staff from their group
         author = row["user_id"]

@@ -17,8 +17,9 @@ from pydantic import Field, model_validator
 from shared.auth import Viewer
 from shared.clock import db_time, iso
 from shared.errors import BadRequest
+from shared.i18n import _l
 from shared.markdown import mentions
-from shared.pagination import page, parse_page
+from shared.pagination import NOT_THIS_LIST, page, parse_page
 from shared.shapes import NotificationKind, user_columns, user_summary
 from shared.storage.effects import Op, Publish, Query, Send, read_only
 from shared.validation import MAX_ID, Body, parse, query_flag
@@ -108,11 +109,32 @@ def list_notifications(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str,
         sql += " AND n.is_read = 0"
     if request.after is not None:
         if len(request.after) != 1 or type(request.after[0]) is not int:
-            raise BadRequest("cursor: not a cursor for this list")
+            raise BadRequest(NOT_THIS_LIST)
         sql += " AND n.id < %s"
         params.append(request.after[0])
     rows = yield Query(sql + " ORDER BY n.id DESC LIMIT %s", (*params, request.fetch))
     return page(rows, request, lambda r: [r["id"]], shape_notification)
+
+
+# Where the title of what a notification is about lives: its post's, question's or group's.
+_TITLES = {"post": "SELECT id, title FROM posts WHERE hidden_at IS NULL AND id IN ",
+           "question": "SELECT id, title FROM questions WHERE hidden_at IS NULL AND id IN ",
+           "group": "SELECT id, name AS title FROM forum_groups WHERE id IN "}
+
+
+@read_only
+def target_titles(items: list[dict[str, Any]]) -> Op[dict[tuple[str, int], str]]:
+    """The titles of the pages a list of notifications is about, ``{(type, id): title}``, one query per
+    type; a hidden or deleted one has none (the page says "a post")."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        wanted.setdefault(item["target"]["type"], set()).add(item["target"]["id"])
+    titles: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        if kind in _TITLES:
+            rows = yield Query(_TITLES[kind] + "(" + ", ".join(["%s"] * len(ids)) + ")", tuple(sorted(ids)))
+            titles.update({(kind, row["id"]): row["title"] for row in rows})
+    return titles
 
 
 @read_only
@@ -150,7 +172,7 @@ class MarkRead(Body):
     @model_validator(mode="after")
     def one_of(self) -> MarkRead:
         if (self.ids is None) == (self.all is None) or self.all is False:
-            raise ValueError("send either {ids: [...]} or {all: true}")
+            raise ValueError(_l("send either {ids: [...]} or {all: true}"))
         return self
 
 

@@ -42,6 +42,8 @@ BATCH = 50                  # messages per pass at most
 MAX_DELAY = 30.0            # seconds between two tries of one message, at most
 
 _COLUMNS = "message_key, recipient, template, params, created_at, next_attempt_at"
+RECIPIENT_LOCALE = ("(SELECT MAX(u.locale) FROM users u WHERE u.email = outbox.recipient"
+                    " OR u.pending_email = outbox.recipient) AS locale")
 
 
 def enqueue(send: Send) -> Query:
@@ -111,7 +113,8 @@ def deliver_due(mailer: Mailer, holder: str, max_delay: float = MAX_DELAY, limit
     if not (yield from take_lease(holder)):
         return 0
     yield Transaction(read_only=True)   # read again under the lease: the last holder may have sent some
-    rows = yield Query(f"SELECT id, message_key, recipient, template, params, attempts {due}"  # noqa: S608
+    # each message in its recipient's language (users.locale; none chosen: English)
+    rows = yield Query(f"SELECT id, message_key, recipient, template, params, attempts, {RECIPIENT_LOCALE} {due}"  # noqa: S608
                        " ORDER BY id LIMIT %s", (clock.db_time(), limit))
     sent = 0
     for row in rows:

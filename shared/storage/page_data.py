@@ -127,6 +127,18 @@ def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str,
 
 
 @read_only
+def notifications_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/notifications``: a page of the viewer's notifications, each with the title of the post,
+    question or group it is about (``item["title"]``, None when hidden or gone), so the page reads
+    "pike commented on *Post title*"."""
+    listed = yield from notifications.list_notifications(viewer, query)
+    titles = yield from notifications.target_titles(listed["items"])
+    for item in listed["items"]:
+        item["title"] = titles.get((item["target"]["type"], item["target"]["id"]))
+    return listed
+
+
+@read_only
 def moderation_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """``/moderation`` (``?group_id=`` for one group): open reports, hidden content and bans the viewer
     may act on. Someone who moderates nothing gets the API's 403."""
@@ -161,7 +173,8 @@ def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
 
 
 def change_setting(viewer: Viewer, which: str, form: Mapping[str, str]) -> Op[Any]:
-    """A form of ``/settings``: ``email`` (a new address, pending until verified) or ``notifications``."""
-    if which == "email":
-        return (yield from users.update_me(viewer, pages.form_body("email", form)))
+    """A form of ``/settings``: ``email`` (a new address, pending until verified), ``language`` or
+    ``notifications``."""
+    if which in ("email", "language"):
+        return (yield from users.update_me(viewer, pages.form_body(which, form)))
     return (yield from watching.set_preferences(viewer, pages.form_body("preferences", form)))

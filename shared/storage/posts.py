@@ -14,6 +14,7 @@ from typing import Any
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import Forbidden, NotFound
+from shared.i18n import _l
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
@@ -158,7 +159,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
     if (yield from membership_role(group_id, user_id)) is None:
         if not (yield from exists("forum_groups", group_id)):
             raise NotFound("group")
-        raise Forbidden("Only members of the group may post in it.")
+        raise Forbidden(_l("Only members of the group may post in it."))
     moved = yield Query("UPDATE forum_groups SET post_count = post_count + 1 WHERE id = %s", (group_id,), "rowcount")
     if not moved:
         raise NotFound("group")
@@ -195,11 +196,11 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
     rewrites = data.title is not None or data.content is not None
     moderates = data.pinned is not None or data.locked is not None
     if rewrites and not is_author:
-        raise Forbidden("Only its author may edit a post's title or content.")
+        raise Forbidden(_l("Only its author may edit a post's title or content."))
     if moderates or not is_author:
         if (yield from membership_role(post["group_id"], user_id)) != "owner":
-            raise Forbidden("Only the group's owner may pin or lock a post." if moderates
-                            else "Only its author or the group's owner may change a post.")
+            raise Forbidden(_l("Only the group's owner may pin or lock a post.") if moderates
+                            else _l("Only its author or the group's owner may change a post."))
     if rewrites or moderates:
         yield from edit(POSTS, post_id, {
             "title": data.title,

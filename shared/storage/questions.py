@@ -12,6 +12,7 @@ from typing import Any
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import BadRequest, Forbidden, NotFound
+from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
@@ -106,13 +107,13 @@ def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
     category = query.get("category", "").strip()
     if category:
         if len(category) > 32:
-            raise BadRequest("category: at most 32 characters")
+            raise BadRequest(_l("%(name)s: at most %(num)d characters", name="category", num=32))
         where.append("q.category = %s")
         params.append(category)
     text = query.get("q", "").strip()
     if text:
         if len(text) > MAX_SEARCH:
-            raise BadRequest(f"q: at most {MAX_SEARCH} characters")
+            raise BadRequest(_l("%(name)s: at most %(num)d characters", name="q", num=MAX_SEARCH))
         where.append("(q.title LIKE %s ESCAPE '!' OR q.content LIKE %s ESCAPE '!')")
         params += [_like_pattern(text)] * 2
     hidden, hidden_params = visible_filter(viewer, "q")
@@ -157,6 +158,9 @@ def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     return (yield from _one(viewer, question_id))
 
 
+ONLY_AUTHOR = {"edit": _l("Only its author may edit a question."), "delete": _l("Only its author may delete a question.")}
+
+
 def _own(viewer: Viewer, question_id: int, verb: str, moderators_too: bool = False) -> Op[int]:
     """The caller, who must be the question's author (404 if no such question, else 403).
 
@@ -168,7 +172,7 @@ def _own(viewer: Viewer, question_id: int, verb: str, moderators_too: bool = Fal
         raise NotFound("question")
     if author != user_id:
         if not (moderators_too and (yield from moderates(viewer, None))):
-            raise Forbidden(f"Only its author may {verb} a question.")
+            raise Forbidden(ONLY_AUTHOR[verb])
         yield from audit(user_id, verb, "question", question_id)
     return user_id
 

@@ -18,6 +18,7 @@ from typing import Any
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import Forbidden
+from shared.i18n import _l
 from shared.moderation import GROUP_STAFF, STAFF, is_site_staff, may_moderate
 from shared.storage.effects import Op, Query
 
@@ -51,7 +52,7 @@ def require_moderator(viewer: Viewer, group_id: int | None) -> Op[int]:
     """The caller's id if they moderate ``group_id``'s things (401 anonymous, else 403)."""
     user_id = viewer.require()
     if not (yield from moderates(viewer, group_id)):
-        raise Forbidden("Only a moderator of this content may do this.")
+        raise Forbidden(_l("Only a moderator of this content may do this."))
     return user_id
 
 
@@ -60,7 +61,8 @@ def require_site_role(viewer: Viewer, roles: frozenset[str]) -> Op[int]:
     user_id = viewer.require()
     site_role, _ = yield from standing(user_id, None)
     if site_role not in roles:
-        raise Forbidden("Only " + " or ".join(f"{r}s" for r in sorted(roles)) + " may do this.")
+        raise Forbidden(_l("Only admins or moderators may do this.") if "moderator" in roles
+                        else _l("Only admins may do this."))
     return user_id
 
 
@@ -107,16 +109,22 @@ def ban_in_force(user_id: int, group_id: int = SITE) -> Op[dict[str, Any] | None
 
 
 def ban_message(ban: dict[str, Any], where: str) -> str:
-    """What a banned user is told: the scope, the end (or none) and the reason."""
-    end = f"until {clock.iso(ban['ends_at'])}" if ban["ends_at"] is not None else "with no end"
-    return f"You are banned from {where} {end}. Reason: {ban['reason']}"
+    """What a banned user is told: the scope (``forum`` or ``group``), the end (or none) and the reason."""
+    reason, until = ban["reason"], clock.iso(ban["ends_at"])
+    if where == "forum":
+        if until is None:
+            return _l("You are banned from this forum with no end. Reason: %(reason)s", reason=reason)
+        return _l("You are banned from this forum until %(until)s. Reason: %(reason)s", until=until, reason=reason)
+    if until is None:
+        return _l("You are banned from this group with no end. Reason: %(reason)s", reason=reason)
+    return _l("You are banned from this group until %(until)s. Reason: %(reason)s", until=until, reason=reason)
 
 
 def refuse_banned(user_id: int, group_id: int = SITE) -> Op[None]:
     """403 naming the reason and the end, for a user banned from the site or from ``group_id``."""
     ban = yield from ban_in_force(user_id, group_id)
     if ban is not None:
-        raise Forbidden(ban_message(ban, "this forum" if group_id == SITE else "this group"))
+        raise Forbidden(ban_message(ban, "forum" if group_id == SITE else "group"))
 
 
 # -- the audit log ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import BadRequest, Invalid
+from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.search_text import SearchQuery, document_terms, excerpt_html, parse_query, plain_text
 from shared.shapes import AUTHOR_COLUMNS, user_summary
@@ -145,7 +146,7 @@ def _kind(query: Mapping[str, str]) -> list[str]:
     if not kind:                                   # absent, or "Everything" on the page's form
         return []
     if kind not in KINDS:
-        raise BadRequest("type: must be one of " + ", ".join(KINDS))
+        raise BadRequest(_l("%(name)s: must be one of: %(choices)s", name="type", choices=", ".join(KINDS)))
     return [kind]
 
 
@@ -155,7 +156,7 @@ def _group(query: Mapping[str, str]) -> list[int]:
     if not group:
         return []
     if not (group.isdigit() and len(group) <= 19 and 1 <= int(group) <= MAX_ID):
-        raise BadRequest("group_id: must be a group's id")
+        raise BadRequest(_l("group_id: must be a group's id"))
     return [int(group)]
 
 
@@ -193,7 +194,7 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """``?q=`` (1–200 characters), ``?type=``, ``?group_id=``, ``?limit=``, ``?cursor=``: best match first."""
     text = query.get("q", "").strip()
     if not 1 <= len(text) <= MAX_QUERY:
-        raise Invalid.one("q", f"must be 1 to {MAX_QUERY} characters")
+        raise Invalid.one("q", _l("must be 1 to %(num)d characters", num=MAX_QUERY))
     kind, group = _kind(query), _group(query)
     request = parse_page(query)
     wanted: SearchQuery = yield Compute(parse_query, (text,))

@@ -14,6 +14,7 @@ from datetime import timedelta
 from shared import clock
 from shared.auth import ANONYMOUS, Viewer, decode_token
 from shared.errors import Unauthorized
+from shared.i18n import _l
 from shared.revocation import Standing, Standings
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.roles import SITE
@@ -80,14 +81,14 @@ def authenticate(token: str, standings: Standings | None = None) -> Op[Viewer]:
         ticket = standings.ticket() if standings is not None else 0
         row = yield Query(_STANDING, (SITE, clock.db_time(), user_id), "row")
         if row is None:
-            raise Unauthorized("The token is invalid or expired.")
+            raise Unauthorized(_l("The token is invalid or expired."))
         until = row["banned_until"]
         standing = Standing(int(row["token_version"]), row["banned"] is not None,
                             clock.parse(until) if until is not None else None)
         if standings is not None:
             standings.remember(user_id, standing, ticket)
     if not standing.admits(version):
-        raise Unauthorized("The token is invalid or expired.")
+        raise Unauthorized(_l("The token is invalid or expired."))
     return Viewer(user_id)
 
 

@@ -23,8 +23,9 @@ from pydantic import Field, StringConstraints
 
 from shared import clock, markdown
 from shared.auth import Viewer
-from shared.errors import BadRequest, Invalid, NotFound
-from shared.pagination import PageRequest, page, parse_page
+from shared.errors import BadRequest, Invalid, NotFound, thing
+from shared.i18n import _l
+from shared.pagination import NOT_THIS_LIST, PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_columns, user_summary
 from shared.storage import likes, roles, watching
@@ -81,7 +82,7 @@ class Keyset:
         """``(a, b) < (x, y)`` spelt ``a < x OR (a = x AND b < y)``: every engine ranges an index on it."""
         if len(key) != len(self.columns) or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in key):
-            raise BadRequest("cursor: not a cursor for this list")
+            raise BadRequest(NOT_THIS_LIST)
         compare = " < " if self.descending else " > "
         first, *rest = self.columns
         if not rest:
@@ -113,7 +114,7 @@ def exists(table: str, item_id: int) -> Op[bool]:
 def parse_sort(query: Mapping[str, str]) -> str:
     sort = query.get("sort", "new")
     if sort not in ("new", "hot"):
-        raise BadRequest("sort: must be new or hot")
+        raise BadRequest(_l("sort: must be new or hot"))
     return sort
 
 
@@ -334,10 +335,10 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     user_id = viewer.require()
     check_id(container_id, thread.container.what)
     if data.reply_to_user_id is not None and data.parent_id is None:
-        raise Invalid.one("reply_to_user_id", "only a reply (with parent_id) can name a user it replies to")
+        raise Invalid.one("reply_to_user_id", _l("only a reply (with parent_id) can name a user it replies to"))
     html = yield from render(data.content)                       # CPU first: no transaction is open yet
     if len(html.encode()) > MAX_HTML_BYTES:
-        raise Invalid.one("content", "too long once rendered; use less markup")
+        raise Invalid.one("content", _l("too long once rendered; use less markup"))
     container = yield Query(f"SELECT {thread.container_columns} FROM {thread.container.table}"  # noqa: S608
                             " WHERE id = %s AND hidden_at IS NULL", (container_id,), "row")
     if container is None:
@@ -345,7 +346,7 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     if thread.gate is not None:
         yield from thread.gate(container, user_id)
     if data.reply_to_user_id is not None and not (yield from exists("users", data.reply_to_user_id)):
-        raise Invalid.one("reply_to_user_id", "no such user")
+        raise Invalid.one("reply_to_user_id", _l("no such user"))
 
     yield from bump(thread.container, container_id, 1)           # locks the container first
     parent_author = None
@@ -356,7 +357,7 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
                             " AND hidden_at IS NULL",
                             (data.parent_id, container_id), "rowcount")
         if not moved:
-            raise Invalid.one("parent_id", f"must name a top-level {thread.what} of this {thread.container.what}")
+            raise Invalid.one("parent_id", _l("must name a top-level %(item)s of this %(page)s", item=thing(thread.what), page=thing(thread.container.what)))
         parent_author = yield Query(f"SELECT user_id FROM {thread.table} WHERE id = %s",  # noqa: S608
                                     (data.parent_id,), "value")
     item_id = yield Query(
@@ -372,7 +373,7 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     recipients = [] if data.parent_id is None else [(parent_author, "reply"), (data.reply_to_user_id, "reply")]
     watching_now = yield from watching.watchers(thread.container.what, container_id)
     recipients += [(watcher, thread.top_kind) for watcher in watching_now]
-    summary = excerpt(data.content)
+    summary = excerpt(html, rendered=True)
     for recipient, kind in recipients:
         if recipient is not None and recipient not in told:
             yield from notify(recipient, kind, user_id, thread.container.what, container_id, summary)

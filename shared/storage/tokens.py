@@ -15,8 +15,10 @@ from typing import Any
 from shared import clock
 from shared.emails import RESET_HOURS, VERIFY_HOURS
 from shared.errors import Conflict, Invalid
+from shared.i18n import _l
 from shared.ratelimit import throttle
 from shared.storage.effects import Op, Query, Send, Transaction
+from shared.validation import TAKEN
 
 LIFETIMES = {"verify": timedelta(hours=VERIFY_HOURS), "reset": timedelta(hours=RESET_HOURS)}
 MAX_TOKEN_CHARS = 128
@@ -45,7 +47,7 @@ def send_verification(user_id: int, username: str, email: str) -> Op[None]:
 
 
 def _refused() -> Invalid:
-    return Invalid.one("token", "is not valid: it was used, has expired or was replaced by a newer one")
+    return Invalid.one("token", _l("not valid: it was used, has expired or was replaced by a newer one"))
 
 
 def peek(token: str, purpose: str) -> Op[dict[str, Any]]:
@@ -84,6 +86,6 @@ def change_email(user_id: int, email: str) -> Op[None]:
         return
     taken = yield Query("SELECT 1 FROM users WHERE email = %s AND id <> %s", (email, user_id), "value")
     if taken:
-        raise Conflict("That email is already taken.")
+        raise Conflict(TAKEN["email"])
     yield Query("UPDATE users SET pending_email = %s WHERE id = %s", (email, user_id), "rowcount")
     yield from send_verification(user_id, row["username"], email)

@@ -16,6 +16,7 @@ from shared import clock
 from shared.auth import DUMMY_HASH, Viewer, hash_password, is_common_password, issue_token, verify_password
 from shared.clock import db_time
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.i18n import Locale, _l
 from shared.ratelimit import account_key, login_attempt, login_succeeded
 from shared.shapes import user_private, user_public
 from shared.storage.effects import Compute, Op, Publish, Query, Transaction, read_only
@@ -23,11 +24,12 @@ from shared.storage.roles import refuse_banned
 from shared.storage.sessions import start_session
 from shared.storage.tokens import change_email, send_verification
 from shared.uploads import MAX_PIXELS, ProcessedImage, process_image, save_image
-from shared.validation import USERNAME_PATTERN, Body, parse
+from shared.validation import NOT_YOUR_PASSWORD, TAKEN, USERNAME_PATTERN, Body, parse
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 USERNAME_HELD_DAYS = 30          # an erased account's username is held this long, then free again
-PROFILE_COLUMNS = "id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email"
+PROFILE_COLUMNS = ("id, username, email, nickname, bio, avatar_url, role, created_at, email_verified, pending_email,"
+                   " locale")
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 Email = Annotated[EmailStr, Field(max_length=254)]
@@ -51,6 +53,7 @@ class UpdateMe(Body):
     nickname: Annotated[str, StringConstraints(max_length=64)] | None = None
     bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
     email: Email | None = None       # kept pending until its link is opened (shared.storage.tokens)
+    locale: Locale | None = None     # the language of their pages and e-mail (API.md §8)
 
 
 class ChangePassword(Body):
@@ -65,7 +68,7 @@ def _normalise(password: str) -> str:
 
 def _refuse_common(field: str, password: str) -> None:
     if is_common_password(password):
-        raise Invalid.one(field, "is one of the most common passwords; choose another")
+        raise Invalid.one(field, _l("one of the most common passwords; choose another"))
 
 
 def _user_row(user_id: int) -> Op[dict[str, Any]]:
@@ -88,7 +91,7 @@ def register(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
                         (data.username, data.email))
     if taken:
         what = "username" if any(r["username"].lower() == data.username.lower() for r in taken) else "email"
-        raise Conflict(f"That {what} is already taken.")
+        raise Conflict(TAKEN[what])
     created_at = db_time()
     user_id = yield Query(
         "INSERT INTO users (username, email, password_hash, token_version, nickname, bio, created_at)"
@@ -131,7 +134,7 @@ def check_login(data: Login, address: str) -> Op[dict[str, Any]]:
     yield from login_attempt(account, address)
     ok, needs_rehash = yield Compute(verify_password, (row["password_hash"] if row else DUMMY_HASH, password))
     if row is None or not ok:
-        raise Unauthorized("Wrong login or password.")
+        raise Unauthorized(_l("Wrong login or password."))
     yield from refuse_banned(row["id"])          # told only to whoever knows the password
     yield from login_succeeded(account, address)
     if needs_rehash:   # the cost parameters went up since this hash was made
@@ -162,7 +165,7 @@ def get_me(viewer: Viewer) -> Op[dict[str, Any]]:
 
 
 def update_me(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
-    """Change nickname and/or bio; fields left out stay as they are. A new email waits to be verified."""
+    """Change nickname, bio and/or language; fields left out stay as they are. A new email waits to be verified."""
     user_id = viewer.require()
     data = parse(UpdateMe, body)
     changes = data.model_dump(exclude_none=True)     # keys are UpdateMe's field names only
@@ -191,7 +194,7 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
         raise NotFound("user")
     ok, _ = yield Compute(verify_password, (current, _normalise(data.old_password)))
     if not ok:
-        raise Invalid.one("old_password", "is not your current password")
+        raise Invalid.one("old_password", NOT_YOUR_PASSWORD)
     new_hash = yield Compute(hash_password, (_normalise(data.new_password),))
     yield Transaction()
     yield Query("UPDATE users SET password_hash = %s, token_version = token_version + 1 WHERE id = %s",

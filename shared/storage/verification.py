@@ -22,7 +22,7 @@ from shared.storage import tokens
 from shared.storage.effects import Compute, Op, Publish, Query, Send, Transaction
 from shared.storage.sessions import start_session
 from shared.storage.users import Email, Password, _normalise, _refuse_common
-from shared.validation import Body, parse
+from shared.validation import TAKEN, Body, parse
 
 ACCEPTED = {"status": "accepted"}
 TokenText = Annotated[str, StringConstraints(min_length=1, max_length=tokens.MAX_TOKEN_CHARS)]
@@ -54,7 +54,7 @@ def verify_email(viewer: Viewer, body: Any) -> Op[None]:
                     " pending_email = CASE WHEN pending_email = %s THEN NULL ELSE pending_email END WHERE id = %s",
                     (row["email"], row["email"], row["user_id"]), "rowcount")
     except Conflict:
-        raise Conflict("That email is already taken.") from None
+        raise Conflict(TAKEN["email"]) from None
 
 
 def resend_verification(viewer: Viewer) -> Op[dict[str, str]]:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from shared import clock, keys
 from shared.auth import Viewer
 from shared.errors import BadRequest, Conflict, NotFound
+from shared.i18n import _l
 from shared.keys import Keys
 from shared.storage.effects import Op, Query, Send, Transaction
 from shared.validation import Body, check_id, parse
@@ -127,7 +128,7 @@ def unsubscribe(viewer: Viewer, query: Any) -> Op[None]:
     user_id, _, _ = token.partition(".")
     if not (user_id.isdigit() and len(token) < 64
             and hmac.compare_digest(token, unsubscribe_token(int(user_id), keys.current()))):
-        raise BadRequest("token: not an unsubscribe link of this forum")
+        raise BadRequest(_l("token: not an unsubscribe link of this forum"))
     yield Query("UPDATE users SET email_notifications = 'off', digest_through = NULL WHERE id = %s",
                 (int(user_id),), "rowcount")
 

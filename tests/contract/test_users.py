@@ -17,7 +17,7 @@ from .rawhttp import multipart, raw_request
 def test_me_has_email(api, make_user):
     alice = make_user()
     me = ok(api.get("/me", user=alice))
-    assert set(me) == USER_KEYS | {"email", "email_verified", "pending_email"}, me
+    assert set(me) == USER_KEYS | {"email", "email_verified", "pending_email", "locale"}, me
     assert me["email"] == alice["email"] and me["username"] == alice["username"]
     assert is_time(me["created_at"])
 
@@ -26,7 +26,7 @@ def test_patch_me_trims_and_stores(api, make_user):
     alice = make_user()
     me = ok(api.patch("/me", user=alice, json={"nickname": "  Alice A.  ", "bio": "I write <b>Python</b>."}))
     assert me["nickname"] == "Alice A." and me["bio"] == "I write <b>Python</b>."
-    assert set(me) == USER_KEYS | {"email", "email_verified", "pending_email"}
+    assert set(me) == USER_KEYS | {"email", "email_verified", "pending_email", "locale"}
     assert ok(api.get(f"/users/{alice['id']}"))["nickname"] == "Alice A."
 
 

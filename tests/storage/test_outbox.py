@@ -203,7 +203,7 @@ async def test_a_daily_reader_gets_one_digest_a_day_with_an_unsubscribe_link(run
     mailer = Mailer(mail_settings)
     assert await deliver_all(run, mailer) == 1
     assert await deliver_all(run, mailer) == 0                      # the next one is a day away
-    digest = sink.wait_for("dee@example.org", "Your day on the forum: 2 new notification(s)")
+    digest = sink.wait_for("dee@example.org", "Your day on the forum: 2 new notifications")
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "about comment" in text and "about answer" in text and "http://forum.test/posts/7" in text
     assert digest["List-Unsubscribe"].startswith("<http://forum.test/api/v1/email/unsubscribe?token=")

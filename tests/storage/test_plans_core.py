@@ -381,7 +381,8 @@ def test_register_keeps_the_password_as_typed() -> None:
 def _user_row(password: str = "correct horse battery", version: int = 0) -> dict[str, Any]:
     return {"id": 5, "username": "ann_1", "email": "ann@example.org", "nickname": "", "bio": "",
             "avatar_url": None, "role": "member", "created_at": NOW, "password_hash": auth.hash_password(password),
-            "token_version": version, "email_verified": 0, "pending_email": None}
+            "token_version": version, "email_verified": 0, "pending_email": None,
+            "locale": None}
 
 
 ADDRESS = "192.0.2.1"

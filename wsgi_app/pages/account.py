@@ -7,11 +7,12 @@ from typing import Any
 from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
-from shared import pages
+from shared import i18n, pages
+from shared.i18n import _l
 from shared.storage import page_data, verification, watching
 from wsgi_app.db import run
 from wsgi_app.pages.auth import with_session
-from wsgi_app.pages.base import attempt, back, bp, form, login_required, see, throttle
+from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, secure_cookies, see, throttle
 
 # What each watch button changes, by the URL's words: /posts/7/watch, /questions/3/unwatch ...
 WATCHES = {
@@ -23,7 +24,7 @@ WATCHES = {
 @bp.route("/reset-password", methods=["GET", "POST"])
 def reset_password() -> Any:
     """Without a token: ask for a link. With the token from the link: choose a new password, logged in."""
-    title = "Reset your password"
+    title = _l("Reset your password")
     if request.method == "GET":
         return render_template("reset_password.html", title=title, token=request.args.get("token", ""))
     if "token" in request.form:
@@ -44,7 +45,7 @@ def reset_password() -> Any:
 @bp.route("/verify-email", methods=["GET", "POST"])
 def verify_email() -> Any:
     """The link in the verification e-mail opens a button (a GET changes nothing: mail scanners follow links)."""
-    title = "Confirm your address"
+    title = _l("Confirm your address")
     if request.method == "GET":
         return render_template("verify_email.html", title=title, token=request.args.get("token", ""), done=False)
     body = pages.form_body("verify_email", form())
@@ -66,19 +67,38 @@ def resend_verification() -> Response:
 @bp.get("/settings")
 @login_required
 def settings() -> str:
-    return render_template("settings.html", title="Settings", **run(page_data.settings_page(g.viewer)))
+    return render_template("settings.html", title=_l("Settings"), **run(page_data.settings_page(g.viewer)))
 
 
-@bp.post("/settings/<any(email, notifications):which>")
+@bp.post("/settings/<any(email, notifications, language):which>")
 @login_required
 def change_setting(which: str) -> Any:
-    """``/settings/email`` (a new address, kept pending) and ``/settings/notifications`` (the preference)."""
-    _, refusal = attempt(page_data.change_setting(g.viewer, which, form()))
+    """``/settings/email`` (a new address, kept pending), ``/settings/language`` and
+    ``/settings/notifications`` (the preference)."""
+    me, refusal = attempt(page_data.change_setting(g.viewer, which, form()))
     if refusal:
         page = run(page_data.settings_page(g.viewer))
-        return render_template("settings.html", title="Settings", **page,
+        return render_template("settings.html", title=_l("Settings"), **page,
                                **pages.form_state(refusal, form())), refusal.status
-    return see("/settings")
+    response = see("/settings")
+    if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
+        language_cookie(response, me["locale"])
+    return response
+
+
+@bp.get("/language")
+def language() -> Response:
+    """The switcher on every page: ``/language?lang=zh-CN&next=/posts/3`` keeps the choice in the
+    ``lang`` cookie and goes back to the same page."""
+    lang, back_to = pages.language_choice(query())
+    response = see(back_to)
+    if lang:
+        language_cookie(response, lang)
+    return response
+
+
+def language_cookie(response: Response, lang: str) -> None:
+    response.set_cookie(i18n.COOKIE, lang, max_age=i18n.COOKIE_DAYS * 86400, samesite="Lax", secure=secure_cookies())
 
 
 @bp.post("/<any(posts, questions):kind>/<int:item_id>/<any(watch, unwatch):action>")

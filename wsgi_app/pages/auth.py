@@ -8,6 +8,7 @@ from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import sessions, users
 from wsgi_app.db import run
 from wsgi_app.pages.base import attempt, back, bp, form, login_required, secure_cookies, see
@@ -16,11 +17,11 @@ from wsgi_app.pages.base import attempt, back, bp, form, login_required, secure_
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("login.html", title="Log in", next=request.args.get("next", "/"))
+        return render_template("login.html", title=_l("Log in"), next=request.args.get("next", "/"))
     body = pages.form_body("login", form())
     session_id, refusal = attempt(users.login_with_session(g.viewer, body, request.remote_addr or ""))
     if refusal:
-        return render_template("login.html", title="Log in", next=request.form.get("next", "/"),
+        return render_template("login.html", title=_l("Log in"), next=request.form.get("next", "/"),
                                **pages.form_state(refusal, form())), refusal.status
     return with_session(session_id)
 
@@ -41,10 +42,10 @@ def with_session(session_id: str) -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
     if request.method == "GET":
-        return render_template("register.html", title="Register")
+        return render_template("register.html", title=_l("Register"))
     user, refusal = attempt(users.register(g.viewer, pages.form_body("register", form())))
     if refusal:
-        return render_template("register.html", title="Register", **pages.form_state(refusal, form())), refusal.status
+        return render_template("register.html", title=_l("Register"), **pages.form_state(refusal, form())), refusal.status
     return log_in(user["id"])
 
 

@@ -5,6 +5,10 @@
 ``login_required`` sends anonymous visitors to ``/login``. Every POST carries an XSRF token:
 a double-submit cookie, checked here in a few lines, with the form field named ``_xsrf`` as in the
 Tornado app.
+
+Languages (API.md §8): ``g.lang`` is the page's language by the shared rule
+(``shared.i18n.page_locale``); the templates' ``_()`` says their words in it (``wsgi_app/__init__.py``
+installs it), and ``tr`` says what the core marked (titles, flash and field messages, labels).
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, redirect, render_template, request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from shared import http, pages
+from shared import http, i18n, pages
 from shared.errors import ForumError
 from shared.ratelimit import throttled
 from shared.storage import page_data, sessions
@@ -48,6 +53,14 @@ def load_visitor() -> None:
         check_xsrf()
     g.visitor = run(page_data.visitor(request.cookies.get(sessions.COOKIE_NAME)))
     g.viewer, g.user = g.visitor["viewer"], g.visitor["user"]
+    g.lang = page_lang()
+
+
+def page_lang() -> str:
+    """The page's language: ``?lang=``, the switcher's cookie, the user's own, then the browser's."""
+    user = g.get("user")
+    return i18n.page_locale(request.args.get("lang"), request.cookies.get(i18n.COOKIE),
+                            user["locale"] if user else None, request.headers.get("Accept-Language"))
 
 
 def xsrf_token() -> str:
@@ -86,11 +99,19 @@ def page_headers(response: Response) -> Response:
 
 @bp.app_context_processor
 def template_names() -> dict[str, Any]:
-    """What every page template may use (the Tornado app's handler namespace, by the same names)."""
+    """What every page template may use (the Tornado app's handler namespace, by the same names), with
+    the page's language: ``tr`` (a marked message), ``counted`` (a count and its noun), ``when`` (a
+    time), the switcher's links."""
+    if "lang" not in g:   # an error page before the visitor was looked up (a failed XSRF check)
+        g.lang = page_lang()
+    settings, lang = current_settings(), g.lang
     return {"current_user": g.get("user"), "unread": g.get("visitor", {}).get("unread", 0),
             "xsrf_token": xsrf_token, "older_link": older_link, "message": None, "values": {}, "errors": {},
-            "noun": pages.noun, "debug": current_settings().debug, "live_port": current_settings().live_port,
-            "report_reasons": pages.REPORT_REASONS}
+            "debug": settings.debug, "live_port": settings.live_port, "report_reasons": pages.REPORT_REASONS,
+            "lang": lang, "tr": lambda message: i18n.translate(message, lang),
+            "counted": lambda count, what: i18n.translate(pages.counted(count, what), lang),
+            "when": lambda value: Markup(i18n.time_html(value, lang, settings.timezone)),
+            "languages": pages.language_links(request.path, request.query_string.decode("latin-1")), **pages.LABELS}
 
 
 def older_link(cursor: str) -> str:

@@ -8,6 +8,7 @@ from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import comments, groups, page_data, posts
 from shared.storage.answers import like_answer, unlike_answer
 from shared.storage.comments import like_comment, unlike_comment
@@ -18,17 +19,17 @@ from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, 
 
 @bp.get("/")
 def home() -> str:
-    return render_template("home.html", title="Home", **run(page_data.home(g.viewer)))
+    return render_template("home.html", title=_l("Home"), **run(page_data.home(g.viewer)))
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
 @login_required
 def new_group() -> Any:
     if request.method == "GET":
-        return render_template("group_new.html", title="New group")
+        return render_template("group_new.html", title=_l("New group"))
     group, refusal = attempt(groups.create_group(g.viewer, pages.form_body("group", form())))
     if refusal:
-        return render_template("group_new.html", title="New group", **pages.form_state(refusal, form())), refusal.status
+        return render_template("group_new.html", title=_l("New group"), **pages.form_state(refusal, form())), refusal.status
     return see(f"/groups/{group['id']}")
 
 
@@ -59,11 +60,11 @@ def decide(group_id: int, application_id: int) -> Response:
 def new_post(group_id: int) -> Any:
     group = run(groups.get_group(g.viewer, group_id))
     if request.method == "GET":
-        return render_template("post_new.html", title="New post", group=group)
+        return render_template("post_new.html", title=_l("New post"), group=group)
     create = posts.create_post(g.viewer, group_id, pages.form_body("post", form()))
     post, refusal = attempt(throttle("/groups/{group_id}/posts", create))
     if refusal:
-        return render_template("post_new.html", title="New post", group=group,
+        return render_template("post_new.html", title=_l("New post"), group=group,
                                **pages.form_state(refusal, form())), refusal.status
     return see(f"/posts/{post['id']}")
 

@@ -7,6 +7,7 @@ from flask import g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import bans, moderation, page_data
 from wsgi_app.db import run
 from wsgi_app.pages.base import back, bp, form, login_required, query
@@ -22,7 +23,7 @@ def item_page(kind: str, item_id: int) -> Response:
 @login_required
 def moderation_page() -> str:
     page = run(page_data.moderation_page(g.viewer, query()))
-    return render_template("moderation.html", title="Moderation", here=request.full_path.rstrip("?"),
+    return render_template("moderation.html", title=_l("Moderation"), here=request.full_path.rstrip("?"),
                            resolutions=pages.RESOLUTIONS, **page)
 
 
@@ -30,7 +31,7 @@ def moderation_page() -> str:
 @login_required
 def admin_page() -> str:
     page = run(page_data.admin_page(g.viewer, query()))
-    return render_template("admin.html", title="Administration", stat_labels=pages.STAT_LABELS, **page)
+    return render_template("admin.html", title=_l("Administration"), stat_labels=pages.STAT_LABELS, **page)
 
 
 @bp.post("/reports")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, render_template, request
+from markupsafe import Markup
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import guestbook, notifications, page_data
 from wsgi_app.db import run
 from wsgi_app.pages.base import attempt, bp, form, login_required, query, see, throttle
@@ -24,14 +26,14 @@ def notifications_page() -> Any:
     if request.method == "POST":   # mark all as read
         run(notifications.mark_read(g.viewer, {"all": True}))
         return see("/notifications")
-    listed = run(notifications.list_notifications(g.viewer, query()))
-    return render_template("notifications.html", title="Notifications", notifications=listed,
-                           link=pages.notification_link, phrase=pages.notification_phrase)
+    listed = run(page_data.notifications_page(g.viewer, query()))
+    return render_template("notifications.html", title=_l("Notifications"), notifications=listed,
+                           sentence=lambda item: Markup(pages.notification_html(item, item["title"], g.lang)))
 
 
 def show_guestbook(**state: Any) -> str:
     listed = run(guestbook.list_entries(g.viewer, query()))
-    return render_template("guestbook.html", title="Guestbook", entries=listed, **state)
+    return render_template("guestbook.html", title=_l("Guestbook"), entries=listed, **state)
 
 
 @bp.route("/guestbook", methods=["GET", "POST"])

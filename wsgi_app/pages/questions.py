@@ -7,6 +7,7 @@ from typing import Any
 from flask import g, render_template, request
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import answers, page_data, questions
 from wsgi_app.db import run
 from wsgi_app.pages.base import attempt, bp, form, login_required, query, see, throttle
@@ -15,18 +16,18 @@ from wsgi_app.pages.base import attempt, bp, form, login_required, query, see, t
 @bp.get("/questions")
 def questions_page() -> str:
     listed = run(questions.list_questions(g.viewer, query()))
-    return render_template("questions.html", title="Questions", questions=listed)
+    return render_template("questions.html", title=_l("Questions"), questions=listed)
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
 @login_required
 def new_question() -> Any:
     if request.method == "GET":
-        return render_template("question_new.html", title="Ask a question")
+        return render_template("question_new.html", title=_l("Ask a question"))
     create = questions.create_question(g.viewer, pages.form_body("question", form()))
     question, refusal = attempt(throttle("/questions", create))
     if refusal:
-        return render_template("question_new.html", title="Ask a question",
+        return render_template("question_new.html", title=_l("Ask a question"),
                                **pages.form_state(refusal, form())), refusal.status
     return see(f"/questions/{question['id']}")
 

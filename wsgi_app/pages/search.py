@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, render_template
 
 from shared import pages
+from shared.i18n import _l
 from shared.storage import search
 from wsgi_app.db import run
 from wsgi_app.pages.base import bp, query
@@ -14,4 +15,4 @@ from wsgi_app.pages.base import bp, query
 def search_page() -> str:
     asked = query()
     found = run(search.search(g.viewer, asked)) if asked.get("q", "").strip() else None
-    return render_template("search.html", title="Search", found=found, **pages.search_form(asked))
+    return render_template("search.html", title=_l("Search"), found=found, **pages.search_form(asked))

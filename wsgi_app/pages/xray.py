@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 
 from shared import xray
 from shared.errors import NotFound
+from shared.i18n import _l
 from wsgi_app import tornado_compat
 from wsgi_app.pages.base import error_page, load_visitor, page_headers
 
@@ -23,7 +24,7 @@ xray_bp.register_error_handler(Exception, error_page)
 
 @xray_bp.get("/debug/requests")
 def requests_page() -> str:
-    return render_template("xray_requests.html", title="X-ray", requests=xray.recent())
+    return render_template("xray_requests.html", title=_l("X-ray"), requests=xray.recent())
 
 
 @xray_bp.get("/debug/requests/<request_id>")
@@ -31,4 +32,4 @@ def request_page(request_id: str) -> str:
     found = xray.details(request_id)
     if found is None:
         raise NotFound("request among the recent ones")
-    return render_template("xray_request.html", title=f"X-ray {found['method']} {found['path']}", trace=found)
+    return render_template("xray_request.html", title=_l("X-ray %(method)s %(path)s", method=found["method"], path=found["path"]), trace=found)

@@ -24,7 +24,7 @@ import tornado.web
 from async_app.handlers.base import BaseHandler
 from shared import http
 from shared.auth import Viewer
-from shared.errors import MethodNotAllowed, PayloadTooLarge
+from shared.errors import MethodNotAllowed
 from shared.ratelimit import throttle_route
 from shared.routes import ROUTES, Route
 from shared.validation import check_id, parse_json
@@ -94,7 +94,7 @@ class ApiHandler(BaseHandler):
     def body(self) -> bytes:
         """The request body; 413 if a body without Content-Length outgrew the route's limit."""
         if self.received > self.limit:
-            raise PayloadTooLarge(f"The request body may have at most {self.limit} bytes.")
+            raise http.body_too_large(self.limit)
         return b"".join(self.chunks)
 
     def json_body(self) -> Any:

@@ -24,6 +24,7 @@ from tornado.web import URLSpec, url
 from async_app.handlers.api.base import ApiHandler
 from shared import events, http
 from shared.errors import Unavailable
+from shared.i18n import _l
 from shared.storage import notifications
 from shared.storage.effects import Publish
 from shared.storage.sessions import COOKIE_NAME, stream_caller
@@ -44,7 +45,7 @@ class EventsHandler(ApiHandler):
         after = events.last_event_id(self.request.headers.get("Last-Event-ID"))
         hub = self.application.hub
         if hub.full():
-            raise Unavailable("This server holds as many streams as it can; try again shortly.", retry_after=10)
+            raise Unavailable(_l("This server holds as many streams as it can; try again shortly."), retry_after=10)
         for name, value in events.HEADERS.items():
             self.set_header(name, value)
         self.set_header("Content-Type", events.CONTENT_TYPE)

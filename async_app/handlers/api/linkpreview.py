@@ -25,6 +25,7 @@ from tornado.httpclient import HTTPRequest
 from async_app.handlers.api.base import ApiHandler
 from shared import linkpreview
 from shared.errors import BadGateway
+from shared.i18n import _l
 from shared.linkpreview import MAX_BYTES, USER_AGENT, resolve_async
 from shared.storage.effects import Fetch, Reply
 
@@ -54,7 +55,7 @@ class PreviewClient:
             await self.curl.fetch(request, raise_error=False)
         except Exception as exc:        # noqa: BLE001 - any network failure is the upstream's failure
             if transfer.size < MAX_BYTES:   # (stopping at MAX_BYTES on purpose is not)
-                raise BadGateway("the page could not be fetched") from exc
+                raise BadGateway(linkpreview.PAGE_UNREACHABLE) from exc
         return transfer.reply()
 
 
@@ -90,7 +91,7 @@ class _Transfer:
         lines = [line.decode("latin-1") for line in self.head]
         starts = [i for i, line in enumerate(lines) if line.startswith("HTTP/")]
         if not starts:
-            raise BadGateway("the page did not answer")
+            raise BadGateway(_l("the page did not answer"))
         status = tornado.httputil.parse_response_start_line(lines[starts[-1]].strip()).code
         headers = tornado.httputil.HTTPHeaders.parse("".join(lines[starts[-1] + 1:]))
         return Reply(status, {name.lower(): value for name, value in headers.get_all()}, b"".join(self.chunks))

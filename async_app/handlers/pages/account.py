@@ -5,7 +5,8 @@ from __future__ import annotations
 import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
-from shared import pages
+from shared import i18n, pages
+from shared.i18n import _l
 from shared.storage import page_data, verification, watching
 
 # What each watch button changes, by the URL's words: /posts/7/watch, /questions/3/unwatch ...
@@ -19,14 +20,14 @@ class ResetPasswordPage(PageHandler):
     """Without a token: ask for a link. With the token from the link: choose a new password, logged in."""
 
     def get(self) -> None:
-        self.render("reset_password.html", title="Reset your password", token=self.get_argument("token", ""))
+        self.render("reset_password.html", title=_l("Reset your password"), token=self.get_argument("token", ""))
 
     async def post(self) -> None:
         if "token" in self.request.body_arguments:
             body = pages.form_body("password_reset_confirm", self.form())
             session_id, refusal = await self.attempt(verification.reset_password_with_session(self.viewer, body))
             if refusal:
-                self.render("reset_password.html", title="Reset your password", token=body["token"],
+                self.render("reset_password.html", title=_l("Reset your password"), token=body["token"],
                             **self.refused(refusal))
                 return
             self.start_session_cookie(session_id)
@@ -35,21 +36,21 @@ class ResetPasswordPage(PageHandler):
         op = verification.request_password_reset(self.viewer, pages.form_body("password_reset", self.form()))
         _, refusal = await self.attempt(self.throttled("/auth/password-reset", op))
         state = self.refused(refusal) if refusal else {"message": pages.RESET_LINK_SENT}
-        self.render("reset_password.html", title="Reset your password", token="", **state)
+        self.render("reset_password.html", title=_l("Reset your password"), token="", **state)
 
 
 class VerifyEmailPage(PageHandler):
     """The link in the verification e-mail opens a button (a GET changes nothing: mail scanners follow links)."""
 
     def get(self) -> None:
-        self.render("verify_email.html", title="Confirm your address", token=self.get_argument("token", ""),
+        self.render("verify_email.html", title=_l("Confirm your address"), token=self.get_argument("token", ""),
                     done=False)
 
     async def post(self) -> None:
         body = pages.form_body("verify_email", self.form())
         _, refusal = await self.attempt(verification.verify_email(self.viewer, body))
         state = self.refused(refusal) if refusal else {"message": pages.ADDRESS_VERIFIED}
-        self.render("verify_email.html", title="Confirm your address", token=body["token"], done=not refusal,
+        self.render("verify_email.html", title=_l("Confirm your address"), token=body["token"], done=not refusal,
                     **state)
 
 
@@ -63,20 +64,34 @@ class ResendVerificationPage(PageHandler):
 class SettingsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.render("settings.html", title="Settings", **await self.run(page_data.settings_page(self.viewer)))
+        self.render("settings.html", title=_l("Settings"), **await self.run(page_data.settings_page(self.viewer)))
 
 
 class SettingsFormPage(PageHandler):
-    """``POST /settings/email`` (a new address, kept pending) and ``/settings/notifications`` (the preference)."""
+    """``POST /settings/email`` (a new address, kept pending), ``/settings/language`` and
+    ``/settings/notifications`` (the preference)."""
 
     @tornado.web.authenticated
     async def post(self, which: str) -> None:
-        _, refusal = await self.attempt(page_data.change_setting(self.viewer, which, self.form()))
+        me, refusal = await self.attempt(page_data.change_setting(self.viewer, which, self.form()))
         if refusal:
             page = await self.run(page_data.settings_page(self.viewer))
-            self.render("settings.html", title="Settings", **page, **self.refused(refusal))
+            self.render("settings.html", title=_l("Settings"), **page, **self.refused(refusal))
             return
+        if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
+            self.set_cookie(i18n.COOKIE, me["locale"], expires_days=i18n.COOKIE_DAYS, samesite="Lax")
         self.redirect("/settings", status=303)
+
+
+class LanguagePage(PageHandler):
+    """The switcher on every page: ``GET /language?lang=zh-CN&next=/posts/3`` keeps the choice in the
+    ``lang`` cookie and goes back to the same page."""
+
+    def get(self) -> None:
+        lang, back = pages.language_choice(self.query())
+        if lang:
+            self.set_cookie(i18n.COOKIE, lang, expires_days=i18n.COOKIE_DAYS, samesite="Lax")
+        self.redirect(back, status=303)
 
 
 class WatchPage(PageHandler):

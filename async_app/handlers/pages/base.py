@@ -5,16 +5,22 @@ through the shared ``page_data.visitor`` operation), ``get_current_user`` return
 ``@tornado.web.authenticated`` sends anonymous visitors to ``login_url``. Unlike the JSON API
 (which never reads the cookie, so a cookie alone gets 401 there), pages check Tornado's XSRF token
 on every POST.
+
+Languages (API.md §8): ``get_user_locale`` picks the page's language by the shared rule
+(``shared.i18n.page_locale``), Tornado's ``_()`` says the templates' words in it from the catalog that
+``async_app/app.py`` loads with ``tornado.locale.load_gettext_translations``, and ``tr`` says what the
+core marked (titles, flash and field messages, labels).
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import tornado.locale
 import tornado.web
 
 from async_app.handlers.base import BaseHandler
-from shared import http, pages
+from shared import http, i18n, pages
 from shared.errors import ForumError
 from shared.ratelimit import throttled
 from shared.storage import page_data
@@ -36,6 +42,18 @@ class PageHandler(BaseHandler):
     def get_current_user(self) -> Any:
         return self.visitor["user"]
 
+    def get_user_locale(self) -> tornado.locale.Locale:
+        """The page's language: ``?lang=``, the switcher's cookie, the user's own, then the browser's."""
+        user = self.visitor["user"]
+        lang = i18n.page_locale(self.get_query_argument("lang", None), self.get_cookie(i18n.COOKIE),
+                                user["locale"] if user else None, self.request.headers.get("Accept-Language"))
+        return tornado.locale.get(i18n.CATALOG_NAMES[lang])
+
+    @property
+    def lang(self) -> str:
+        """The page's language as ``<html lang>`` says it (``zh-CN``; Tornado's locale code is ``zh_CN``)."""
+        return i18n.supported(self.locale.code) or i18n.DEFAULT_LOCALE
+
     # BaseHandler turns the check off for the API (bearer tokens, no cookies); pages need it back.
     check_xsrf_cookie = tornado.web.RequestHandler.check_xsrf_cookie
 
@@ -44,11 +62,17 @@ class PageHandler(BaseHandler):
             self.set_header(name, value)
 
     def get_template_namespace(self) -> dict[str, Any]:
-        """What every template may use besides Tornado's own names: the nav's unread count, a message."""
+        """What every template may use besides Tornado's own names (``_`` among them): the nav's unread
+        count, a message, and the page's language: ``tr`` (a marked message), ``counted`` (a count and
+        its noun), ``when`` (a time), the switcher's links."""
         namespace = super().get_template_namespace()
-        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={}, noun=pages.noun,
-                         debug=self.application.forum_settings.debug,
-                         live_port=self.application.forum_settings.live_port)
+        settings, lang = self.application.forum_settings, self.lang
+        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={},
+                         debug=settings.debug, live_port=settings.live_port, lang=lang,
+                         tr=lambda message: i18n.translate(message, lang),
+                         counted=lambda count, what: i18n.translate(pages.counted(count, what), lang),
+                         when=lambda value: i18n.time_html(value, lang, settings.timezone),
+                         languages=pages.language_links(self.request.path, self.request.query), **pages.LABELS)
         return namespace
 
     def form(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
+from shared.i18n import _l
 from shared.storage import comments, groups, page_data, posts
 from shared.storage.answers import like_answer, unlike_answer
 from shared.storage.comments import like_comment, unlike_comment
@@ -16,19 +17,19 @@ from shared.storage.posts import like_post, unlike_post
 
 class HomePage(PageHandler):
     async def get(self) -> None:
-        self.render("home.html", title="Home", **await self.run(page_data.home(self.viewer)))
+        self.render("home.html", title=_l("Home"), **await self.run(page_data.home(self.viewer)))
 
 
 class NewGroupPage(PageHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        self.render("group_new.html", title="New group")
+        self.render("group_new.html", title=_l("New group"))
 
     @tornado.web.authenticated
     async def post(self) -> None:
         group, refusal = await self.attempt(groups.create_group(self.viewer, pages.form_body("group", self.form())))
         if refusal:
-            self.render("group_new.html", title="New group", **self.refused(refusal))
+            self.render("group_new.html", title=_l("New group"), **self.refused(refusal))
         else:
             self.redirect(self.reverse_url("group_page", group["id"]), status=303)
 
@@ -58,7 +59,7 @@ class NewPostPage(PageHandler):
     @tornado.web.authenticated
     async def get(self, group_id: str) -> None:
         group = await self.run(groups.get_group(self.viewer, int(group_id)))
-        self.render("post_new.html", title="New post", group=group)
+        self.render("post_new.html", title=_l("New post"), group=group)
 
     @tornado.web.authenticated
     async def post(self, group_id: str) -> None:
@@ -66,7 +67,7 @@ class NewPostPage(PageHandler):
         create = posts.create_post(self.viewer, int(group_id), pages.form_body("post", self.form()))
         post, refusal = await self.attempt(self.throttled("/groups/{group_id}/posts", create))
         if refusal:
-            self.render("post_new.html", title="New post", group=group, **self.refused(refusal))
+            self.render("post_new.html", title=_l("New post"), group=group, **self.refused(refusal))
         else:
             self.redirect(self.reverse_url("post_page", post["id"]), status=303)
 

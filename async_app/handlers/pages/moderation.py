@@ -7,6 +7,7 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
+from shared.i18n import _l
 from shared.storage import bans, moderation, page_data
 
 
@@ -20,7 +21,7 @@ class ModerationPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         page = await self.run(page_data.moderation_page(self.viewer, self.query()))
-        self.render("moderation.html", title="Moderation", here=self.request.uri, resolutions=pages.RESOLUTIONS,
+        self.render("moderation.html", title=_l("Moderation"), here=self.request.uri, resolutions=pages.RESOLUTIONS,
                     **page)
 
 
@@ -28,7 +29,7 @@ class AdminPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         page = await self.run(page_data.admin_page(self.viewer, self.query()))
-        self.render("admin.html", title="Administration", stat_labels=pages.STAT_LABELS, **page)
+        self.render("admin.html", title=_l("Administration"), stat_labels=pages.STAT_LABELS, **page)
 
 
 class NewReportPage(PageHandler):

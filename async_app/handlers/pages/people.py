@@ -6,6 +6,7 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
+from shared.i18n import _l
 from shared.storage import guestbook, notifications, page_data
 
 
@@ -18,9 +19,9 @@ class UserPage(PageHandler):
 class NotificationsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        listed = await self.run(notifications.list_notifications(self.viewer, self.query()))
-        self.render("notifications.html", title="Notifications", notifications=listed,
-                    link=pages.notification_link, phrase=pages.notification_phrase)
+        listed = await self.run(page_data.notifications_page(self.viewer, self.query()))
+        self.render("notifications.html", title=_l("Notifications"), notifications=listed,
+                    sentence=lambda item: pages.notification_html(item, item["title"], self.lang))
 
     @tornado.web.authenticated
     async def post(self) -> None:
@@ -35,7 +36,7 @@ class GuestbookPage(PageHandler):
 
     async def show(self, **form: object) -> None:
         listed = await self.run(guestbook.list_entries(self.viewer, self.query()))
-        self.render("guestbook.html", title="Guestbook", entries=listed, **form)
+        self.render("guestbook.html", title=_l("Guestbook"), entries=listed, **form)
 
     async def post(self) -> None:
         sign = guestbook.sign(self.viewer, pages.form_body("guestbook", self.form()))

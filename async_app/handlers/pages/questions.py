@@ -8,26 +8,27 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
+from shared.i18n import _l
 from shared.storage import answers, page_data, questions
 
 
 class QuestionsPage(PageHandler):
     async def get(self) -> None:
         listed = await self.run(questions.list_questions(self.viewer, self.query()))
-        self.render("questions.html", title="Questions", questions=listed)
+        self.render("questions.html", title=_l("Questions"), questions=listed)
 
 
 class NewQuestionPage(PageHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        self.render("question_new.html", title="Ask a question")
+        self.render("question_new.html", title=_l("Ask a question"))
 
     @tornado.web.authenticated
     async def post(self) -> None:
         create = questions.create_question(self.viewer, pages.form_body("question", self.form()))
         question, refusal = await self.attempt(self.throttled("/questions", create))
         if refusal:
-            self.render("question_new.html", title="Ask a question", **self.refused(refusal))
+            self.render("question_new.html", title=_l("Ask a question"), **self.refused(refusal))
         else:
             self.redirect(self.reverse_url("question_page", question["id"]), status=303)
 

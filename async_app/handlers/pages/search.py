@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from async_app.handlers.pages.base import PageHandler
 from shared import pages
+from shared.i18n import _l
 from shared.storage import search
 
 
@@ -11,4 +12,4 @@ class SearchPage(PageHandler):
     async def get(self) -> None:
         query = self.query()
         found = await self.run(search.search(self.viewer, query)) if query.get("q", "").strip() else None
-        self.render("search.html", title="Search", found=found, **pages.search_form(query))
+        self.render("search.html", title=_l("Search"), found=found, **pages.search_form(query))

@@ -10,11 +10,12 @@ from tornado.web import URLSpec, url
 from async_app.handlers.pages.base import PageHandler
 from shared import xray
 from shared.errors import NotFound
+from shared.i18n import _l
 
 
 class RequestsPage(PageHandler):
     def get(self) -> None:
-        self.render("xray_requests.html", title="X-ray", requests=xray.recent())
+        self.render("xray_requests.html", title=_l("X-ray"), requests=xray.recent())
 
 
 class RequestPage(PageHandler):
@@ -22,7 +23,7 @@ class RequestPage(PageHandler):
         found = xray.details(request_id)
         if found is None:
             raise NotFound("request among the recent ones")
-        self.render("xray_request.html", title=f"X-ray {found['method']} {found['path']}", trace=found)
+        self.render("xray_request.html", title=_l("X-ray %(method)s %(path)s", method=found["method"], path=found["path"]), trace=found)
 
 
 def urls() -> list[URLSpec]:

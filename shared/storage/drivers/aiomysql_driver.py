@@ -14,6 +14,7 @@ import aiomysql
 
 from shared.config import Settings
 from shared.errors import Unavailable
+from shared.i18n import _l
 from shared.storage.drivers.common import (
     MYSQL,
     DatabaseUrl,
@@ -45,7 +46,7 @@ async def open_coroutine_mysql(settings: Settings, url: DatabaseUrl, driver_conn
             async with asyncio.timeout(settings.connect_timeout):
                 return await driver_connect()
         except TimeoutError as exc:
-            raise Unavailable("The database did not answer in time; try again shortly.") from exc
+            raise Unavailable(_l("The database did not answer in time; try again shortly.")) from exc
         except dialect.errors.MySQLError as exc:
             missing = mysql_missing_database(exc, url)
             if missing:

@@ -20,6 +20,7 @@ import pymysql
 
 from shared.config import ConfigError
 from shared.errors import Conflict, ForumError, Unavailable
+from shared.i18n import _l
 from shared.storage.effects import Query
 
 log = logging.getLogger("forum.storage")
@@ -118,7 +119,7 @@ class Dialect:
         if isinstance(exc, ForumError):
             return exc, False
         if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
-            return Unavailable("The database did not answer in time; try again shortly."), True
+            return Unavailable(_l("The database did not answer in time; try again shortly.")), True
         if self.name == "mysql":
             return _classify_mysql(exc, self.errors)
         return _classify_sqlite(exc)
@@ -137,10 +138,10 @@ SQLITE = Dialect("sqlite")
 def _classify_mysql(exc: BaseException, errors: Any) -> tuple[ForumError | None, bool]:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
     if isinstance(exc, errors.IntegrityError) and code in _MYSQL_CONFLICT:
-        return Conflict("This conflicts with existing data."), False
+        return Conflict(_l("This conflicts with existing data.")), False
     if code in _MYSQL_CONTENTION:
         log.warning("database contention, answering 503: %s", exc)
-        return Unavailable("The database is busy; try again shortly."), False
+        return Unavailable(_l("The database is busy; try again shortly.")), False
     lost = code in _MYSQL_GONE or (code == 0 and isinstance(exc, errors.OperationalError))
     if lost or isinstance(exc, errors.InterfaceError):
         log.warning("database connection failed: %s", exc)
@@ -152,10 +153,10 @@ def _classify_sqlite(exc: BaseException) -> tuple[ForumError | None, bool]:
     message = str(exc)
     if isinstance(exc, sqlite3.IntegrityError) and (
             "UNIQUE" in message or "FOREIGN KEY" in message or "PRIMARY KEY" in message):
-        return Conflict("This conflicts with existing data."), False
+        return Conflict(_l("This conflicts with existing data.")), False
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
         log.warning("SQLite stayed busy past the busy timeout, answering 503: %s", exc)
-        return Unavailable("The database is busy; try again shortly."), False
+        return Unavailable(_l("The database is busy; try again shortly.")), False
     if isinstance(exc, sqlite3.ProgrammingError) and "closed" in message:
         return Unavailable(), True
     return None, False

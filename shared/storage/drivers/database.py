@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from shared.errors import ForumError, Unavailable
+from shared.i18n import _l
 from shared.storage.drivers.common import Dialect, shape, wants_rows
 from shared.storage.drivers.pools import AsyncPool, SyncPool
 from shared.storage.effects import Query
@@ -92,7 +93,7 @@ class BlockingTransaction:
             self.conn.rollback()
 
 
-WRITER_QUEUED = "Too many writers are queued for the database; try again shortly."
+WRITER_QUEUED = _l("Too many writers are queued for the database; try again shortly.")
 
 
 class BlockingDatabase:

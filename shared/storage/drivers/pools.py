@@ -18,10 +18,11 @@ from typing import Any, Generic, TypeVar
 
 from shared import xray
 from shared.errors import Unavailable
+from shared.i18n import _l
 
 C = TypeVar("C")
 
-POOL_EXHAUSTED = "All database connections are busy; try again shortly."
+POOL_EXHAUSTED = _l("All database connections are busy; try again shortly.")
 
 
 class _Books(Generic[C]):
