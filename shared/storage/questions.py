@@ -33,6 +33,7 @@ from shared.storage.threads import (
     hidden_marks,
     parse_sort,
     render,
+    revise,
 )
 from shared.validation import Body, check_id, parse
 
@@ -59,7 +60,8 @@ HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_que
 
 _SELECT = (
     "SELECT q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"  # noqa: S608
-    " q.hot_score, q.created_at, q.updated_at, q.user_id, q.hidden_at, q.hidden_reason, " + AUTHOR_COLUMNS
+    " q.hot_score, q.created_at, q.updated_at, q.edited_at, q.accepted_answer_id, q.user_id, q.hidden_at,"
+    " q.hidden_reason, " + AUTHOR_COLUMNS
     + " FROM questions q JOIN users u ON u.id = q.user_id"
 )
 
@@ -77,6 +79,8 @@ def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
         "answer_count": row["answer_count"],
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
+        "edited_at": clock.iso(row["edited_at"]),
+        "accepted_answer_id": row["accepted_answer_id"],
         **hidden_marks(row),
     }
 
@@ -178,13 +182,13 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
     data = parse(QuestionEdit, body)
     html = (yield from render(data.content)) if data.content is not None else None
     found = yield from search.terms(data.title, data.content)
-    yield from _own(viewer, question_id, "edit")
+    user_id = yield from _own(viewer, question_id, "edit")
     changes = data.model_dump(exclude_none=True)
     if changes:
-        yield from edit(QUESTIONS, question_id, {
+        yield from revise("question", "questions", question_id, user_id, edit(QUESTIONS, question_id, {
             "title": data.title, "content": data.content, "content_html": html, "category": data.category,
             "updated_at": clock.db_time(),
-        })
+        }))
         yield from search.change("question", question_id, found)
     return (yield from _one(viewer, question_id))
 

@@ -26,6 +26,11 @@ def list_replies(answer_id: int) -> Response:
     return answer(run(answers.list_replies(viewer(), answer_id, query())))
 
 
+@bp.patch("/answers/<int:answer_id>")
+def edit_answer(answer_id: int) -> Response:
+    return answer(run(answers.edit_answer(viewer(), answer_id, body())))
+
+
 @bp.delete("/answers/<int:answer_id>")
 def delete_answer(answer_id: int) -> Response:
     return answer(run(answers.delete_answer(viewer(), answer_id)))

@@ -1,0 +1,30 @@
+"""Writing and reading (API.md §10): edit your own words, and see every version of an edited text."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from async_app.handlers.pages.base import PageHandler
+from shared.storage import page_data
+
+
+class EditPage(PageHandler):
+    @tornado.web.authenticated
+    async def get(self, kind: str, item_id: str) -> None:
+        self.render("edit.html", title="Edit", **await self.run(page_data.edit_page(self.viewer, kind, int(item_id))))
+
+    @tornado.web.authenticated
+    async def post(self, kind: str, item_id: str) -> None:
+        """Save the edit and show the item; a refusal shows the form again with the reason."""
+        path, refusal = await self.attempt(page_data.save_edit(self.viewer, kind, int(item_id), self.form()))
+        if refusal:
+            page = await self.run(page_data.edit_page(self.viewer, kind, int(item_id)))
+            self.render("edit.html", title="Edit", **{**page, **self.refused(refusal)})
+        else:
+            self.redirect(path, status=303)
+
+
+class HistoryPage(PageHandler):
+    async def get(self, kind: str, item_id: str) -> None:
+        page = await self.run(page_data.history_page(self.viewer, kind, int(item_id), self.query()))
+        self.render("history.html", title="History", **page)

@@ -1,0 +1,34 @@
+"""Writing and reading (API.md §10): edit your own words, and see every version of an edited text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+
+from shared import pages
+from shared.storage import page_data
+from wsgi_app.db import run
+from wsgi_app.pages.base import attempt, bp, form, login_required, query, see
+
+KINDS = "<any(posts, comments, questions, answers):kind>/<int:item_id>"
+
+
+@bp.route(f"/{KINDS}/edit", methods=["GET", "POST"])
+@login_required
+def edit(kind: str, item_id: int) -> Any:
+    """Show the form; sent, save the edit and show the item (a refusal shows the form again)."""
+    if request.method == "GET":
+        return render_template("edit.html", title="Edit", **run(page_data.edit_page(g.viewer, kind, item_id)))
+    path, refusal = attempt(page_data.save_edit(g.viewer, kind, item_id, form()))
+    if refusal:
+        page = run(page_data.edit_page(g.viewer, kind, item_id))
+        return render_template("edit.html", title="Edit", **{**page, **pages.form_state(refusal, form())}), \
+            refusal.status
+    return see(path)
+
+
+@bp.get(f"/{KINDS}/history")
+def history(kind: str, item_id: int) -> str:
+    return render_template("history.html", title="History",
+                           **run(page_data.history_page(g.viewer, kind, item_id, query())))
