@@ -23,6 +23,7 @@ from async_app.handlers.api.answers import (
     AnswerLikeHandler,
     AnswerRepliesHandler,
     AnswersHandler,
+    AnswerVoteHandler,
 )
 from async_app.handlers.api.auth import LoginHandler, RegisterHandler
 from async_app.handlers.api.base import ApiHandler
@@ -78,7 +79,7 @@ from async_app.handlers.api.moderation import (
 )
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
-from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
+from async_app.handlers.api.questions import AcceptedAnswerHandler, QuestionHandler, QuestionsHandler
 from async_app.handlers.api.revisions import (
     AnswerRevisionsHandler,
     CommentRevisionsHandler,
@@ -244,6 +245,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/comments/{comment_id}/revisions", CommentRevisionsHandler, "comment_revisions"),
         api("/questions/{question_id}/revisions", QuestionRevisionsHandler, "question_revisions"),
         api("/answers/{answer_id}/revisions", AnswerRevisionsHandler, "answer_revisions"),
+        api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
+        api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
@@ -288,6 +291,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         # Writing and reading (API.md §10).
         url(r"/(posts|comments|questions|answers)/(\d+)/edit$", writing_pages.EditPage, name="edit_page"),
         url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),
+        url(r"/answers/(\d+)/(up|down|unvote)$", writing_pages.VotePage, name="vote_page"),
+        url(r"/questions/(\d+)/(accept|unaccept)$", writing_pages.AcceptPage, name="accept_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -91,12 +91,13 @@ FORMS: dict[str, tuple[str, ...]] = {
     "email": ("email",),                      # PATCH /me {email}: a new address
     "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
     "edit": ("content",),                     # PATCH /comments/{id}, /answers/{id}
+    "accept": ("answer_id",),                 # PUT /questions/{id}/accepted-answer
 }
 # What a page says once a form has done its work.
 RESET_LINK_SENT = ("If that address belongs to an account, a link to choose a new password is on its way. "
                    "It works once, for one hour.")
 ADDRESS_VERIFIED = "Thank you: your e-mail address is confirmed."
-ID_FIELDS = frozenset({"parent_id", "user_id"})
+ID_FIELDS = frozenset({"parent_id", "user_id", "answer_id"})
 OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
 FORM_STATUSES = frozenset({401, 409, 422, 429})

@@ -46,9 +46,11 @@ from shared.shapes import (
     Status,
     Token,
     User,
+    Vote,
 )
 from shared.storage import (
     accounts,
+    answers,
     bans,
     groups,
     guestbook,
@@ -261,4 +263,12 @@ ROUTES: tuple[Route, ...] = (
       answer=Page[Revision], summary="A question's versions, newest first"),
     R("GET", "/answers/{answer_id}/revisions", "revisions:list_answer_revisions", takes="query",
       answer=Page[Revision], summary="An answer's versions, newest first"),
+    R("PUT", "/questions/{question_id}/accepted-answer", "questions:accept_answer", "user",
+      body=questions.Accept, answer=Question, summary="Mark the answer that solved it (the question's author)"),
+    R("DELETE", "/questions/{question_id}/accepted-answer", "questions:unaccept_answer", "user",
+      answer=Question, summary="Take the mark back (the question's author)"),
+    R("PUT", "/answers/{answer_id}/vote", "answers:vote_answer", "user",
+      body=answers.NewVote, answer=Vote, summary="Vote an answer up or down (not your own)"),
+    R("DELETE", "/answers/{answer_id}/vote", "answers:unvote_answer", "user",
+      answer=Vote, summary="Take a vote back"),
 )

@@ -155,6 +155,13 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("PATCH", f"/answers/{answer['id']}", a, json={"content": "Because it blocks."})
     s.call("GET", f"/answers/{answer['id']}/revisions", c)
     s.call("GET", f"/questions/{q}/revisions")
+    s.call("PUT", f"/answers/{answer['id']}/vote", b, json={"value": -1})
+    s.call("PUT", f"/answers/{answer['id']}/vote", c, json={"value": 1})
+    s.call("DELETE", f"/answers/{answer['id']}/vote", b)
+    s.call("PUT", f"/questions/{q}/accepted-answer", c, json={"answer_id": answer["id"]})
+    s.call("GET", f"/questions/{q}/answers", b)
+    s.call("GET", "/questions?unanswered=true")
+    s.call("DELETE", f"/questions/{q}/accepted-answer", c)
     s.call("GET", f"/users/{carol['id']}/questions")
     s.call("GET", f"/users/{alice['id']}/answers")
 

@@ -67,7 +67,6 @@ def delete_comment(viewer: Viewer, comment_id: int) -> Op[None]:
     gone = yield from search.with_replies("comments", comment_id)
     yield from threads.delete(COMMENTS, viewer, comment_id)
     yield from search.remove("comment", gone)
-    yield from threads.forget_revisions("comment", gone)
 
 
 def like_comment(viewer: Viewer, comment_id: int) -> Op[dict[str, Any]]:

@@ -204,3 +204,20 @@ def history_page(viewer: Viewer, kind: str, item_id: int, query: Mapping[str, st
     diffs = yield Compute(pages.revision_diffs, (listed["items"],))
     shown = [{**revision, "diff": diff} for revision, diff in zip(listed["items"], diffs, strict=True)]
     return {"kind": kind, "item": item, "revisions": {**listed, "items": shown}}
+
+
+VOTES = {"up": 1, "down": -1}
+
+
+def vote(viewer: Viewer, answer_id: int, action: str) -> Op[Any]:
+    """The vote buttons under an answer: ``up``, ``down`` or ``unvote``."""
+    if action == "unvote":
+        return (yield from answers.unvote_answer(viewer, answer_id))
+    return (yield from answers.vote_answer(viewer, answer_id, {"value": VOTES[action]}))
+
+
+def accept(viewer: Viewer, question_id: int, action: str, form: Mapping[str, str]) -> Op[Any]:
+    """The question's author accepts an answer (the form names it) or takes the mark back."""
+    if action == "unaccept":
+        return (yield from questions.unaccept_answer(viewer, question_id))
+    return (yield from questions.accept_answer(viewer, question_id, pages.form_body("accept", form)))

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared import clock
 from shared.auth import Viewer
-from shared.errors import BadRequest, Forbidden, NotFound
+from shared.errors import BadRequest, Forbidden, Invalid, NotFound
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
@@ -22,6 +22,7 @@ from shared.storage.roles import audit, may_see, moderates, visible_filter
 from shared.storage.threads import (
     Category,
     Container,
+    Id,
     Keyset,
     LongText,
     Title,
@@ -50,6 +51,10 @@ class QuestionEdit(Body):
     title: Title | None = None
     content: LongText | None = None
     category: Category | None = None
+
+
+class Accept(Body):
+    answer_id: Id
 
 
 QUESTIONS = Container(table="questions", what="question", counter="answer_count", likes="0", items="answers",
@@ -102,11 +107,17 @@ def _one(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
 
 @read_only
 def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``?category=`` exact, ``?q=`` in title or content (case-insensitive), ``?sort=new|hot``."""
+    """``?category=`` exact, ``?q=`` in title or content (case-insensitive), ``?sort=new|hot``,
+    ``?unanswered=true``: those with no answer yet (index ix_questions_unanswered)."""
     order = HOT if parse_sort(query) == "hot" else NEW
     request = parse_page(query)
     where: list[str] = []
     params: list[Any] = []
+    unanswered = query.get("unanswered", "false")
+    if unanswered not in ("true", "false"):
+        raise BadRequest("unanswered: must be true or false")
+    if unanswered == "true":
+        where.append("q.answer_count = 0")
     category = query.get("category", "").strip()
     if category:
         if len(category) > 32:
@@ -198,3 +209,26 @@ def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
     yield from _own(viewer, question_id, "delete", moderators_too=True)
     yield from delete_container(QUESTIONS, question_id)
     yield from search.remove_thread("question", "answer", question_id)
+
+
+def accept_answer(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, Any]]:
+    """The question's author marks the answer that solved it (one at a time: another one is unmarked).
+
+    The question is locked first, then its answers: the lock order of every write in a thread."""
+    data = parse(Accept, body)
+    yield from _own(viewer, question_id, "accept an answer to")
+    yield Query("UPDATE questions SET accepted_answer_id = %s WHERE id = %s", (data.answer_id, question_id), "rowcount")
+    yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
+    marked = yield Query("UPDATE answers SET accepted = 1 WHERE id = %s AND question_id = %s AND parent_id IS NULL"
+                         " AND hidden_at IS NULL", (data.answer_id, question_id), "rowcount")
+    if not marked:
+        raise Invalid.one("answer_id", "must name a top-level answer of this question")
+    return (yield from _one(viewer, question_id))
+
+
+def unaccept_answer(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
+    """The question's author takes the mark back (none marked: nothing changes)."""
+    yield from _own(viewer, question_id, "accept an answer to")
+    yield Query("UPDATE questions SET accepted_answer_id = NULL WHERE id = %s", (question_id,), "rowcount")
+    yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
+    return (yield from _one(viewer, question_id))

@@ -229,14 +229,6 @@ def revise(what: str, table: str, item_id: int, editor_id: int, rewrite: Op[None
     yield Query(copy.format(editor="%s", at="%s"), (what, editor_id, now, item_id), "rowcount")
 
 
-def forget_revisions(what: str, item_ids: Sequence[int]) -> Op[None]:
-    """Deleted texts take their history with them."""
-    if item_ids:
-        marks = ", ".join(["%s"] * len(item_ids))
-        yield Query(f"DELETE FROM revisions WHERE target_type = %s AND target_id IN ({marks})",  # noqa: S608
-                    (what, *item_ids), "rowcount")
-
-
 # -- threads: comments and answers ------------------------------------------------------------------
 
 # The largest rendered reply the TEXT column holds (64 KiB); Markdown can grow a lot when rendered.
@@ -492,14 +484,22 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
     container_id, parent_id = item["container_id"], item["parent_id"]
     counted = int(item["hidden_at"] is None)                     # hidden items are out of every count
     yield from bump(thread.container, container_id, -counted)
+    if thread.votes:                                             # an accepted answer is accepted no more
+        yield Query(f"UPDATE {thread.container.table} SET accepted_answer_id = NULL"  # noqa: S608
+                    " WHERE id = %s AND accepted_answer_id = %s", (container_id, item_id), "rowcount")
     if parent_id is not None:                                    # a reply: its parent counts one less
         yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - %s WHERE id = %s",  # noqa: S608
                     (counted, parent_id), "rowcount")
+        yield Query("DELETE FROM revisions WHERE target_type = %s AND target_id = %s", (thread.what, item_id),
+                    "rowcount")                                  # its history goes with it
         replies = 0
     else:                                                        # lock the item, then its replies
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE parent_id = %s",  # noqa: S608
                     (item_id,), "rowcount")
+        yield Query(f"DELETE FROM revisions WHERE target_type = %s AND target_id IN"  # noqa: S608
+                    f" (SELECT id FROM {thread.table} WHERE id = %s OR parent_id = %s)",
+                    (thread.what, item_id, item_id), "rowcount")   # their histories go with them
         replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s AND hidden_at IS NULL",  # noqa: S608
                               (item_id,), "rowcount")            # the counted ones, then the hidden ones
         yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608

@@ -101,3 +101,79 @@ def test_a_hidden_items_history_is_hidden_too(api, forum, make_user, server):
     ok(api.patch(f"/comments/{comment['id']}", user=bob, json={"content": "edited again"}))   # still its author's
     ok(api.delete(f"/comments/{comment['id']}", user=alice), 204)             # the group's owner may delete
     problem(api.get(f"/comments/{comment['id']}/revisions", user=bob), 404)
+
+
+# --------------------------------------------------------------------------- answers: accept and vote
+
+
+def test_the_asker_accepts_one_answer_and_it_comes_first(api, forum, make_user):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    question = forum.question(alice)
+    assert question["accepted_answer_id"] is None
+    first, second = forum.answer(question, bob), forum.answer(question, carol)
+    reply = forum.answer(question, alice, parent_id=first["id"])
+    path = f"/questions/{question['id']}/accepted-answer"
+    problem(api.put(path, user=bob, json={"answer_id": second["id"]}), 403)
+    problem(api.put(path, json={"answer_id": second["id"]}), 401)
+    assert "answer_id" in field_errors(api.put(path, user=alice, json={"answer_id": reply["id"]}))
+    assert "answer_id" in field_errors(api.put(path, user=alice, json={"answer_id": "x"}))
+    other = forum.answer(forum.question(bob), carol)
+    assert "answer_id" in field_errors(api.put(path, user=alice, json={"answer_id": other["id"]}))
+
+    accepted = ok(api.put(path, user=alice, json={"answer_id": second["id"]}))
+    assert accepted["accepted_answer_id"] == second["id"]
+    listed = items(api.get(f"/questions/{question['id']}/answers"))
+    assert [(a["id"], a["accepted"]) for a in listed] == [(second["id"], True), (first["id"], False)]
+    ok(api.put(path, user=alice, json={"answer_id": first["id"]}))        # another one: the first is unmarked
+    assert [a["accepted"] for a in items(api.get(f"/questions/{question['id']}/answers"))] == [True, False]
+    assert ok(api.delete(path, user=alice))["accepted_answer_id"] is None
+    assert [a["id"] for a in items(api.get(f"/questions/{question['id']}/answers"))] == [first["id"], second["id"]]
+    ok(api.put(path, user=alice, json={"answer_id": second["id"]}))
+    ok(api.delete(f"/answers/{second['id']}", user=carol), 204)           # deleting it takes the mark away
+    assert ok(api.get(f"/questions/{question['id']}"))["accepted_answer_id"] is None
+
+
+def test_votes_move_the_score_and_the_order(api, forum, make_user):
+    alice, bob, carol, dave = make_user(), make_user(), make_user(), make_user()
+    question = forum.question(alice)
+    older, newer = forum.answer(question, bob), forum.answer(question, carol)
+    assert (older["score"], older["my_vote"], older["accepted"]) == (0, 0, False)
+    problem(api.put(f"/answers/{older['id']}/vote", user=bob, json={"value": 1}), 403)       # not your own
+    problem(api.put(f"/answers/{older['id']}/vote", json={"value": 1}), 401)
+    assert "value" in field_errors(api.put(f"/answers/{older['id']}/vote", user=dave, json={"value": 2}))
+    problem(api.put("/answers/999999999/vote", user=dave, json={"value": 1}), 404)
+
+    assert ok(api.put(f"/answers/{newer['id']}/vote", user=dave, json={"value": 1})) == {"score": 1, "my_vote": 1}
+    assert ok(api.put(f"/answers/{newer['id']}/vote", user=dave, json={"value": 1})) == {"score": 1, "my_vote": 1}
+    assert ok(api.put(f"/answers/{newer['id']}/vote", user=alice, json={"value": 1})) == {"score": 2, "my_vote": 1}
+    assert ok(api.put(f"/answers/{older['id']}/vote", user=dave, json={"value": -1})) == {"score": -1, "my_vote": -1}
+    listed = items(api.get(f"/questions/{question['id']}/answers", user=dave))
+    assert [(a["id"], a["score"], a["my_vote"]) for a in listed] == [(newer["id"], 2, 1), (older["id"], -1, -1)]
+    assert ok(api.put(f"/answers/{newer['id']}/vote", user=dave, json={"value": -1})) == {"score": 0, "my_vote": -1}
+    assert ok(api.delete(f"/answers/{newer['id']}/vote", user=dave)) == {"score": 1, "my_vote": 0}
+    assert ok(api.delete(f"/answers/{newer['id']}/vote", user=dave)) == {"score": 1, "my_vote": 0}
+    assert [a["my_vote"] for a in items(api.get(f"/questions/{question['id']}/answers"))] == [0, 0]   # anonymous
+
+
+def test_ranked_answers_page_without_repeats(api, forum, make_user):
+    alice, bob = make_user(), make_user()
+    voters = [make_user() for _ in range(3)]
+    question = forum.question(alice)
+    made = [forum.answer(question, bob) for _ in range(5)]
+    for n, answer in enumerate(made[:3]):                  # scores 1, 2, 3 for the first three
+        for voter in voters[: n + 1]:
+            ok(api.put(f"/answers/{answer['id']}/vote", user=voter, json={"value": 1}))
+    ok(api.put(f"/questions/{question['id']}/accepted-answer", user=alice, json={"answer_id": made[4]["id"]}))
+    seen = forum.all_pages(f"/questions/{question['id']}/answers", limit=2)
+    assert [a["id"] for a in seen] == [made[4]["id"], made[2]["id"], made[1]["id"], made[0]["id"], made[3]["id"]]
+
+
+def test_unanswered_questions(api, forum, make_user):
+    alice, bob = make_user(), make_user()
+    category = "unanswered" + bob["username"][-8:]
+    answered, waiting = forum.question(alice, category=category), forum.question(alice, category=category)
+    forum.answer(answered, bob)
+    listed = items(api.get("/questions", params={"category": category, "unanswered": "true"}))
+    assert [q["id"] for q in listed] == [waiting["id"]]
+    assert len(items(api.get("/questions", params={"category": category, "unanswered": "false"}))) == 2
+    problem(api.get("/questions", params={"unanswered": "maybe"}), 400)

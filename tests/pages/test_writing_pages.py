@@ -84,3 +84,53 @@ def test_edit_a_post_and_see_its_history_in_chromium(site: Server, chromium: Any
     assert user.text("h1") == "History"
     assert "Hello wrold" in user.text(".revision .diff-del")
     assert "Hello world" in user.text(".revision .diff-ins")
+
+
+def ask(browser: Browser, title: str = "How do I?") -> str:
+    made = browser.submit("/questions/new", {"title": title, "content": "Details", "category": "testing"},
+                          page="/questions/new")
+    assert made.status_code == 200, made.text[:300]
+    return made.url.removeprefix(browser.base_url)
+
+
+def test_answers_are_voted_accepted_and_the_question_shows_solved(site: Server, browser: Browser) -> None:
+    browser.register()
+    question = ask(browser, "Solved " + secrets.token_hex(3))
+    helper = Browser(site.base_url)
+    helper.register()
+    answered = helper.submit(question, {"content": "Try this"}, page=question)
+    answer = re.search(r"#answer-(\d+)", answered.url).group(1)  # type: ignore[union-attr]
+    assert 'class="vote-up"' not in answered.text                    # not on your own
+    voted = browser.submit(f"/answers/{answer}/up", {"next": f"{question}#answer-{answer}"}, page=question)
+    assert '<span class="score">1</span>' in voted.text and 'class="vote-up" aria-pressed="true"' in voted.text
+    accepted = browser.submit(f"/questions/{question.split('/')[-1]}/accept",
+                              {"answer_id": answer, "next": question}, page=question)
+    assert 'class="badge solved"' in accepted.text and 'class="badge accepted"' in accepted.text
+    assert 'class="badge solved"' in browser.get("/questions").text
+    assert 'class="accept-button"' not in helper.get(question).text   # only the asker accepts
+    unanswered = browser.get("/questions?unanswered=true").text
+    assert question not in unanswered
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_answer_accept_and_vote_in_chromium(site: Server, chromium: Any, second_chromium: Any) -> None:
+    asker, helper = User(chromium, site.base_url), User(second_chromium, site.base_url)
+    for user in (asker, helper):
+        user.driver.delete_all_cookies()
+        name = "qa" + secrets.token_hex(4)
+        user.open("/register")
+        user.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    asker.open("/questions")
+    asker.press("a.button[href='/questions/new']")
+    title = "Chromium asks " + secrets.token_hex(3)
+    asker.fill("#question-form", title=title, category="testing", content="How?")
+    question_path = asker.driver.current_url.removeprefix(site.base_url)
+    helper.open("/questions")
+    helper.press(f"#questions a.title[href='{question_path}']")
+    helper.fill("#answer-form", content="Like this")
+    asker.open(question_path)
+    asker.press("#answers .vote-up")
+    assert asker.text("#answers .score") == "1"
+    asker.press("#answers .accept-button")
+    assert asker.text("h1 .badge.solved") == "solved"
+    assert asker.text("#answers .badge.accepted") == "accepted"

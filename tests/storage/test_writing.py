@@ -9,12 +9,13 @@ from typing import Any
 import pytest_asyncio
 
 from shared.auth import ANONYMOUS
+from shared.cli.recount import recount
 from shared.errors import Forbidden, NotFound
-from shared.storage import comments, posts, revisions
+from shared.storage import answers, comments, posts, questions, revisions
 from shared.storage.drivers import open_sync
+from shared.storage.effects import Query
 from shared.storage.runners import run_sync
-
-from tests.storage.test_ops_content import add_group, add_user, expect, value
+from tests.storage.test_ops_content import add_group, add_user, expect, perform, value
 
 
 @pytest_asyncio.fixture(loop_scope="function")
@@ -65,3 +66,37 @@ async def test_editors_at_once_each_keep_their_version(run: Any, forum: dict[str
     assert sorted(r["content"] for r in listed[:-1]) == sorted(f"e{n}" for n in range(10))
     current = await run(value("SELECT content FROM comments WHERE id = %s", comment_id))
     assert listed[0]["content"] == current
+
+
+async def test_votes_at_once_keep_the_score_exact(run: Any, db_url: str, settings_for: Any) -> None:
+    """Twenty voters at once, each voting twice (up, then down): the score is the sum of the last votes."""
+    asker, author = await run(add_user("asker")), await run(add_user("author"))
+    voters = [await run(add_user(f"voter{n}")) for n in range(20)]
+    question = await run(questions.create_question(asker, {"title": "t", "content": "c", "category": "x"}))
+    answer = await run(answers.create_answer(author, question["id"], {"content": "a"}))
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+
+    def both(voter: Any) -> None:
+        run_sync(db, answers.vote_answer(voter, answer["id"], {"value": 1}))
+        run_sync(db, answers.vote_answer(voter, answer["id"], {"value": -1 if voter.user_id % 2 else 1}))
+
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(both, voters))
+    finally:
+        db.close()
+    expected = sum(-1 if v.user_id % 2 else 1 for v in voters)
+    assert await run(value("SELECT score FROM answers WHERE id = %s", answer["id"])) == expected
+    assert await run(value("SELECT SUM(value) FROM answer_votes WHERE answer_id = %s", answer["id"])) == expected
+    await expect(run, Forbidden, answers.vote_answer(author, answer["id"], {"value": 1}))
+    await run(perform(Query("UPDATE answers SET score = 99 WHERE id = %s", (answer["id"],), "rowcount")))
+    db = open_sync(settings_for(db_url))
+    try:
+        assert recount(db)["answers.score"] == 1                 # forum recount sums the votes again
+    finally:
+        db.close()
+    assert await run(value("SELECT score FROM answers WHERE id = %s", answer["id"])) == expected
+    accepted = await run(questions.accept_answer(asker, question["id"], {"answer_id": answer["id"]}))
+    assert accepted["accepted_answer_id"] == answer["id"]
+    await run(answers.delete_answer(author, answer["id"]))
+    assert await run(value("SELECT accepted_answer_id FROM questions WHERE id = %s", question["id"])) is None

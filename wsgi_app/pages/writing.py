@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, render_template, request
+from werkzeug.wrappers import Response
 
 from shared import pages
 from shared.storage import page_data
 from wsgi_app.db import run
-from wsgi_app.pages.base import attempt, bp, form, login_required, query, see
+from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, see
 
 KINDS = "<any(posts, comments, questions, answers):kind>/<int:item_id>"
 
@@ -32,3 +33,17 @@ def edit(kind: str, item_id: int) -> Any:
 def history(kind: str, item_id: int) -> str:
     return render_template("history.html", title="History",
                            **run(page_data.history_page(g.viewer, kind, item_id, query())))
+
+
+@bp.post("/answers/<int:answer_id>/<any(up, down, unvote):action>")
+@login_required
+def vote(answer_id: int, action: str) -> Response:
+    run(page_data.vote(g.viewer, answer_id, action))
+    return back("/questions")
+
+
+@bp.post("/questions/<int:question_id>/<any(accept, unaccept):action>")
+@login_required
+def accept(question_id: int, action: str) -> Response:
+    run(page_data.accept(g.viewer, question_id, action, form()))
+    return back(f"/questions/{question_id}")

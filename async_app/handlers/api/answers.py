@@ -32,6 +32,16 @@ class AnswerRepliesHandler(ApiHandler):
         self.answer(await self.run(answers.list_replies(viewer, int(answer_id), self.query())))
 
 
+class AnswerVoteHandler(ApiHandler):
+    async def put(self, answer_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(answers.vote_answer(viewer, int(answer_id), self.json_body())))
+
+    async def delete(self, answer_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(answers.unvote_answer(viewer, int(answer_id))))
+
+
 class AnswerLikeHandler(ApiHandler):
     async def put(self, answer_id: str) -> None:
         viewer = await self.admit()

@@ -28,3 +28,17 @@ class HistoryPage(PageHandler):
     async def get(self, kind: str, item_id: str) -> None:
         page = await self.run(page_data.history_page(self.viewer, kind, int(item_id), self.query()))
         self.render("history.html", title="History", **page)
+
+
+class VotePage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, answer_id: str, action: str) -> None:
+        await self.run(page_data.vote(self.viewer, int(answer_id), action))
+        self.back("/questions")
+
+
+class AcceptPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, question_id: str, action: str) -> None:
+        await self.run(page_data.accept(self.viewer, int(question_id), action, self.form()))
+        self.back(self.reverse_url("question_page", question_id))
