@@ -178,8 +178,8 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
 
 
 def get_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
-    """A post; reading it counts one view (so this is a write)."""
-    yield from count_view(POSTS, post_id)
+    """A post; reading it counts one view (so this is a write), unless the reader wrote it."""
+    yield from count_view(POSTS, post_id, viewer)
     return (yield from _one(viewer, post_id))
 
 

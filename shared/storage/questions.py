@@ -167,8 +167,8 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
 
 
 def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
-    """A question; reading it counts one view (so this is a write)."""
-    yield from count_view(QUESTIONS, question_id)
+    """A question; reading it counts one view (so this is a write), unless the reader asked it."""
+    yield from count_view(QUESTIONS, question_id, viewer)
     return (yield from _one(viewer, question_id))
 
 

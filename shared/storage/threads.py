@@ -185,11 +185,14 @@ def delete_container(container: Container, item_id: int) -> Op[None]:
         raise NotFound(container.what)                           # deleted meanwhile: roll back
 
 
-def count_view(container: Container, item_id: int) -> Op[None]:
-    """``GET`` of a post or question counts one view, atomically."""
+def count_view(container: Container, item_id: int, viewer: Viewer) -> Op[None]:
+    """``GET`` of a post or question counts one view, atomically; its author's own visits count none.
+
+    (The row count is of rows matched, on both databases, so the author's visit still finds the row.)"""
     check_id(item_id, container.what)
-    seen = yield Query(f"UPDATE {container.table} SET view_count = view_count + 1 WHERE id = %s",  # noqa: S608
-                       (item_id,), "rowcount")
+    seen = yield Query(f"UPDATE {container.table} SET view_count = view_count"  # noqa: S608
+                       " + CASE WHEN user_id = %s THEN 0 ELSE 1 END WHERE id = %s",
+                       (viewer.user_id or 0, item_id), "rowcount")
     if not seen:
         raise NotFound(container.what)
 

@@ -177,3 +177,17 @@ def test_unanswered_questions(api, forum, make_user):
     assert [q["id"] for q in listed] == [waiting["id"]]
     assert len(items(api.get("/questions", params={"category": category, "unanswered": "false"}))) == 2
     problem(api.get("/questions", params={"unanswered": "maybe"}), 400)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_the_authors_own_visits_are_not_views(api, forum, make_user):
+    alice, bob = make_user(), make_user()
+    post = forum.post(forum.group(alice), alice)
+    question = forum.question(alice)
+    for path in (f"/posts/{post['id']}", f"/questions/{question['id']}"):
+        assert ok(api.get(path, user=alice))["view_count"] == 0
+        assert ok(api.get(path, user=bob))["view_count"] == 1
+        assert ok(api.get(path))["view_count"] == 2
+        assert ok(api.get(path, user=alice))["view_count"] == 2
