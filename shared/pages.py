@@ -204,7 +204,8 @@ def revision_diffs(revisions: Sequence[Mapping[str, Any]]) -> list[list[tuple[st
     The oldest version listed is shown whole. Lines are plain text: the templates escape them.
     """
     shown: list[list[tuple[str, str]]] = []
-    for newer, older in zip(revisions, [*revisions[1:], None], strict=True):
+    for n, newer in enumerate(revisions):
+        older = revisions[n + 1] if n + 1 < len(revisions) else None
         if older is None:
             shown.append([("same", line) for line in _lines(newer)])
             continue

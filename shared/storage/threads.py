@@ -172,14 +172,12 @@ def delete_container(container: Container, item_id: int) -> Op[None]:
                 (item_id,), "rowcount")
     yield Query(f"UPDATE {container.items} SET reply_count = 0 WHERE {container.items_column} = %s",  # noqa: S608
                 (item_id,), "rowcount")
-    # What names it without a foreign key goes too: its history and its items', bookmarks, last visits.
-    item_kind = container.items[:-1]
+    # Its history and its items' histories go too (revisions name them without a foreign key).
     yield Query(f"DELETE FROM revisions WHERE target_type = %s AND target_id IN"  # noqa: S608
-                f" (SELECT id FROM {container.items} WHERE {container.items_column} = %s)", (item_kind, item_id),
+                f" (SELECT id FROM {container.items} WHERE {container.items_column} = %s)",
+                (container.items[:-1], item_id), "rowcount")
+    yield Query("DELETE FROM revisions WHERE target_type = %s AND target_id = %s", (container.what, item_id),
                 "rowcount")
-    for table in ("revisions", "bookmarks", "last_visits"):
-        yield Query(f"DELETE FROM {table} WHERE target_type = %s AND target_id = %s",  # noqa: S608
-                    (container.what, item_id), "rowcount")
     gone = yield Query(f"DELETE FROM {container.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
     if not gone:
         raise NotFound(container.what)                           # deleted meanwhile: roll back

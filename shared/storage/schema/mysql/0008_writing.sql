@@ -1,4 +1,4 @@
--- Writing and reading (API.md §10): edits with history, accepted answers and votes, bookmarks, last visits.
+-- Writing and reading (API.md §10): edits with history, accepted answers and votes.
 
 -- edited_at: NULL until the first edit of the text (pinning or locking a post is not an edit).
 ALTER TABLE posts ADD COLUMN edited_at DATETIME NULL;
@@ -38,31 +38,4 @@ CREATE TABLE answer_votes (
   KEY ix_answer_votes_user (user_id),
   CONSTRAINT fk_answer_votes_answer FOREIGN KEY (answer_id) REFERENCES answers (id) ON DELETE CASCADE,
   CONSTRAINT fk_answer_votes_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
--- Bookmarked posts and questions, newest first per user.
-CREATE TABLE bookmarks (
-  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  user_id BIGINT UNSIGNED NOT NULL,
-  target_type VARCHAR(8) NOT NULL,           -- 'post' | 'question'
-  target_id BIGINT UNSIGNED NOT NULL,
-  created_at DATETIME NOT NULL,
-  UNIQUE KEY uq_bookmarks (user_id, target_type, target_id),
-  KEY ix_bookmarks_user (user_id, id),
-  KEY ix_bookmarks_target (target_type, target_id),
-  CONSTRAINT fk_bookmarks_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
--- When a user last opened a post or question: its thread counter then, and its newest item then
--- (unread = counter now - seen_count; the first unread item is the first with an id above seen_item_id).
-CREATE TABLE last_visits (
-  user_id BIGINT UNSIGNED NOT NULL,
-  target_type VARCHAR(8) NOT NULL,
-  target_id BIGINT UNSIGNED NOT NULL,
-  seen_count INT NOT NULL,
-  seen_item_id BIGINT UNSIGNED NOT NULL,
-  seen_at DATETIME NOT NULL,
-  PRIMARY KEY (user_id, target_type, target_id),
-  KEY ix_last_visits_target (target_type, target_id),
-  CONSTRAINT fk_last_visits_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

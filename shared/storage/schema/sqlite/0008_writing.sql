@@ -30,27 +30,3 @@ CREATE TABLE answer_votes (
   FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 );
 CREATE INDEX ix_answer_votes_user ON answer_votes (user_id);
-
-CREATE TABLE bookmarks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  user_id INTEGER NOT NULL,
-  target_type TEXT NOT NULL,
-  target_id INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
-  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-);
-CREATE UNIQUE INDEX uq_bookmarks ON bookmarks (user_id, target_type, target_id);
-CREATE INDEX ix_bookmarks_user ON bookmarks (user_id, id);
-CREATE INDEX ix_bookmarks_target ON bookmarks (target_type, target_id);
-
-CREATE TABLE last_visits (
-  user_id INTEGER NOT NULL,
-  target_type TEXT NOT NULL,
-  target_id INTEGER NOT NULL,
-  seen_count INT NOT NULL,
-  seen_item_id INTEGER NOT NULL,
-  seen_at TEXT NOT NULL,
-  PRIMARY KEY (user_id, target_type, target_id),
-  FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-);
-CREATE INDEX ix_last_visits_target ON last_visits (target_type, target_id);
