@@ -24,6 +24,7 @@ from async_app.handlers.api.answers import (
     AnswerLikeHandler,
     AnswerRepliesHandler,
     AnswersHandler,
+    AnswerVoteHandler,
 )
 from async_app.handlers.api.auth import LoginHandler, RegisterHandler
 from async_app.handlers.api.base import ApiHandler
@@ -80,7 +81,13 @@ from async_app.handlers.api.moderation import (
 )
 from async_app.handlers.api.notifications import MarkReadHandler, NotificationsHandler, UnreadCountHandler
 from async_app.handlers.api.posts import GroupPostsHandler, PostHandler, PostLikeHandler
-from async_app.handlers.api.questions import QuestionHandler, QuestionsHandler
+from async_app.handlers.api.questions import AcceptedAnswerHandler, QuestionHandler, QuestionsHandler
+from async_app.handlers.api.revisions import (
+    AnswerRevisionsHandler,
+    CommentRevisionsHandler,
+    PostRevisionsHandler,
+    QuestionRevisionsHandler,
+)
 from async_app.handlers.api.search import SearchHandler
 from async_app.handlers.api.users import (
     UserAnswersHandler,
@@ -98,6 +105,7 @@ from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.pages import search as search_pages
+from async_app.handlers.pages import writing as writing_pages
 from async_app.handlers.pages import xray as xray_pages
 from async_app.handlers.ws import socket_settings, socket_url
 from shared import http, i18n, metrics, xray
@@ -236,6 +244,14 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/questions/{question_id}/watch", QuestionWatchHandler, "question_watch"),
         api("/email/unsubscribe", UnsubscribeHandler, "unsubscribe"),
 
+        # Writing and reading (API.md §10)
+        api("/posts/{post_id}/revisions", PostRevisionsHandler, "post_revisions"),
+        api("/comments/{comment_id}/revisions", CommentRevisionsHandler, "comment_revisions"),
+        api("/questions/{question_id}/revisions", QuestionRevisionsHandler, "question_revisions"),
+        api("/answers/{answer_id}/revisions", AnswerRevisionsHandler, "answer_revisions"),
+        api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
+        api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
+
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
         url(r"/login$", auth_pages.LoginPage, name="login_page"),
@@ -277,6 +293,11 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/settings/(email|notifications|language)$", account_pages.SettingsFormPage, name="settings_form_page"),
         url(r"/language$", account_pages.LanguagePage, name="language_page"),
         url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
+        # Writing and reading (API.md §10).
+        url(r"/(posts|comments|questions|answers)/(\d+)/edit$", writing_pages.EditPage, name="edit_page"),
+        url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),
+        url(r"/answers/(\d+)/(up|down|unvote)$", writing_pages.VotePage, name="vote_page"),
+        url(r"/questions/(\d+)/(accept|unaccept)$", writing_pages.AcceptPage, name="accept_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -46,9 +46,18 @@ class Item(tornado.web.UIModule):
     """A comment or an answer with its replies and, for who may reply, a reply form; for its moderators,
     the moderation buttons."""
 
-    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool, moderates: bool = False) -> bytes:
+    def render(self, kind: str, item: Mapping[str, Any], back: str, can_reply: bool, moderates: bool = False,
+               accepting: bool = False) -> bytes:
         return self.render_string("modules/item.html", kind=kind, item=item, back=back, can_reply=can_reply,
-                                  moderates=moderates)
+                                  moderates=moderates, accepting=accepting)
+
+
+class Votes(tornado.web.UIModule):
+    """An answer's score, its vote buttons (not on your own), its "accepted" mark, and for the question's
+    author (``accepting``) the button that accepts it."""
+
+    def render(self, item: Mapping[str, Any], back: str, accepting: bool) -> bytes:
+        return self.render_string("modules/votes.html", item=item, back=back, accepting=accepting)
 
 
 class Report(tornado.web.UIModule):

@@ -7,8 +7,9 @@ runs. What each page *reads* is an operation in ``shared/storage/page_data.py``.
 
 from __future__ import annotations
 
+import difflib
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,12 +98,14 @@ FORMS: dict[str, tuple[str, ...]] = {
     "email": ("email",),                      # PATCH /me {email}: a new address
     "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
     "language": ("locale",),                  # PATCH /me {locale}
+    "edit": ("content",),                     # PATCH /comments/{id}, /answers/{id}
+    "accept": ("answer_id",),                 # PUT /questions/{id}/accepted-answer
 }
 # What a page says once a form has done its work.
 RESET_LINK_SENT = _l("If that address belongs to an account, a link to choose a new password is on its way. "
                      "It works once, for one hour.")
 ADDRESS_VERIFIED = _l("Thank you: your e-mail address is confirmed.")
-ID_FIELDS = frozenset({"parent_id", "user_id"})
+ID_FIELDS = frozenset({"parent_id", "user_id", "answer_id"})
 OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
 FORM_STATUSES = frozenset({401, 409, 422, 429})
@@ -254,3 +257,38 @@ def search_form(query: Mapping[str, str]) -> dict[str, Any]:
     """What the /search page's form shows again: the words, the kind chosen, a group it is limited to."""
     return {"q": query.get("q", ""), "kind": query.get("type", ""), "group_id": query.get("group_id", ""),
             "kinds": SEARCH_IN}
+
+
+# -- the history of an edited text --------------------------------------------------------------------
+
+def _lines(revision: Mapping[str, Any]) -> list[str]:
+    """A version as lines to compare: its title (if it has one), a blank line, its text."""
+    title = [revision["title"], ""] if revision.get("title") is not None else []
+    return title + str(revision["content"]).splitlines()
+
+
+DIFF_KINDS = {"+": "ins", "-": "del"}
+
+
+def revision_diffs(revisions: Sequence[Mapping[str, Any]]) -> list[list[tuple[str, str]]]:
+    """For each version (newest first), the lines it changed from the one before it, as
+    ``(kind, line)`` with kind ``ins``, ``del``, ``same`` or ``gap`` (unchanged lines left out).
+
+    The oldest version listed is shown whole. Lines are plain text: the templates escape them.
+    """
+    shown: list[list[tuple[str, str]]] = []
+    for n, newer in enumerate(revisions):
+        older = revisions[n + 1] if n + 1 < len(revisions) else None
+        if older is None:
+            shown.append([("same", line) for line in _lines(newer)])
+            continue
+        lines: list[tuple[str, str]] = []
+        for line in difflib.unified_diff(_lines(older), _lines(newer), lineterm="", n=2):
+            if line.startswith(("---", "+++")):
+                continue
+            if line.startswith("@@"):
+                lines.append(("gap", "…"))
+            else:
+                lines.append((DIFF_KINDS.get(line[:1], "same"), line[1:]))
+        shown.append(lines)
+    return shown

@@ -130,6 +130,7 @@ class Post(TypedDict):
     liked: bool
     created_at: Timestamp
     updated_at: Timestamp | None
+    edited_at: Timestamp | None         # the last edit of its text (None: never edited)
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
 
@@ -147,6 +148,7 @@ class Comment(TypedDict):
     liked: bool
     reply_count: int
     created_at: Timestamp
+    edited_at: Timestamp | None
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
 
@@ -163,6 +165,8 @@ class Question(TypedDict):
     answer_count: int
     created_at: Timestamp
     updated_at: Timestamp | None
+    edited_at: Timestamp | None
+    accepted_answer_id: Id | None       # the answer its author accepted
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
 
@@ -180,8 +184,29 @@ class Answer(TypedDict):
     liked: bool
     reply_count: int
     created_at: Timestamp
+    edited_at: Timestamp | None
+    score: int                          # up votes minus down votes
+    my_vote: Literal[-1, 0, 1]          # the caller's vote (0: none, or anonymous)
+    accepted: bool                      # the answer the question's author accepted
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
+
+
+@exact
+class Revision(TypedDict):
+    """One version of an edited text: the original (its author, when written), then one per edit."""
+
+    id: Id
+    editor: UserSummary | None
+    title: str | None                   # posts and questions; None for comments and answers
+    content: str
+    created_at: Timestamp
+
+
+@exact
+class Vote(TypedDict):
+    score: int
+    my_vote: Literal[-1, 0, 1]
 
 
 @exact

@@ -155,6 +155,9 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", f"/comments/{top['id']}/replies")
     s.call("PUT", f"/comments/{top['id']}/like", a)
     s.call("DELETE", f"/comments/{top['id']}/like", a)
+    s.call("PATCH", f"/comments/{top['id']}", b, json={"content": "Thanks a lot"})
+    s.call("GET", f"/comments/{top['id']}/revisions")
+    s.call("GET", f"/posts/{p}/revisions", c)
     s.call("DELETE", f"/comments/{reply['id']}", c)
 
     question = s.call("POST", "/questions", c, json={"title": "Why?", "content": "`x`", "category": "python"})
@@ -168,6 +171,16 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", f"/answers/{answer['id']}/replies")
     s.call("PUT", f"/answers/{answer['id']}/like", c)
     s.call("DELETE", f"/answers/{answer['id']}/like", c)
+    s.call("PATCH", f"/answers/{answer['id']}", a, json={"content": "Because it blocks."})
+    s.call("GET", f"/answers/{answer['id']}/revisions", c)
+    s.call("GET", f"/questions/{q}/revisions")
+    s.call("PUT", f"/answers/{answer['id']}/vote", b, json={"value": -1})
+    s.call("PUT", f"/answers/{answer['id']}/vote", c, json={"value": 1})
+    s.call("DELETE", f"/answers/{answer['id']}/vote", b)
+    s.call("PUT", f"/questions/{q}/accepted-answer", c, json={"answer_id": answer["id"]})
+    s.call("GET", f"/questions/{q}/answers", b)
+    s.call("GET", "/questions?unanswered=true")
+    s.call("DELETE", f"/questions/{q}/accepted-answer", c)
     s.call("GET", f"/users/{carol['id']}/questions")
     s.call("GET", f"/users/{alice['id']}/answers")
 
@@ -270,7 +283,7 @@ def test_an_extra_or_missing_key_is_caught() -> None:
     """The check is not vacuous: a Post with a key too many, or one too few, is refused."""
     post = {"id": 1, "group_id": 1, "author": None, "title": "t", "content": "c", "content_html": "<p>c</p>",
             "pinned": False, "locked": False, "view_count": 0, "comment_count": 0, "like_count": 0,
-            "liked": False, "created_at": "2024-01-01T00:00:00Z", "updated_at": None}
+            "liked": False, "created_at": "2024-01-01T00:00:00Z", "updated_at": None, "edited_at": None}
     TypeAdapter(Post).validate_python(post, strict=True)
     with pytest.raises(ValidationError):
         TypeAdapter(Post).validate_python({**post, "hot_score": 1.5}, strict=True)

@@ -15,7 +15,7 @@ from shared.storage import likes, search, threads
 from shared.storage.effects import Op
 from shared.storage.groups import membership_role
 from shared.storage.posts import POSTS
-from shared.storage.threads import NewReply
+from shared.storage.threads import NewReply, ReplyEdit
 from shared.validation import parse
 
 
@@ -54,8 +54,17 @@ def create_comment(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]
     return item
 
 
+def edit_comment(viewer: Viewer, comment_id: int, body: Any) -> Op[dict[str, Any]]:
+    """The author rewrites a comment; the new version is kept (``GET /comments/{id}/revisions``)."""
+    data = parse(ReplyEdit, body)
+    found = yield from search.terms(None, data.content)
+    item = yield from threads.edit_item(COMMENTS, viewer, comment_id, data)
+    yield from search.change("comment", comment_id, found)
+    return item
+
+
 def delete_comment(viewer: Viewer, comment_id: int) -> Op[None]:
-    """The author deletes a comment, and its replies with it."""
+    """The author deletes a comment, and its replies with it (and their histories)."""
     gone = yield from search.with_replies("comments", comment_id)
     yield from threads.delete(COMMENTS, viewer, comment_id)
     yield from search.remove("comment", gone)

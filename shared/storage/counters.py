@@ -31,6 +31,11 @@ class Counter:
     child: str
     key: str
     visible_only: bool = False     # hidden children (hidden_at set) are out of the count
+    sums: str | None = None        # the sum of this column of the children (votes), not their number
+
+    @property
+    def measure(self) -> str:
+        return f"COALESCE(SUM(c.{self.sums}), 0)" if self.sums else f"COUNT(c.{self.key})"
 
     @property
     def join_condition(self) -> str:
@@ -51,6 +56,7 @@ COUNTERS = (
     Counter("questions", "answer_count", "answers", "question_id", visible_only=True),
     Counter("answers", "reply_count", "answers", "parent_id", visible_only=True),
     Counter("answers", "like_count", "answer_likes", "answer_id"),
+    Counter("answers", "score", "answer_votes", "answer_id", sums="value"),
 )
 
 # The hot score of a post or question, from the counts now stored.
@@ -64,9 +70,9 @@ HOT_INPUTS = {
 def wrong_counts(counter: Counter) -> Op[list[tuple[int, int]]]:
     """``(right count, id)`` of every row whose ``counter`` is wrong (the order :func:`fix_counts` takes)."""
     rows = yield Query(
-        f"SELECT t.id, COUNT(c.{counter.key}) AS n FROM {counter.table} t "  # noqa: S608 - names from COUNTERS
+        f"SELECT t.id, {counter.measure} AS n FROM {counter.table} t "  # noqa: S608 - names from COUNTERS
         f"LEFT JOIN {counter.child} c ON {counter.join_condition} "
-        f"GROUP BY t.id, t.{counter.column} HAVING COUNT(c.{counter.key}) <> t.{counter.column}")
+        f"GROUP BY t.id, t.{counter.column} HAVING {counter.measure} <> t.{counter.column}")
     return [(int(row["n"]), int(row["id"])) for row in rows]
 
 

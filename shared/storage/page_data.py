@@ -28,12 +28,13 @@ from shared.storage import (
     notifications,
     posts,
     questions,
+    revisions,
     roles,
     threads,
     users,
     watching,
 )
-from shared.storage.effects import Op, read_only
+from shared.storage.effects import Compute, Op, read_only
 from shared.storage.sessions import session_viewer
 
 HOME_ITEMS = "10"           # how many groups, posts and questions the home page lists
@@ -178,3 +179,58 @@ def change_setting(viewer: Viewer, which: str, form: Mapping[str, str]) -> Op[An
     if which in ("email", "language"):
         return (yield from users.update_me(viewer, pages.form_body(which, form)))
     return (yield from watching.set_preferences(viewer, pages.form_body("preferences", form)))
+
+
+# -- writing and reading (API.md §10) ---------------------------------------------------------------
+
+KINDS = {"posts": "post", "comments": "comment", "questions": "question", "answers": "answer"}   # URL word → kind
+
+
+@read_only
+def edit_page(viewer: Viewer, kind: str, item_id: int) -> Op[dict[str, Any]]:
+    """``/{kind}/{id}/edit``: the author's text to edit (anyone else gets the API's 403)."""
+    item = yield from revisions.current_text(viewer, KINDS[kind], item_id, editing=True)
+    values = {name: item[name] for name in ("title", "content", "category") if item[name] is not None}
+    return {"kind": kind, "item": item, "values": values}
+
+
+def save_edit(viewer: Viewer, kind: str, item_id: int, form: Mapping[str, str]) -> Op[str]:
+    """The edit form, sent: the API's edit of that kind; where to show the result."""
+    if kind == "posts":
+        yield from posts.update_post(viewer, item_id, pages.form_body("post", form))
+        return f"/posts/{item_id}"
+    if kind == "questions":
+        yield from questions.update_question(viewer, item_id, pages.form_body("question", form))
+        return f"/questions/{item_id}"
+    if kind == "comments":
+        comment = yield from comments.edit_comment(viewer, item_id, pages.form_body("edit", form))
+        return revisions.item_path("comment", item_id, comment["post_id"])
+    answer = yield from answers.edit_answer(viewer, item_id, pages.form_body("edit", form))
+    return revisions.item_path("answer", item_id, answer["question_id"])
+
+
+@read_only
+def history_page(viewer: Viewer, kind: str, item_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/{kind}/{id}/history``: the item's versions, newest first, each with what it changed."""
+    item = yield from revisions.current_text(viewer, KINDS[kind], item_id)
+    listed = yield from revisions.list_revisions(viewer, KINDS[kind], item_id, query)
+    diffs = yield Compute(pages.revision_diffs, (listed["items"],))
+    shown = [{**revision, "diff": diff} for revision, diff in zip(listed["items"], diffs, strict=True)]
+    return {"kind": kind, "item": item, "revisions": {**listed, "items": shown}}
+
+
+VOTES = {"up": 1, "down": -1}
+
+
+def vote(viewer: Viewer, answer_id: int, action: str) -> Op[Any]:
+    """The vote buttons under an answer: ``up``, ``down`` or ``unvote``."""
+    if action == "unvote":
+        return (yield from answers.unvote_answer(viewer, answer_id))
+    return (yield from answers.vote_answer(viewer, answer_id, {"value": VOTES[action]}))
+
+
+def accept(viewer: Viewer, question_id: int, action: str, form: Mapping[str, str]) -> Op[Any]:
+    """The question's author accepts an answer (the form names it) or takes the mark back."""
+    if action == "unaccept":
+        return (yield from questions.unaccept_answer(viewer, question_id))
+    return (yield from questions.accept_answer(viewer, question_id, pages.form_body("accept", form)))

@@ -37,6 +37,7 @@ from shared.storage.threads import (
     parse_sort,
     refresh_hot,
     render,
+    revise,
 )
 from shared.validation import Body, check_id, parse
 
@@ -67,7 +68,7 @@ LATEST = Keyset(("p.id",))                  # index ix_posts_user (user_id, id)
 
 _SELECT = (
     "SELECT p.id, p.group_id, p.title, p.content, p.content_html, p.pinned, p.locked, p.view_count,"  # noqa: S608
-    " p.comment_count, p.like_count, p.hot_score, p.created_at, p.updated_at, p.user_id, p.hidden_at,"
+    " p.comment_count, p.like_count, p.hot_score, p.created_at, p.updated_at, p.edited_at, p.user_id, p.hidden_at,"
     " p.hidden_reason, " + AUTHOR_COLUMNS
     + " FROM posts p JOIN users u ON u.id = p.user_id"
 )
@@ -90,6 +91,7 @@ def shape_post(row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
         "liked": liked,
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
+        "edited_at": clock.iso(row["edited_at"]),
         **hidden_marks(row),
     }
 
@@ -177,8 +179,8 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
 
 
 def get_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
-    """A post; reading it counts one view (so this is a write)."""
-    yield from count_view(POSTS, post_id)
+    """A post; reading it counts one view (so this is a write), unless the reader wrote it."""
+    yield from count_view(POSTS, post_id, viewer)
     return (yield from _one(viewer, post_id))
 
 
@@ -202,7 +204,7 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
             raise Forbidden(_l("Only the group's owner may pin or lock a post.") if moderates
                             else _l("Only its author or the group's owner may change a post."))
     if rewrites or moderates:
-        yield from edit(POSTS, post_id, {
+        change = edit(POSTS, post_id, {
             "title": data.title,
             "content": data.content,
             "content_html": html,
@@ -210,6 +212,7 @@ def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
             "locked": None if data.locked is None else int(data.locked),
             "updated_at": clock.db_time() if rewrites else None,   # pinning is not an edit
         })
+        yield from (revise("post", "posts", post_id, user_id, change) if rewrites else change)
         yield from search.change("post", post_id, found)
     return (yield from _one(viewer, post_id))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from shared import clock
 from shared.auth import Viewer
-from shared.errors import BadRequest, Forbidden, NotFound
+from shared.errors import BadRequest, Forbidden, Invalid, NotFound
 from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.ranking import hot_score
@@ -23,6 +23,7 @@ from shared.storage.roles import audit, may_see, moderates, visible_filter
 from shared.storage.threads import (
     Category,
     Container,
+    Id,
     Keyset,
     LongText,
     Title,
@@ -34,6 +35,7 @@ from shared.storage.threads import (
     hidden_marks,
     parse_sort,
     render,
+    revise,
 )
 from shared.validation import Body, check_id, parse
 
@@ -52,6 +54,10 @@ class QuestionEdit(Body):
     category: Category | None = None
 
 
+class Accept(Body):
+    answer_id: Id
+
+
 QUESTIONS = Container(table="questions", what="question", counter="answer_count", likes="0", items="answers",
                       items_column="question_id")
 
@@ -60,7 +66,8 @@ HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_que
 
 _SELECT = (
     "SELECT q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"  # noqa: S608
-    " q.hot_score, q.created_at, q.updated_at, q.user_id, q.hidden_at, q.hidden_reason, " + AUTHOR_COLUMNS
+    " q.hot_score, q.created_at, q.updated_at, q.edited_at, q.accepted_answer_id, q.user_id, q.hidden_at,"
+    " q.hidden_reason, " + AUTHOR_COLUMNS
     + " FROM questions q JOIN users u ON u.id = q.user_id"
 )
 
@@ -78,6 +85,8 @@ def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
         "answer_count": row["answer_count"],
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
+        "edited_at": clock.iso(row["edited_at"]),
+        "accepted_answer_id": row["accepted_answer_id"],
         **hidden_marks(row),
     }
 
@@ -99,11 +108,17 @@ def _one(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
 
 @read_only
 def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``?category=`` exact, ``?q=`` in title or content (case-insensitive), ``?sort=new|hot``."""
+    """``?category=`` exact, ``?q=`` in title or content (case-insensitive), ``?sort=new|hot``,
+    ``?unanswered=true``: those with no answer yet (index ix_questions_unanswered)."""
     order = HOT if parse_sort(query) == "hot" else NEW
     request = parse_page(query)
     where: list[str] = []
     params: list[Any] = []
+    unanswered = query.get("unanswered", "false")
+    if unanswered not in ("true", "false"):
+        raise BadRequest("unanswered: must be true or false")
+    if unanswered == "true":
+        where.append("q.answer_count = 0")
     category = query.get("category", "").strip()
     if category:
         if len(category) > 32:
@@ -153,8 +168,8 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
 
 
 def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
-    """A question; reading it counts one view (so this is a write)."""
-    yield from count_view(QUESTIONS, question_id)
+    """A question; reading it counts one view (so this is a write), unless the reader asked it."""
+    yield from count_view(QUESTIONS, question_id, viewer)
     return (yield from _one(viewer, question_id))
 
 
@@ -182,13 +197,13 @@ def update_question(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str,
     data = parse(QuestionEdit, body)
     html = (yield from render(data.content)) if data.content is not None else None
     found = yield from search.terms(data.title, data.content)
-    yield from _own(viewer, question_id, "edit")
+    user_id = yield from _own(viewer, question_id, "edit")
     changes = data.model_dump(exclude_none=True)
     if changes:
-        yield from edit(QUESTIONS, question_id, {
+        yield from revise("question", "questions", question_id, user_id, edit(QUESTIONS, question_id, {
             "title": data.title, "content": data.content, "content_html": html, "category": data.category,
             "updated_at": clock.db_time(),
-        })
+        }))
         yield from search.change("question", question_id, found)
     return (yield from _one(viewer, question_id))
 
@@ -198,3 +213,26 @@ def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
     yield from _own(viewer, question_id, "delete", moderators_too=True)
     yield from delete_container(QUESTIONS, question_id)
     yield from search.remove_thread("question", "answer", question_id)
+
+
+def accept_answer(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, Any]]:
+    """The question's author marks the answer that solved it (one at a time: another one is unmarked).
+
+    The question is locked first, then its answers: the lock order of every write in a thread."""
+    data = parse(Accept, body)
+    yield from _own(viewer, question_id, "accept an answer to")
+    yield Query("UPDATE questions SET accepted_answer_id = %s WHERE id = %s", (data.answer_id, question_id), "rowcount")
+    yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
+    marked = yield Query("UPDATE answers SET accepted = 1 WHERE id = %s AND question_id = %s AND parent_id IS NULL"
+                         " AND hidden_at IS NULL", (data.answer_id, question_id), "rowcount")
+    if not marked:
+        raise Invalid.one("answer_id", "must name a top-level answer of this question")
+    return (yield from _one(viewer, question_id))
+
+
+def unaccept_answer(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
+    """The question's author takes the mark back (none marked: nothing changes)."""
+    yield from _own(viewer, question_id, "accept an answer to")
+    yield Query("UPDATE questions SET accepted_answer_id = NULL WHERE id = %s", (question_id,), "rowcount")
+    yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
+    return (yield from _one(viewer, question_id))

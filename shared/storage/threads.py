@@ -23,7 +23,7 @@ from pydantic import Field, StringConstraints
 
 from shared import clock, markdown
 from shared.auth import Viewer
-from shared.errors import BadRequest, Invalid, NotFound, thing
+from shared.errors import BadRequest, Forbidden, Invalid, NotFound, thing
 from shared.i18n import _l
 from shared.pagination import NOT_THIS_LIST, PageRequest, page, parse_page
 from shared.ranking import hot_score
@@ -62,33 +62,39 @@ def render(text: str) -> Op[str]:
 
 @dataclass(frozen=True, slots=True)
 class Keyset:
-    """A list's order: columns compared as one tuple, all descending (newest first) or all ascending.
+    """A list's order: columns compared as one tuple, all descending (newest first), all ascending, or
+    each its own way (``descending`` a tuple: answers go accepted first, best score, then oldest).
 
     The cursor is that tuple for the last item seen; the next page starts strictly after it, so rows
     added meanwhile never shift a page. Each order has an index that matches it.
     """
 
     columns: tuple[str, ...]          # qualified, e.g. ("p.pinned", "p.id")
-    descending: bool = True
+    descending: bool | tuple[bool, ...] = True
+
+    def directions(self) -> tuple[bool, ...]:
+        if isinstance(self.descending, tuple):
+            return self.descending
+        return (self.descending,) * len(self.columns)
 
     def key(self, row: Mapping[str, Any]) -> list[Any]:
         return [row[column.split(".")[-1]] for column in self.columns]
 
     def order_by(self) -> str:
-        direction = " DESC" if self.descending else ""
-        return ", ".join(column + direction for column in self.columns)
+        return ", ".join(column + (" DESC" if down else "") for column, down in zip(self.columns, self.directions(), strict=True))
 
     def after(self, key: list[Any]) -> tuple[str, list[Any]]:
         """``(a, b) < (x, y)`` spelt ``a < x OR (a = x AND b < y)``: every engine ranges an index on it."""
         if len(key) != len(self.columns) or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in key):
             raise BadRequest(NOT_THIS_LIST)
-        compare = " < " if self.descending else " > "
-        first, *rest = self.columns
-        if not rest:
-            return first + compare + "%s", [key[0]]
-        tail_sql, tail_params = Keyset(tuple(rest), self.descending).after(key[1:])
-        return f"({first}{compare}%s OR ({first} = %s AND {tail_sql}))", [key[0], key[0], *tail_params]
+        steps = list(zip(self.columns, self.directions(), key, strict=True))
+        column, down, value = steps[-1]
+        sql, params = f"{column}{' < ' if down else ' > '}%s", [value]
+        for column, down, value in reversed(steps[:-1]):
+            sql = f"({column}{' < ' if down else ' > '}%s OR ({column} = %s AND {sql}))"
+            params = [value, value, *params]
+        return sql, params
 
 
 def fetch_page(select: str, where: Sequence[str], params: Sequence[Any], order: Keyset,
@@ -167,16 +173,25 @@ def delete_container(container: Container, item_id: int) -> Op[None]:
                 (item_id,), "rowcount")
     yield Query(f"UPDATE {container.items} SET reply_count = 0 WHERE {container.items_column} = %s",  # noqa: S608
                 (item_id,), "rowcount")
+    # Its history and its items' histories go too (revisions name them without a foreign key).
+    yield Query(f"DELETE FROM revisions WHERE target_type = %s AND target_id IN"  # noqa: S608
+                f" (SELECT id FROM {container.items} WHERE {container.items_column} = %s)",
+                (container.items[:-1], item_id), "rowcount")
+    yield Query("DELETE FROM revisions WHERE target_type = %s AND target_id = %s", (container.what, item_id),
+                "rowcount")
     gone = yield Query(f"DELETE FROM {container.table} WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
     if not gone:
         raise NotFound(container.what)                           # deleted meanwhile: roll back
 
 
-def count_view(container: Container, item_id: int) -> Op[None]:
-    """``GET`` of a post or question counts one view, atomically."""
+def count_view(container: Container, item_id: int, viewer: Viewer) -> Op[None]:
+    """``GET`` of a post or question counts one view, atomically; its author's own visits count none.
+
+    (The row count is of rows matched, on both databases, so the author's visit still finds the row.)"""
     check_id(item_id, container.what)
-    seen = yield Query(f"UPDATE {container.table} SET view_count = view_count + 1 WHERE id = %s",  # noqa: S608
-                       (item_id,), "rowcount")
+    seen = yield Query(f"UPDATE {container.table} SET view_count = view_count"  # noqa: S608
+                       " + CASE WHEN user_id = %s THEN 0 ELSE 1 END WHERE id = %s",
+                       (viewer.user_id or 0, item_id), "rowcount")
     if not seen:
         raise NotFound(container.what)
 
@@ -190,6 +205,30 @@ def edit(container: Container, item_id: int, changes: Mapping[str, Any]) -> Op[N
     assignments = ", ".join(f"{column} = COALESCE(%s, {column})" for column in changes)
     yield Query(f"UPDATE {container.table} SET {assignments} WHERE id = %s",  # noqa: S608
                 (*changes.values(), item_id), "rowcount")
+
+
+# -- revisions: every edit of a text keeps the version it made ----------------------------------------
+
+def revise(what: str, table: str, item_id: int, editor_id: int, rewrite: Op[None]) -> Op[None]:
+    """Run ``rewrite`` (the UPDATE of the text) as a revision: the new version is kept, in this transaction.
+
+    The row is locked first, by marking it edited, and that same statement tells whether this is its
+    first edit (``edited_at`` was NULL): then the original is kept first, as written by its author
+    when it was made. Both copies are ``INSERT ... SELECT`` of the locked row, so two editors at once
+    queue on the lock and neither misses a version.
+    """
+    now = clock.db_time()
+    title = "title" if table in ("posts", "questions") else "NULL"
+    first = yield Query(f"UPDATE {table} SET edited_at = %s WHERE id = %s AND edited_at IS NULL",  # noqa: S608
+                        (now, item_id), "rowcount")
+    copy = (f"INSERT INTO revisions (target_type, target_id, editor_id, title, content, created_at)"  # noqa: S608
+            f" SELECT %s, id, {{editor}}, {title}, content, {{at}} FROM {table} WHERE id = %s")
+    if first:
+        yield Query(copy.format(editor="user_id", at="created_at"), (what, item_id), "rowcount")
+    else:
+        yield Query(f"UPDATE {table} SET edited_at = %s WHERE id = %s", (now, item_id), "rowcount")  # noqa: S608
+    yield from rewrite
+    yield Query(copy.format(editor="%s", at="%s"), (what, editor_id, now, item_id), "rowcount")
 
 
 # -- threads: comments and answers ------------------------------------------------------------------
@@ -211,6 +250,12 @@ class Thread:
     container_columns: str = "user_id"    # what ``gate`` needs of the container row
     # A check before anyone may add to the thread (comments: group membership, unlocked post).
     gate: Callable[[Mapping[str, Any], int], Op[None]] | None = None
+    # Answers: votes (``score``, ``my_vote``), one accepted, and top-level items ranked by them.
+    votes: bool = False
+
+
+class ReplyEdit(Body):
+    content: ReplyText
 
 
 class NewReply(Body):
@@ -221,15 +266,18 @@ class NewReply(Body):
 
 def _select(thread: Thread) -> str:
     """An item with its author and its reply_to user, JOINed: one query for a whole page."""
+    votes = " t.score, t.accepted," if thread.votes else ""
     return (f"SELECT t.id, t.{thread.container_column}, t.content, t.content_html, t.parent_id, t.user_id,"  # noqa: S608
-            f" t.like_count, t.reply_count, t.created_at, t.hidden_at, t.hidden_reason, {AUTHOR_COLUMNS},"
-            f" {user_columns('r', 'reply_to_')}"
+            f" t.like_count, t.reply_count, t.created_at, t.edited_at, t.hidden_at, t.hidden_reason,{votes}"
+            f" {AUTHOR_COLUMNS}, {user_columns('r', 'reply_to_')}"
             f" FROM {thread.table} t JOIN users u ON u.id = t.user_id"
             f" LEFT JOIN users r ON r.id = t.reply_to_user_id")
 
 
-def shape(thread: Thread, row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
-    """A :class:`shared.shapes.Comment` or :class:`shared.shapes.Answer`: the container's key differs."""
+def shape(thread: Thread, row: Mapping[str, Any], liked: bool, my_vote: int = 0) -> dict[str, Any]:
+    """A :class:`shared.shapes.Comment` or :class:`shared.shapes.Answer`: the container's key differs,
+    and an answer has its votes."""
+    votes = {"score": row["score"], "my_vote": my_vote, "accepted": bool(row["accepted"])} if thread.votes else {}
     return {
         "id": row["id"],
         thread.container_column: row[thread.container_column],
@@ -242,32 +290,56 @@ def shape(thread: Thread, row: Mapping[str, Any], liked: bool) -> dict[str, Any]
         "liked": liked,
         "reply_count": row["reply_count"],
         "created_at": clock.iso(row["created_at"]),
+        "edited_at": clock.iso(row["edited_at"]),
+        **votes,
         **hidden_marks(row),
     }
 
 
+def my_votes(thread: Thread, viewer: Viewer, ids: Sequence[int]) -> Op[dict[int, int]]:
+    """The viewer's votes on ``ids`` (answers only): one query for a whole page, none when anonymous."""
+    if not thread.votes or viewer.user_id is None or not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    rows = yield Query(f"SELECT answer_id, value FROM answer_votes WHERE user_id = %s AND answer_id IN ({marks})",  # noqa: S608
+                       (viewer.user_id, *ids))
+    return {row["answer_id"]: int(row["value"]) for row in rows}
+
+
+def shape_all(thread: Thread, viewer: Viewer, rows: Sequence[Mapping[str, Any]]) -> Op[list[dict[str, Any]]]:
+    """Shape rows with the viewer's ``liked`` flags and votes, one query each for all of them."""
+    ids = [row["id"] for row in rows]
+    liked = yield from likes.liked_ids(thread.like, viewer, ids)
+    votes = yield from my_votes(thread, viewer, ids)
+    return [shape(thread, row, row["id"] in liked, votes.get(row["id"], 0)) for row in rows]
+
+
 def _page(thread: Thread, viewer: Viewer, rows: list[dict[str, Any]], request: PageRequest,
           order: Keyset) -> Op[dict[str, Any]]:
-    """Shape a page, with the viewer's ``liked`` flags for all of it in one query."""
-    liked = yield from likes.liked_ids(thread.like, viewer, [r["id"] for r in rows[: request.limit]])
-    return page(rows, request, order.key, lambda r: shape(thread, r, r["id"] in liked))
+    """Shape a page, with the viewer's ``liked`` flags (and votes) for all of it in one query."""
+    shaped = {item["id"]: item for item in (yield from shape_all(thread, viewer, rows[: request.limit]))}
+    return page(rows, request, order.key, lambda r: shaped[r["id"]])
 
 
 OLDEST_FIRST = Keyset(("t.id",), descending=False)
 NEWEST_FIRST = Keyset(("t.id",))
+# Answers: the accepted one, then the best score, then the oldest (index ix_answers_question_rank).
+RANKED = Keyset(("t.accepted", "t.score", "t.id"), descending=(True, True, False))
 
 
 @read_only
 def list_top(thread: Thread, viewer: Viewer, container_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """Top-level items of a post or question, oldest first (index ``(container, parent_id, id)``)."""
+    """Top-level items of a post or question, oldest first (index ``(container, parent_id, id)``);
+    answers ranked: accepted, score, oldest (index ``(question_id, parent_id, accepted, score, id)``)."""
     check_id(container_id, thread.container.what)
     request = parse_page(query)
+    order = RANKED if thread.votes else OLDEST_FIRST
     hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
     rows = yield from fetch_page(_select(thread), [f"t.{thread.container_column} = %s", "t.parent_id IS NULL", *hidden],
-                                 [container_id, *params], OLDEST_FIRST, request)
+                                 [container_id, *params], order, request)
     if not rows and not (yield from exists(thread.container.table, container_id)):
         raise NotFound(thread.container.what)
-    return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
+    return (yield from _page(thread, viewer, rows, request, order))
 
 
 @read_only
@@ -307,9 +379,8 @@ def first_replies(thread: Thread, viewer: Viewer, parent_ids: Sequence[int], lim
     one = f"SELECT * FROM ({_select(thread)} WHERE {where} ORDER BY t.id LIMIT %s) r"  # noqa: S608
     sql = " UNION ALL ".join(f"{one}{n}" for n in range(len(parent_ids))) + " ORDER BY id"
     rows = yield Query(sql, [value for parent in parent_ids for value in (parent, *params, limit)])
-    liked = yield from likes.liked_ids(thread.like, viewer, [row["id"] for row in rows])
-    for row in rows:
-        replies[row["parent_id"]].append(shape(thread, row, row["id"] in liked))
+    for reply in (yield from shape_all(thread, viewer, rows)):
+        replies[reply["parent_id"]].append(reply)
     return replies
 
 
@@ -415,14 +486,22 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
     container_id, parent_id = item["container_id"], item["parent_id"]
     counted = int(item["hidden_at"] is None)                     # hidden items are out of every count
     yield from bump(thread.container, container_id, -counted)
+    if thread.votes:                                             # an accepted answer is accepted no more
+        yield Query(f"UPDATE {thread.container.table} SET accepted_answer_id = NULL"  # noqa: S608
+                    " WHERE id = %s AND accepted_answer_id = %s", (container_id, item_id), "rowcount")
     if parent_id is not None:                                    # a reply: its parent counts one less
         yield Query(f"UPDATE {thread.table} SET reply_count = reply_count - %s WHERE id = %s",  # noqa: S608
                     (counted, parent_id), "rowcount")
+        yield Query("DELETE FROM revisions WHERE target_type = %s AND target_id = %s", (thread.what, item_id),
+                    "rowcount")                                  # its history goes with it
         replies = 0
     else:                                                        # lock the item, then its replies
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE id = %s", (item_id,), "rowcount")  # noqa: S608
         yield Query(f"UPDATE {thread.table} SET reply_count = 0 WHERE parent_id = %s",  # noqa: S608
                     (item_id,), "rowcount")
+        yield Query(f"DELETE FROM revisions WHERE target_type = %s AND target_id IN"  # noqa: S608
+                    f" (SELECT id FROM {thread.table} WHERE id = %s OR parent_id = %s)",
+                    (thread.what, item_id, item_id), "rowcount")   # their histories go with them
         replies = yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s AND hidden_at IS NULL",  # noqa: S608
                               (item_id,), "rowcount")            # the counted ones, then the hidden ones
         yield Query(f"DELETE FROM {thread.table} WHERE parent_id = %s", (item_id,), "rowcount")  # noqa: S608
@@ -432,3 +511,29 @@ def delete(thread: Thread, viewer: Viewer, item_id: int) -> Op[None]:
     if replies:
         yield from bump(thread.container, container_id, -replies)
     yield from refresh_hot(thread.container, container_id)
+
+
+def edit_item(thread: Thread, viewer: Viewer, item_id: int, data: ReplyEdit) -> Op[dict[str, Any]]:
+    """The author rewrites a comment or an answer; the new version is kept as a revision.
+
+    Mentions in an edit notify nobody (as for posts): only new words in new items do.
+    """
+    user_id = viewer.require()
+    check_id(item_id, thread.what)
+    html = yield from render(data.content)                       # CPU first: no transaction is open yet
+    if len(html.encode()) > MAX_HTML_BYTES:
+        raise Invalid.one("content", "too long once rendered; use less markup")
+    author = yield Query(f"SELECT user_id FROM {thread.table} WHERE id = %s", (item_id,), "value")  # noqa: S608
+    if author is None:
+        raise NotFound(thread.what)
+    if author != user_id:
+        raise Forbidden(f"Only its author may edit a {thread.what}.")
+    rewrite = Query(f"UPDATE {thread.table} SET content = %s, content_html = %s WHERE id = %s",  # noqa: S608
+                    (data.content, html, item_id), "rowcount")
+    yield from revise(thread.what, thread.table, item_id, user_id, _one_query(rewrite))
+    row = yield Query(_select(thread) + " WHERE t.id = %s", (item_id,), "row")
+    return (yield from shape_all(thread, viewer, [row]))[0]
+
+
+def _one_query(query: Query) -> Op[None]:
+    yield query

@@ -28,15 +28,15 @@ def user(prefix: str, user_id: int | None) -> dict[str, Any]:
 
 def comment_row(item_id: int, **extra: Any) -> dict[str, Any]:
     return {"id": item_id, "post_id": 7, "content": "c", "content_html": "<p>c</p>", "parent_id": None,
-            "like_count": 0, "reply_count": 0, "created_at": NOW, "user_id": 1, "hidden_at": None,
+            "like_count": 0, "reply_count": 0, "created_at": NOW, "edited_at": None, "user_id": 1, "hidden_at": None,
             "hidden_reason": None, **user("author_", 1), **user("reply_to_", None), **extra}
 
 
 def post_row(post_id: int, **extra: Any) -> dict[str, Any]:
     return {"id": post_id, "group_id": 3, "title": "t", "content": "c", "content_html": "<p>c</p>", "pinned": 0,
             "locked": 0, "view_count": 0, "comment_count": 0, "like_count": 0, "hot_score": 1.5,
-            "created_at": NOW, "updated_at": NOW, "user_id": 1, "hidden_at": None, "hidden_reason": None,
-            **user("author_", 1), **extra}
+            "created_at": NOW, "updated_at": NOW, "edited_at": None, "user_id": 1, "hidden_at": None,
+            "hidden_reason": None, **user("author_", 1), **extra}
 
 
 def verbs(queries: list[Query]) -> list[str]:
@@ -239,7 +239,7 @@ def test_a_reply_locks_container_then_parent_and_tells_each_user_once() -> None:
         501,                                   # one 'answer' for user 3, who watches
         1,                                     # the writer starts watching
         [{"id": 2}],                           # @bob is user 2: already told
-        comment_row(50, question_id=7),
+        comment_row(50, question_id=7, score=0, accepted=0),
         1,                                     # indexed for search
     ])
     assert verbs(queries)[2:6] == ["UPDATE questions", "UPDATE answers", "SELECT user_id", "INSERT INTO"]
@@ -256,14 +256,15 @@ def test_delete_locks_before_deleting_and_counts_what_was_really_deleted() -> No
     _, queries = run_canned(comments.delete_comment(ALICE, 9), [
         [{"id": 9}, {"id": 10}],   # the comment and its reply, for their search documents
         item,
-        1, 1, 3, 3, 1, 1, 1,       # post -1, lock it, lock its 3 replies, delete the 3 visible ones,
-        {"likes": 0, "replies": 0, "created_at": NOW}, 1,   # then the hidden ones (1), delete it, post -3
+        1, 1, 3, 2, 3, 1, 1, 1,    # post -1, lock it, lock its 3 replies, their histories, delete the 3
+        {"likes": 0, "replies": 0, "created_at": NOW}, 1,   # visible ones, then the hidden ones (1), it, post -3
         4,                         # the search documents of the comment and its replies
     ])
-    assert verbs(queries)[2:9] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
-                                   "DELETE FROM", "DELETE FROM", "UPDATE posts"]
-    assert queries[2].params == (-1, 7) and queries[8].params == (-3, 7)
-    assert "hidden_at IS NULL" in queries[5].sql                # only visible replies were counted
+    assert verbs(queries)[2:10] == ["UPDATE posts", "UPDATE comments", "UPDATE comments", "DELETE FROM",
+                                    "DELETE FROM", "DELETE FROM", "DELETE FROM", "UPDATE posts"]
+    assert queries[2].params == (-1, 7) and queries[9].params == (-3, 7)
+    assert queries[5].sql.startswith("DELETE FROM revisions") and queries[5].params == ("comment", 9, 9)
+    assert "hidden_at IS NULL" in queries[6].sql                # only visible replies were counted
     assert queries[-1].sql.startswith("DELETE FROM search_docs") and queries[-1].params == ("comment", 9, 10)
     with pytest.raises(Forbidden):                              # not the author, and moderates nothing
         run_canned(comments.delete_comment(BOB, 9), [[{"id": 9}], item, {"role": "member", "group_role": "member"}])
@@ -273,9 +274,12 @@ def test_delete_locks_before_deleting_and_counts_what_was_really_deleted() -> No
 def test_deleting_a_reply_lowers_its_parents_count_first() -> None:
     _, queries = run_canned(answers.delete_answer(ALICE, 10), [
         [{"id": 10}], {"user_id": 1, "container_id": 7, "parent_id": 9, "hidden_at": None, "group_id": None},
-        1, 1, 1, {"likes": 0, "replies": 0, "created_at": NOW}, 1, 1])
-    assert verbs(queries)[2:5] == ["UPDATE questions", "UPDATE answers", "DELETE FROM"]
-    assert queries[3].sql.startswith("UPDATE answers SET reply_count = reply_count - %s") and queries[3].params == (1, 9)
+        1, 0, 1, 0, 1, {"likes": 0, "replies": 0, "created_at": NOW}, 1, 1])
+    assert verbs(queries)[2:7] == ["UPDATE questions", "UPDATE questions", "UPDATE answers", "DELETE FROM",
+                                   "DELETE FROM"]
+    assert "accepted_answer_id = NULL" in queries[3].sql and queries[3].params == (7, 10)
+    assert queries[4].sql.startswith("UPDATE answers SET reply_count = reply_count - %s") and queries[4].params == (1, 9)
+    assert queries[5].sql.startswith("DELETE FROM revisions") and queries[5].params == ("answer", 10)
     assert queries[-1].params == ("answer", 10)
 
 

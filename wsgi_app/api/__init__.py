@@ -23,13 +23,14 @@ from wsgi_app.api import (
     notifications,
     posts,
     questions,
+    revisions,
     search,
     users,
 )
 
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
 for module in (users, groups, posts, comments, questions, answers, notifications, events, guestbook, meta,
-               moderation, search, email):
+               moderation, search, email, revisions):
     api.register_blueprint(module.bp)
 api.before_request(tornado_compat.refuse_head)
 api.before_request(base.before_api_request)

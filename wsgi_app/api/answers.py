@@ -26,6 +26,11 @@ def list_replies(answer_id: int) -> Response:
     return answer(run(answers.list_replies(viewer(), answer_id, query())))
 
 
+@bp.patch("/answers/<int:answer_id>")
+def edit_answer(answer_id: int) -> Response:
+    return answer(run(answers.edit_answer(viewer(), answer_id, body())))
+
+
 @bp.delete("/answers/<int:answer_id>")
 def delete_answer(answer_id: int) -> Response:
     return answer(run(answers.delete_answer(viewer(), answer_id)))
@@ -39,3 +44,13 @@ def like_answer(answer_id: int) -> Response:
 @bp.delete("/answers/<int:answer_id>/like")
 def unlike_answer(answer_id: int) -> Response:
     return answer(run(answers.unlike_answer(viewer(), answer_id)))
+
+
+@bp.put("/answers/<int:answer_id>/vote")
+def vote_answer(answer_id: int) -> Response:
+    return answer(run(answers.vote_answer(viewer(), answer_id, body())))
+
+
+@bp.delete("/answers/<int:answer_id>/vote")
+def unvote_answer(answer_id: int) -> Response:
+    return answer(run(answers.unvote_answer(viewer(), answer_id)))

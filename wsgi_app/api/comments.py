@@ -26,6 +26,11 @@ def list_replies(comment_id: int) -> Response:
     return answer(run(comments.list_replies(viewer(), comment_id, query())))
 
 
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int) -> Response:
+    return answer(run(comments.edit_comment(viewer(), comment_id, body())))
+
+
 @bp.delete("/comments/<int:comment_id>")
 def delete_comment(comment_id: int) -> Response:
     return answer(run(comments.delete_comment(viewer(), comment_id)))

@@ -34,3 +34,13 @@ def update_question(question_id: int) -> Response:
 @bp.delete("/questions/<int:question_id>")
 def delete_question(question_id: int) -> Response:
     return answer(run(questions.delete_question(viewer(), question_id)))
+
+
+@bp.put("/questions/<int:question_id>/accepted-answer")
+def accept_answer(question_id: int) -> Response:
+    return answer(run(questions.accept_answer(viewer(), question_id, body())))
+
+
+@bp.delete("/questions/<int:question_id>/accepted-answer")
+def unaccept_answer(question_id: int) -> Response:
+    return answer(run(questions.unaccept_answer(viewer(), question_id)))

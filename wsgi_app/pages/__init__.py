@@ -16,6 +16,7 @@ from wsgi_app.pages import (  # noqa: F401  (importing them adds their views to 
     people,
     questions,
     search,
+    writing,
 )
 from wsgi_app.pages.base import bp
 from wsgi_app.pages.xray import xray_bp

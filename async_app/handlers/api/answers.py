@@ -17,6 +17,10 @@ class AnswersHandler(ApiHandler):
 
 
 class AnswerHandler(ApiHandler):
+    async def patch(self, answer_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(answers.edit_answer(viewer, int(answer_id), self.json_body())))
+
     async def delete(self, answer_id: str) -> None:
         viewer = await self.admit()
         self.answer(await self.run(answers.delete_answer(viewer, int(answer_id))))
@@ -26,6 +30,16 @@ class AnswerRepliesHandler(ApiHandler):
     async def get(self, answer_id: str) -> None:
         viewer = await self.admit()
         self.answer(await self.run(answers.list_replies(viewer, int(answer_id), self.query())))
+
+
+class AnswerVoteHandler(ApiHandler):
+    async def put(self, answer_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(answers.vote_answer(viewer, int(answer_id), self.json_body())))
+
+    async def delete(self, answer_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(answers.unvote_answer(viewer, int(answer_id))))
 
 
 class AnswerLikeHandler(ApiHandler):

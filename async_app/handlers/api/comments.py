@@ -17,6 +17,10 @@ class CommentsHandler(ApiHandler):
 
 
 class CommentHandler(ApiHandler):
+    async def patch(self, comment_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(comments.edit_comment(viewer, int(comment_id), self.json_body())))
+
     async def delete(self, comment_id: str) -> None:
         viewer = await self.admit()
         self.answer(await self.run(comments.delete_comment(viewer, int(comment_id))))

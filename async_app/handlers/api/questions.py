@@ -16,6 +16,16 @@ class QuestionsHandler(ApiHandler):
         self.answer(await self.run(questions.create_question(viewer, self.json_body())))
 
 
+class AcceptedAnswerHandler(ApiHandler):
+    async def put(self, question_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(questions.accept_answer(viewer, int(question_id), self.json_body())))
+
+    async def delete(self, question_id: str) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(questions.unaccept_answer(viewer, int(question_id))))
+
+
 class QuestionHandler(ApiHandler):
     async def get(self, question_id: str) -> None:
         viewer = await self.admit()

@@ -1,0 +1,102 @@
+"""API.md §10 through both runners on both databases: revisions, votes and accepted answers, bookmarks and
+last visits. Users and groups are inserted directly (helpers of ``test_ops_content``)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest_asyncio
+
+from shared.auth import ANONYMOUS
+from shared.cli.recount import recount
+from shared.errors import Forbidden, NotFound
+from shared.storage import answers, comments, posts, questions, revisions
+from shared.storage.drivers import open_sync
+from shared.storage.effects import Query
+from shared.storage.runners import run_sync
+from tests.storage.test_ops_content import add_group, add_user, expect, perform, value
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def forum(run: Any) -> dict[str, Any]:
+    """A group owned by olga with member mike; a post by mike with a comment by olga."""
+    olga, mike = [await run(add_user(n)) for n in ("olga", "mike")]
+    group_id = await run(add_group(olga, mike))
+    post = await run(posts.create_post(mike, group_id, {"title": "Hello", "content": "v0"}))
+    comment = await run(comments.create_comment(olga, post["id"], {"content": "c0"}))
+    return {"olga": olga, "mike": mike, "group_id": group_id, "post": post, "comment": comment}
+
+
+async def test_each_edit_keeps_a_version_and_the_first_keeps_the_original(run: Any, forum: dict[str, Any]) -> None:
+    mike, post_id = forum["mike"], forum["post"]["id"]
+    assert (await run(revisions.list_post_revisions(ANONYMOUS, post_id, {})))["items"] == []
+    await run(posts.update_post(mike, post_id, {"content": "v1"}))
+    edited = await run(posts.update_post(mike, post_id, {"title": "Hello again", "content": "v2"}))
+    assert edited["edited_at"] is not None
+    listed = (await run(revisions.list_post_revisions(ANONYMOUS, post_id, {})))["items"]
+    assert [(r["title"], r["content"]) for r in listed] == [("Hello again", "v2"), ("Hello", "v1"), ("Hello", "v0")]
+    assert listed[-1]["created_at"] == forum["post"]["created_at"]
+    await expect(run, Forbidden, comments.edit_comment(mike, forum["comment"]["id"], {"content": "not mine"}))
+    await expect(run, NotFound, revisions.list_comment_revisions(ANONYMOUS, 10**9, {}))
+
+
+async def test_a_deleted_post_takes_its_history_and_its_comments_history(run: Any, forum: dict[str, Any]) -> None:
+    olga, mike, post_id, comment_id = forum["olga"], forum["mike"], forum["post"]["id"], forum["comment"]["id"]
+    await run(posts.update_post(mike, post_id, {"content": "v1"}))
+    await run(comments.edit_comment(olga, comment_id, {"content": "c1"}))
+    await run(posts.delete_post(mike, post_id))
+    assert await run(value("SELECT COUNT(*) FROM revisions WHERE (target_type = 'post' AND target_id = %s)"
+                           " OR (target_type = 'comment' AND target_id = %s)", post_id, comment_id)) == 0
+
+
+async def test_editors_at_once_each_keep_their_version(run: Any, forum: dict[str, Any], db_url: str,
+                                                       settings_for: Any) -> None:
+    """Ten edits of one comment at once: eleven versions (one original), none lost, no deadlock."""
+    olga, comment_id = forum["olga"], forum["comment"]["id"]
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(lambda n: run_sync(db, comments.edit_comment(olga, comment_id, {"content": f"e{n}"})),
+                          range(10)))
+    finally:
+        db.close()
+    listed = (await run(revisions.list_comment_revisions(ANONYMOUS, comment_id, {"limit": "100"})))["items"]
+    assert len(listed) == 11 and listed[-1]["content"] == "c0"
+    assert sorted(r["content"] for r in listed[:-1]) == sorted(f"e{n}" for n in range(10))
+    current = await run(value("SELECT content FROM comments WHERE id = %s", comment_id))
+    assert listed[0]["content"] == current
+
+
+async def test_votes_at_once_keep_the_score_exact(run: Any, db_url: str, settings_for: Any) -> None:
+    """Twenty voters at once, each voting twice (up, then down): the score is the sum of the last votes."""
+    asker, author = await run(add_user("asker")), await run(add_user("author"))
+    voters = [await run(add_user(f"voter{n}")) for n in range(20)]
+    question = await run(questions.create_question(asker, {"title": "t", "content": "c", "category": "x"}))
+    answer = await run(answers.create_answer(author, question["id"], {"content": "a"}))
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+
+    def both(voter: Any) -> None:
+        run_sync(db, answers.vote_answer(voter, answer["id"], {"value": 1}))
+        run_sync(db, answers.vote_answer(voter, answer["id"], {"value": -1 if voter.user_id % 2 else 1}))
+
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(both, voters))
+    finally:
+        db.close()
+    expected = sum(-1 if v.user_id % 2 else 1 for v in voters)
+    assert await run(value("SELECT score FROM answers WHERE id = %s", answer["id"])) == expected
+    assert await run(value("SELECT SUM(value) FROM answer_votes WHERE answer_id = %s", answer["id"])) == expected
+    await expect(run, Forbidden, answers.vote_answer(author, answer["id"], {"value": 1}))
+    await run(perform(Query("UPDATE answers SET score = 99 WHERE id = %s", (answer["id"],), "rowcount")))
+    db = open_sync(settings_for(db_url))
+    try:
+        assert recount(db)["answers.score"] == 1                 # forum recount sums the votes again
+    finally:
+        db.close()
+    assert await run(value("SELECT score FROM answers WHERE id = %s", answer["id"])) == expected
+    accepted = await run(questions.accept_answer(asker, question["id"], {"answer_id": answer["id"]}))
+    assert accepted["accepted_answer_id"] == answer["id"]
+    await run(answers.delete_answer(author, answer["id"]))
+    assert await run(value("SELECT accepted_answer_id FROM questions WHERE id = %s", question["id"])) is None

@@ -1,0 +1,50 @@
+"""Writing and reading (API.md §10): edit your own words, and see every version of an edited text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+from werkzeug.wrappers import Response
+
+from shared import pages
+from shared.i18n import _l
+from shared.storage import page_data
+from wsgi_app.db import run
+from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, see
+
+KINDS = "<any(posts, comments, questions, answers):kind>/<int:item_id>"
+
+
+@bp.route(f"/{KINDS}/edit", methods=["GET", "POST"])
+@login_required
+def edit(kind: str, item_id: int) -> Any:
+    """Show the form; sent, save the edit and show the item (a refusal shows the form again)."""
+    if request.method == "GET":
+        return render_template("edit.html", title=_l("Edit"), **run(page_data.edit_page(g.viewer, kind, item_id)))
+    path, refusal = attempt(page_data.save_edit(g.viewer, kind, item_id, form()))
+    if refusal:
+        page = run(page_data.edit_page(g.viewer, kind, item_id))
+        return render_template("edit.html", title=_l("Edit"), **{**page, **pages.form_state(refusal, form())}), \
+            refusal.status
+    return see(path)
+
+
+@bp.get(f"/{KINDS}/history")
+def history(kind: str, item_id: int) -> str:
+    return render_template("history.html", title=_l("History"),
+                           **run(page_data.history_page(g.viewer, kind, item_id, query())))
+
+
+@bp.post("/answers/<int:answer_id>/<any(up, down, unvote):action>")
+@login_required
+def vote(answer_id: int, action: str) -> Response:
+    run(page_data.vote(g.viewer, answer_id, action))
+    return back("/questions")
+
+
+@bp.post("/questions/<int:question_id>/<any(accept, unaccept):action>")
+@login_required
+def accept(question_id: int, action: str) -> Response:
+    run(page_data.accept(g.viewer, question_id, action, form()))
+    return back(f"/questions/{question_id}")
