@@ -11,6 +11,7 @@ from typing import Any, Literal
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import Forbidden, NotFound
+from shared.i18n import _l
 from shared.storage import likes, search, threads
 from shared.storage.effects import Op, Query
 from shared.storage.questions import QUESTIONS
@@ -104,7 +105,7 @@ def _vote(viewer: Viewer, answer_id: int, value: int) -> Op[dict[str, Any]]:
         author = yield Query("SELECT user_id FROM answers WHERE id = %s AND hidden_at IS NULL", (answer_id,), "value")
         if author is None:
             raise NotFound("answer")
-        raise Forbidden("You cannot vote on your own answer.")
+        raise Forbidden(_l("You cannot vote on your own answer."))
     before = yield Query("SELECT value FROM answer_votes WHERE answer_id = %s AND user_id = %s", (answer_id, user_id),
                          "value")
     if before is None and value:

@@ -116,7 +116,7 @@ def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
     params: list[Any] = []
     unanswered = query.get("unanswered", "false")
     if unanswered not in ("true", "false"):
-        raise BadRequest("unanswered: must be true or false")
+        raise BadRequest(_l("unanswered: must be true or false"))
     if unanswered == "true":
         where.append("q.answer_count = 0")
     category = query.get("category", "").strip()
@@ -173,7 +173,8 @@ def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     return (yield from _one(viewer, question_id))
 
 
-ONLY_AUTHOR = {"edit": _l("Only its author may edit a question."), "delete": _l("Only its author may delete a question.")}
+ONLY_AUTHOR = {"edit": _l("Only its author may edit a question."), "delete": _l("Only its author may delete a question."),
+               "accept": _l("Only its author may accept an answer to a question.")}
 
 
 def _own(viewer: Viewer, question_id: int, verb: str, moderators_too: bool = False) -> Op[int]:
@@ -220,19 +221,19 @@ def accept_answer(viewer: Viewer, question_id: int, body: Any) -> Op[dict[str, A
 
     The question is locked first, then its answers: the lock order of every write in a thread."""
     data = parse(Accept, body)
-    yield from _own(viewer, question_id, "accept an answer to")
+    yield from _own(viewer, question_id, "accept")
     yield Query("UPDATE questions SET accepted_answer_id = %s WHERE id = %s", (data.answer_id, question_id), "rowcount")
     yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
     marked = yield Query("UPDATE answers SET accepted = 1 WHERE id = %s AND question_id = %s AND parent_id IS NULL"
                          " AND hidden_at IS NULL", (data.answer_id, question_id), "rowcount")
     if not marked:
-        raise Invalid.one("answer_id", "must name a top-level answer of this question")
+        raise Invalid.one("answer_id", _l("must name a top-level answer of this question"))
     return (yield from _one(viewer, question_id))
 
 
 def unaccept_answer(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     """The question's author takes the mark back (none marked: nothing changes)."""
-    yield from _own(viewer, question_id, "accept an answer to")
+    yield from _own(viewer, question_id, "accept")
     yield Query("UPDATE questions SET accepted_answer_id = NULL WHERE id = %s", (question_id,), "rowcount")
     yield Query("UPDATE answers SET accepted = 0 WHERE question_id = %s AND accepted = 1", (question_id,), "rowcount")
     return (yield from _one(viewer, question_id))

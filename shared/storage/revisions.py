@@ -13,12 +13,16 @@ from typing import Any
 from shared import clock
 from shared.auth import Viewer
 from shared.errors import Forbidden, NotFound
+from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.shapes import user_columns, user_summary
 from shared.storage import roles
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.moderation import locate
 from shared.storage.threads import Keyset, fetch_page
+
+ONLY_AUTHOR = {"post": _l("Only its author may edit a post."), "comment": _l("Only its author may edit a comment."),
+               "question": _l("Only its author may edit a question."), "answer": _l("Only its author may edit an answer.")}
 
 NEWEST_FIRST = Keyset(("r.id",))            # index ix_revisions_target (target_type, target_id, id)
 _SELECT = ("SELECT r.id, r.title, r.content, r.created_at, " + user_columns("u", "editor_")  # noqa: S608
@@ -88,7 +92,7 @@ def current_text(viewer: Viewer, kind: str, item_id: int, editing: bool = False)
     if not (yield from roles.may_see(viewer, item, item["group_id"])):
         raise NotFound(kind)
     if editing and item["user_id"] != viewer.require():
-        raise Forbidden(f"Only its author may edit a {kind}.")
+        raise Forbidden(ONLY_AUTHOR[kind])
     text = yield Query(_TEXT[kind], (item_id,), "row")
     return {"kind": kind, "id": item_id, "title": text["title"], "content": text["content"],
             "category": text["category"], "path": item_path(kind, item_id, item["container_id"])}
