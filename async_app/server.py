@@ -74,7 +74,7 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     await app.hub.start()   # listening to Redis (when set) before we say we are ready
     if isinstance(app, ForumApplication):
         app.start_mail()    # the outbox's sender (the notifier process sends no mail)
-        if alone and not settings.redis_url:   # with Redis, the hub trusts it while subscribed
+        if alone and not settings.redis_url:   # with Redis another host may revoke: ask the database
             app.standings.trust(True)
     # max_header_size: a head over the app's limit is read, so that it gets the app's 431 (async_app/app.py)
     server = HTTPServer(app, max_body_size=http.largest_body(settings), max_header_size=http.HEADER_READ_LIMIT,

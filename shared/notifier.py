@@ -191,9 +191,6 @@ class Hub:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
                     self._subscribed.set()
-                    if self.standings is not None:   # revocations reach us from now on
-                        self.standings.trust(True)
-                        log.info("revocations reach this process through Redis")
                     async for message in pubsub.listen():
                         if message["type"] == "message" and (event := decode(message["data"])):
                             self.deliver(event)
@@ -453,8 +450,6 @@ class RevocationListener:
             pubsub.subscribe(channel(self.settings))
             if pubsub.get_message(timeout=5) is None:   # the subscription's confirmation
                 raise TimeoutError("Redis did not confirm the subscription")
-            self.standings.trust(True)
-            log.info("revocations reach this worker through Redis")
             for message in pubsub.listen():
                 if message["type"] == "message":
                     self._forget(message["data"])
@@ -470,8 +465,6 @@ class RevocationListener:
                 if lines.readline() != ACK:
                     raise ConnectionError("the notifier did not accept the listener")
                 sock.settimeout(None)   # idle for as long as nobody is revoked
-                self.standings.trust(True)
-                log.info("revocations reach this worker through the notifier")
                 for line in lines:
                     self._forget(line)
 

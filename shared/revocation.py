@@ -10,16 +10,12 @@ A cache is only as good as its invalidation. Every operation that changes a stan
 a reset, an erased account, a site ban or its lift) yields ``Publish(user_id, close=True)``; after the
 commit the runner forgets that user in its own process at once, and the publisher carries the event
 to every other process (:mod:`shared.notifier`: Redis, or the notifier's Unix socket), whose listener
-forgets them too before the writer has answered its client. The cache is *trusted* only while such a
-channel is known to reach this process:
-
-- one process alone (Tornado with one process, ``wsgi-container``, ``flask-dev``): always;
-- with Redis: while this process is subscribed to the channel (trust ends the moment the
-  subscription drops, and starts again, with an empty cache, once it is back);
-- gunicorn and uWSGI workers without Redis: while connected to the notifier, which relays each
-  revocation to every worker;
-- anything else (Tornado ``--processes N`` without Redis, a bare gunicorn with neither): never, and
-  every request asks the database, as before.
+forgets them too. But the other process applies it a moment after the writer has answered: the
+contract suite caught a banned user's token answered once more by another gunicorn worker. RELIABILITY
+49 says "at once", so the cache is *trusted* only where no other process can revoke: one process
+alone (Tornado with one process and no Redis, ``wsgi-container``, ``flask-dev``). Everywhere else
+every request asks the database, as before; the channels still carry the event, so the caches stay
+forgotten for the day a delivery is acknowledged by every process before the answer.
 
 Entries also expire (``ttl`` seconds), which bounds any surprise, and a ban's end is kept with the
 entry so that an ended ban stops counting on time without any event.

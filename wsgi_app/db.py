@@ -94,9 +94,9 @@ def _services(app: Flask) -> Services:
 
 
 def _standings(app: Flask) -> Standings:
-    """Who may still use their tokens, remembered by this process (:mod:`shared.revocation`), and trusted
-    only while revocations reach it: through Redis or the notifier (a listener thread per worker), or
-    always when the launcher said this process serves alone (``forum.alone``: flask-dev, wsgi-container)."""
+    """Who may still use their tokens, remembered by this process (:mod:`shared.revocation`): trusted only
+    when the launcher said this process serves alone (``forum.alone``: flask-dev, wsgi-container); a
+    listener thread per worker keeps it forgotten through Redis or the notifier."""
     settings: Settings = app.extensions["forum"]
     standings = Standings()
     if settings.redis_url or settings.notifier_socket:
