@@ -97,7 +97,7 @@ from async_app.handlers.pages import people as people_pages
 from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.pages import search as search_pages
 from async_app.handlers.pages import xray as xray_pages
-from async_app.handlers.ws import socket_settings, socket_url
+from async_app.handlers.ws import Heartbeat, socket_settings, socket_url
 from shared import http, metrics, xray
 from shared.config import Settings
 from shared.errors import ForumError
@@ -283,6 +283,7 @@ class ForumApplication(tornado.web.Application):
         self.db = db
         self.http_client = PreviewClient(allow_list(settings))
         self.hub = Hub(settings)   # this process's WebSockets; started by the server (Redis, if set)
+        self.heartbeat = Heartbeat(self.hub, settings.ws_ping_interval)   # their pings
         # What the runner performs effects against: this app's keys, the sockets, the rate-limit
         # counters (Redis when set, else the database) and the link-preview fetcher.
         self.services = Services(keys=Keys.from_settings(settings), publish=self.hub.publish,
