@@ -187,6 +187,12 @@ class WsBench:
     def say(self, text: str) -> None:
         print(f"forum bench ws: {text}", flush=True)
 
+    def pinning(self) -> str:
+        if not self.cores.pinned:
+            return "not pinned (fewer than 2 cores available)"
+        return (f"the server on core(s) {','.join(map(str, self.cores.server))}; the client processes on core(s) "
+                f"{','.join(map(str, self.cores.client))}")
+
     def rss(self) -> int:
         """The server's resident memory in bytes (its whole tree: it is one process)."""
         root = psutil.Process(self.server.pid)
@@ -339,7 +345,7 @@ class WsBench:
         capacity = hard - RESERVED_FILES - o.pool_size   # shared.notifier.socket_capacity, as the server sees it
         steps = levels(o.levels, capacity)
         self.meta.update(started=datetime.now(UTC).isoformat(timespec="seconds"), machine=_machine(),
-                         commit=_commit(), argv=o.argv, pinning=self.cores.describe(), open_file_limit=hard,
+                         commit=_commit(), argv=o.argv, pinning=self.pinning(), open_file_limit=hard,
                          capacity=capacity, database=_redact(o.database_url),
                          options={k: v for k, v in vars(o).items() if k != "argv"})
         self.say(f"levels {steps} on one Tornado process; {o.clients} client processes → {self.dir}")
