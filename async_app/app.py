@@ -107,7 +107,7 @@ from async_app.handlers.pages import questions as question_pages
 from async_app.handlers.pages import search as search_pages
 from async_app.handlers.pages import writing as writing_pages
 from async_app.handlers.pages import xray as xray_pages
-from async_app.handlers.ws import socket_settings, socket_url
+from async_app.handlers.ws import Heartbeat, socket_settings, socket_url
 from shared import http, i18n, metrics, xray
 from shared.config import Settings
 from shared.errors import ForumError
@@ -312,6 +312,7 @@ class ForumApplication(tornado.web.Application):
         # Who may still use their tokens, remembered (shared.revocation); the hub hears revocations
         # from other processes, and the server says whether to trust it.
         self.standings = self.hub.standings = Standings()
+        self.heartbeat = Heartbeat(self.hub, settings.ws_ping_interval)   # their pings
         # What the runner performs effects against: this app's keys, the sockets, the rate-limit
         # counters (Redis when set, else the database) and the link-preview fetcher.
         self.services = Services(keys=Keys.from_settings(settings), publish=self.hub.publish,

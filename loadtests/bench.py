@@ -8,6 +8,7 @@ Everything lands in ``loadtests/reports/<stamp>/``: results.json, results.csv, r
     forum bench --quick                                  # a small matrix, under 3 minutes (CI smoke)
     forum bench --users 10,50,200,1000 --duration 20     # the full comparison on MySQL
     forum bench --mysql-drivers aiomysql,asyncmy,pymysql,mysqlclient   # each flavour on each of its drivers
+    forum bench ws                                       # idle WebSockets on one process (loadtests/wsbench.py)
 """
 
 from __future__ import annotations
@@ -610,8 +611,14 @@ def _round(value: float | None) -> float | None:
 
 
 def main(argv: list[str]) -> int:
-    """``forum bench ARGS``: run the comparison, write the report; 1 if any step produced no numbers."""
-    options = parse_args(argv[1:] if argv[:1] == ["--"] else argv)
+    """``forum bench ARGS``: run the comparison, write the report; 1 if any step produced no numbers.
+    ``forum bench ws ARGS`` is the long-connection benchmark (:mod:`loadtests.wsbench`)."""
+    argv = argv[1:] if argv[:1] == ["--"] else argv
+    if argv[:1] == ["ws"]:
+        from loadtests import wsbench
+
+        return wsbench.main(argv[1:])
+    options = parse_args(argv)
     return Bench(options, Console()).run()
 
 

@@ -67,6 +67,7 @@ RESERVED_FILES = 100     # descriptors kept for everything but the sockets (see 
 MAX_LINE = 1024 * 1024   # one event between processes: a comment's text and HTML fit many times over
 LISTEN = b'{"listen": true}\n'   # a worker's first line on a connection that hears revocations
 ACK = b'{"ack": true}\n'         # the notifier's answer: to LISTEN, and to each revocation a worker sent
+FORWARD_BATCH = 256      # watchers handed a thread's message in one go before the loop serves others
 
 
 def channel(settings: Settings) -> str:
@@ -253,8 +254,7 @@ class Hub:
         if event.topic is not None:
             # once, for every watcher; compact UTF-8 like the sockets' other messages (orjson's)
             text = json.dumps(event.message, separators=(",", ":"), ensure_ascii=False)
-            for watcher in list(self.watchers.get(event.topic, ())):
-                watcher.forward(text)
+            self._forward(list(self.watchers.get(event.topic, ())), text, 0)
         elif event.user_id is None:
             return
         elif event.close:
@@ -271,6 +271,15 @@ class Hub:
         else:
             for subscriber in list(self.subscribers.get(event.user_id, ())):
                 subscriber.notify(event)
+
+    def _forward(self, watchers: list[Watcher], text: str, start: int) -> None:
+        """``text`` to one batch of watchers, then the next batch in a later turn of the loop: ten
+        thousand sockets are written in slices, and ``/healthz`` and the rest are answered in between.
+        Each watcher still gets a thread's messages in order (the batches of two events take turns)."""
+        for watcher in watchers[start:start + FORWARD_BATCH]:
+            watcher.forward(text)
+        if start + FORWARD_BATCH < len(watchers):
+            asyncio.get_running_loop().call_soon(self._forward, watchers, text, start + FORWARD_BATCH)
 
     def close_user(self, user_id: int, code: int = 1008, reason: str = "signed out") -> int:
         """Close every socket of ``user_id`` in this process (a ban, a logout everywhere); how many.

@@ -17,6 +17,16 @@ Nothing the hub does waits for a client: each message is queued on the socket's 
 is bounded (``MAX_QUEUED_BYTES``); a client that stops reading fills it and is closed, while the
 others get theirs.
 
+What an idle socket costs (RELIABILITY 51: 19,000 of them in one process under 300 MB). Tornado keeps
+the handler alive as long as the socket, and with it everything the handshake made: the request's
+header fields and query, the HTTP/1 objects that parsed them, the answer's headers, the request's
+trace. :meth:`NotificationsSocket.forget_handshake` lets go of them once the socket is open (and the
+trace ends before the upgrade), and one
+:class:`Heartbeat` per process pings every socket instead of Tornado's ping task per socket (a task,
+a coroutine and a timer each). What is left per socket is the kernel's socket, Tornado's stream and
+protocol objects, the handler, the coroutines that wait for the next frame, and its place in the hub:
+``loadtests/RESULTS.md`` ("Long connections") has the measurements.
+
 Three Tornado applications host this handler: the Tornado forum itself, and — through
 :class:`SocketApplication` — the wsgi-container process (in front of its WSGI fallback) and the
 notifier process that serves the sockets of the gunicorn and uWSGI flavours.
@@ -24,21 +34,22 @@ notifier process that serves the sockets of the gunicorn and uWSGI flavours.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
 import tornado.web
 import tornado.websocket
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.iostream import StreamBufferFullError
 from tornado.web import URLSpec, url
 
 from async_app.handlers.api.events import events_url
 from async_app.handlers.base import NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler
+from shared import xray
 from shared.auth import ANONYMOUS, Viewer
 from shared.config import Settings
 from shared.errors import BadRequest, ForumError, Unauthorized, Unavailable
@@ -55,13 +66,45 @@ log = logging.getLogger("forum.ws")
 
 MAX_MESSAGE_BYTES = 64 * 1024   # larger: close with 1009 (RELIABILITY 37)
 MAX_QUEUED_BYTES = 256 * 1024   # unsent bytes one socket may hold before it is closed as stalled
+PINGS_PER_PAUSE = 500           # the heartbeat lets the loop serve others after this many pings
 
 
 def socket_settings(settings: Settings) -> dict[str, Any]:
-    """Application settings for every app that hosts the socket. The server pings every 30 s
-    (``ws_ping_interval``): well inside nginx's read timeout on /ws/ (ten pings, 300 s; RELIABILITY 23),
-    and a dead peer is noticed within a minute or two."""
-    return {"websocket_ping_interval": settings.ws_ping_interval, "websocket_max_message_size": MAX_MESSAGE_BYTES}
+    """Application settings for every app that hosts the socket (the pings are the :class:`Heartbeat`'s,
+    so Tornado's own ``websocket_ping_interval`` stays off)."""
+    return {"websocket_max_message_size": MAX_MESSAGE_BYTES}
+
+
+class Heartbeat:
+    """Every ``ws_ping_interval`` seconds (30), one pass over the process's sockets: a socket that did
+    not answer the previous ping is closed, the others are pinged again. The pings keep an idle socket
+    alive through nginx (its read timeout on /ws/ is ten intervals, 300 s; RELIABILITY 23), and a dead
+    peer is noticed within one or two intervals.
+
+    Tornado's ``websocket_ping_interval`` does the same with a task per socket, sleeping between its
+    pings: about 1.5 KB of every socket's memory. One timer costs nothing per socket, and the pass
+    pauses every ``PINGS_PER_PAUSE`` sockets so that requests are served meanwhile.
+    """
+
+    def __init__(self, hub: Hub, interval: float) -> None:
+        self.hub = hub
+        self.timer = PeriodicCallback(self.beat, interval * 1000) if interval > 0 else None
+
+    def start(self) -> None:
+        """Idempotent: called as each socket opens (the loop is running by then); it stops itself
+        when no socket is left."""
+        if self.timer is not None and not self.timer.is_running():
+            self.timer.start()
+
+    async def beat(self) -> None:
+        sockets = [s for group in self.hub.subscribers.values() for s in group]
+        if not sockets and self.timer is not None:
+            self.timer.stop()
+        for n, socket in enumerate(sockets, 1):
+            if isinstance(socket, NotificationsSocket):
+                socket.heartbeat()
+            if n % PINGS_PER_PAUSE == 0:
+                await asyncio.sleep(0)
 
 
 class SocketHost(Protocol):
@@ -69,6 +112,7 @@ class SocketHost(Protocol):
 
     db: CoroutineDatabase
     hub: Hub
+    heartbeat: Heartbeat
     services: Services
     forum_settings: Settings
 
@@ -78,10 +122,12 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     label = "/ws/notifications"   # for metrics and the access log
     SUPPORTED_METHODS = ("GET",)  # anything else is 405 at once (before Tornado's XSRF check)
 
-    def initialize(self) -> None:
-        self.viewer: Viewer = ANONYMOUS
-        self.watching: set[str] = set()   # topics: "post:12", "question:5"
-        self.credential: Callable[[], Any] = lambda: session_viewer(None)   # how the caller signed in
+    # Per socket, and small: the class's defaults stand until a socket needs its own.
+    viewer: Viewer = ANONYMOUS
+    watching: frozenset[str] = frozenset()   # topics: "post:12", "question:5" (the empty one is shared)
+    token: str | None = None                 # how the caller signed in: a token, else the login cookie
+    cookie: str | None = None
+    answered = True                          # the last ping was answered (see Heartbeat)
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
@@ -94,6 +140,9 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
             raise Unavailable(_l("This server holds as many sockets as it can; try again shortly."), retry_after=10)
         self.viewer = await self.find_viewer()
         self.viewer.require()
+        # The request's trace (shared.xray) ends here, before the answer: every callback the socket
+        # schedules from now on copies the current context, and would carry the trace for hours.
+        xray.end()
         await super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:
@@ -108,14 +157,18 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     async def find_viewer(self) -> Viewer:
         """Browsers cannot set headers on a WebSocket: the token comes in the query, or the cookie does."""
-        token = self.get_query_argument("token", None)
+        self.token = self.get_query_argument("token", None)
         scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
-        if token is None and scheme.lower() == "bearer":
-            token = bearer.strip()
-        cookie = self.get_cookie(COOKIE_NAME)
-        self.credential = (lambda: authenticate(token)) if token is not None else (lambda: session_viewer(cookie))
+        if self.token is None and scheme.lower() == "bearer":
+            self.token = bearer.strip()
+        if self.token is None:
+            self.cookie = self.get_cookie(COOKIE_NAME)
         viewer: Viewer = await self.run(self.credential())
         return viewer
+
+    def credential(self) -> Any:
+        """The operation that checks how the caller signed in."""
+        return authenticate(self.token) if self.token is not None else session_viewer(self.cookie)
 
     async def still_signed_in(self) -> bool:
         """The credential the socket opened with, checked again: a ban, an erased account or a new
@@ -133,8 +186,41 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         # The socket's queue is Tornado's own write buffer, bounded: a client that stops reading fills
         # it, and the next write closes that socket instead of growing without limit (RELIABILITY 51).
         self.ws_connection.stream.max_write_buffer_size = MAX_QUEUED_BYTES  # type: ignore[union-attr]
+        self.forget_handshake()
         self.application.hub.subscribe(self.viewer.require(), self)
+        self.application.heartbeat.start()
         IOLoop.current().spawn_callback(self.push, Publish(self.viewer.require()))
+
+    def forget_handshake(self) -> None:
+        """Let go of what only the handshake needed: Tornado keeps the handler (and so its request) for
+        as long as the socket is open, hours, and this is about a third of an idle socket's memory.
+
+        Kept: the method, the path and the client's address (for a log line about this socket).
+        """
+        request = self.request
+        request.headers.clear()   # the header fields (Tornado's get(), suspended until the socket closes, holds them)
+        request.uri, request.query = request.path, ""   # the token, once more, in the query
+        request.arguments, request.query_arguments = {}, {}
+        request.connection = request.server_connection = None   # the HTTP/1 objects that parsed it all
+        self._headers.clear()     # the answer's: 101, Upgrade, Sec-WebSocket-Accept, ...
+        self.ui = None  # type: ignore[assignment]   # templates' namespace, as Tornado's _break_cycles does
+
+    def heartbeat(self) -> None:
+        """Called by :class:`Heartbeat`: cut a socket that did not answer the last ping (a client that
+        reads answers at once), ping the others."""
+        if not self.answered:
+            self.drop("no answer to the last ping")
+            return
+        self.answered = False
+        try:
+            self.ping()
+        except tornado.websocket.WebSocketClosedError:
+            pass   # closing already: on_close unsubscribes it
+        except StreamBufferFullError:
+            self.drop(f"{MAX_QUEUED_BYTES} bytes queued")
+
+    def on_pong(self, data: bytes) -> None:
+        self.answered = True
 
     def on_message(self, message: str | bytes) -> None:
         """``{"type": "watch", "post_id": N}`` (or ``question_id``): new items of that thread from now on,
@@ -150,7 +236,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
             detail = exc.detail if isinstance(exc, BadRequest) else "messages are JSON"
             self.forward(orjson.dumps({"type": "error", "detail": detail}).decode())
             return
-        self.watching.add(topic)
+        self.watching |= {topic}
         self.application.hub.watch(topic, self)
         kind, _, thread_id = topic.partition(":")
         self.send({"type": "watching", f"{kind}_id": int(thread_id)})   # from now on, nothing is missed
@@ -170,9 +256,15 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         except tornado.websocket.WebSocketClosedError:
             pass   # closing already: on_close unsubscribes it
         except StreamBufferFullError:
-            log.warning("closing a socket of user %s: it stopped reading (%d bytes queued)",
-                        self.viewer.user_id, MAX_QUEUED_BYTES)
-            self.ws_connection.stream.close()  # type: ignore[union-attr]   # no close frame: it cannot be sent
+            self.drop(f"{MAX_QUEUED_BYTES} bytes queued")
+
+    def drop(self, why: str) -> None:
+        """Close the socket of a client that stopped reading, with no close frame: it would not be read
+        either. Its ``on_close`` takes it out of the hub."""
+        connection = self.ws_connection
+        if connection is not None:   # None once it is closed
+            log.warning("closing a socket of user %s: it stopped reading (%s)", self.viewer.user_id, why)
+            connection.stream.close()  # type: ignore[union-attr]
 
     def notify(self, event: Publish) -> None:
         """Called by the hub on the loop: push without making the hub wait for the database."""
@@ -213,6 +305,7 @@ class SocketApplication(tornado.web.Application):
         self.forum_settings = settings
         self.db = db
         self.hub = hub
+        self.heartbeat = Heartbeat(hub, settings.ws_ping_interval)
         self.services = Services(keys=Keys.from_settings(settings))   # the sockets only read: keys suffice
         self.in_flight = 0   # HealthHandler counts requests, as in the forum's application
         super().__init__([socket_url(), events_url(), *routes], default_handler_class=NotFoundHandler,

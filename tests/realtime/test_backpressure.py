@@ -8,6 +8,7 @@ making the fan-out wait, and the socket that reads gets all of them.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
@@ -95,3 +96,39 @@ def test_at_its_limit_a_process_refuses_new_sockets_cleanly_and_keeps_serving_th
     finally:
         for ws in held:
             ws.close()
+
+
+@pytest.fixture(scope="module")
+def quick_pings() -> Iterator[Server]:
+    """A process that pings its sockets every second (30 s in earnest)."""
+    yield from tornado_with({"FORUM_WS_PING_INTERVAL": "1", "FORUM_LIMIT_POSTING": "100000/60"})
+
+
+def test_a_socket_that_answers_no_ping_is_cut_and_one_that_reads_lives_on(quick_pings: Server) -> None:
+    """One timer pings every socket of the process (``Heartbeat``, not a task per socket): a client
+    that reads answers each ping, one that never reads again answers none and is cut at the next pass."""
+    api = Api(quick_pings)
+    forum = Forum(api)
+    alice, bob = forum.user(), forum.user()
+    post = forum.post(forum.group(alice), alice)
+    reading = watching(api, bob, post_id=post["id"])
+    silent = watching(api, bob, post_id=post["id"])   # ... and never reads again
+    try:
+        for _attempt in range(300):   # reading (websocket-client answers pings as it reads) until the cut
+            if "stopped reading (no answer to the last ping)" in quick_pings.stderr_path.read_text():
+                break
+            with contextlib.suppress(websocket.WebSocketTimeoutException):
+                reading.settimeout(0.1)
+                reading.recv()
+        else:
+            pytest.fail("the silent socket was never cut")
+        reading.settimeout(10)
+        comment = forum.comment(post, alice)
+        assert next_of(reading, "comment")["comment"] == comment   # the reading socket is still served
+        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+            while True:   # the pings it left unread, then the end
+                if silent.recv_data_frame(control_frame=True)[0] == websocket.ABNF.OPCODE_CLOSE:
+                    raise ConnectionError("closed")
+    finally:
+        reading.close()
+        silent.close()

@@ -10,7 +10,7 @@ import pytest
 
 from shared.auth import Viewer
 from shared.config import Settings
-from shared.notifier import Hub, RedisPublisher, SocketPublisher, decode, encode
+from shared.notifier import FORWARD_BATCH, Hub, RedisPublisher, SocketPublisher, decode, encode
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Op, Publish, Query
 from shared.storage.notifications import mark_read, notify
@@ -179,3 +179,21 @@ async def test_without_redis_workers_hand_events_to_the_notifier_over_its_unix_s
     assert await asyncio.wait_for(watcher.events.get(), 5) == Publish(7, 42)
     await hub.close()
     await asyncio.to_thread(publish, Publish(7, 43))   # the notifier is gone: logged, never raised
+
+
+async def test_a_thread_with_many_watchers_is_written_in_batches_and_in_order():
+    """Ten thousand watchers are handed a message a batch at a time (the loop serves others in
+    between); every watcher gets every message, in the order they were published."""
+    hub = Hub(Settings(database_url="sqlite:///x"))
+    watchers = [Watching() for _ in range(3 * FORWARD_BATCH + 1)]
+    for watcher in watchers:
+        hub.watch("post:12", watcher)
+    first = Publish(topic="post:12", message={"type": "comment", "post_id": 12, "comment": {"id": 1}})
+    second = Publish(topic="post:12", message={"type": "comment", "post_id": 12, "comment": {"id": 2}})
+    hub.publish(first)
+    hub.publish(second)
+    assert sorted(w.texts.qsize() for w in watchers) == [0] * (len(watchers) - FORWARD_BATCH) + [2] * FORWARD_BATCH
+    for _turn in range(4):
+        await asyncio.sleep(0)
+    for watcher in watchers:
+        assert [json.loads(watcher.texts.get_nowait())["comment"]["id"] for _ in range(2)] == [1, 2]
