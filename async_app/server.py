@@ -67,15 +67,16 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     """One serving process, from opening its pool to its graceful stop.
 
     ``alone``: no other process serves this forum, so every revocation is made here and what the
-    app remembers about tokens can be trusted without Redis (shared.revocation).
+    app remembers about tokens can be trusted without Redis (with Redis: while the hub keeps its lease,
+    shared.revocation).
     """
     db = await open_checked(settings)
     app = make(settings, db)
     await app.hub.start()   # listening to Redis (when set) before we say we are ready
     if isinstance(app, ForumApplication):
         app.start_mail()    # the outbox's sender (the notifier process sends no mail)
-        if alone and not settings.redis_url:   # with Redis another host may revoke: ask the database
-            app.standings.trust(True)
+        if alone and not settings.redis_url:   # with Redis, the hub keeps a lease while it keeps up
+            app.standings.trust()
     # max_header_size: a head over the app's limit is read, so that it gets the app's 431 (async_app/app.py)
     server = HTTPServer(app, max_body_size=http.largest_body(settings), max_header_size=http.HEADER_READ_LIMIT,
                         idle_connection_timeout=60, body_timeout=60)

@@ -29,17 +29,26 @@ hands the same text to every watcher, with no read per socket: a thread watched 
 sockets costs one encoding, not ten thousand queries.
 
 Revocations (:mod:`shared.revocation`) ride the same channel: ``Publish(user_id, close=True)`` closes
-the user's sockets *and* makes every process forget what it remembered about the user's tokens. A
-:class:`Hub` forgets in its own ``standings``; a gunicorn or uWSGI worker, which holds no hub, runs a
-:class:`RevocationListener` thread (on Redis, or without Redis on a connection to the notifier, which
-relays each revocation to every such connection and acknowledges it to the worker that sent it, so
-the event has reached every worker before that worker answers its client).
+the user's sockets *and* makes every process forget what it remembered about the user's tokens, and
+its publisher returns only once every process has acknowledged that it forgot (or after ``LEASE``
+seconds). A :class:`Hub` forgets in its own ``standings``; a gunicorn or uWSGI worker, which holds no
+hub, runs a :class:`RevocationListener` thread. Both acknowledge each revocation after forgetting and
+ping their channel to keep their process's lease of trust:
+
+- Redis: the revocation names a list (``"ack": "forum:revoked:…"``); ``PUBLISH`` counts the
+  subscribers, each pushes onto the list, the publisher pops as many (``BLPOP``, up to ``LEASE``).
+  The lease is renewed by the answer to a ``PING`` on the subscription.
+- the notifier's Unix socket (no Redis): a worker's listener connection starts with :data:`LISTEN`
+  and then sends ``{"ping": t}`` (answered ``{"pong": t}``) and ``{"ack": n}``; the notifier numbers
+  each revocation it relays, and acknowledges it to the worker that sent it once every listener has
+  acknowledged ``n`` (or ``LEASE`` seconds have passed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -48,13 +57,15 @@ import resource
 import socket
 import threading
 import time
+import uuid
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
 from shared.config import Settings
 from shared.errors import BadRequest
 from shared.i18n import _l
-from shared.revocation import Standings
+from shared.revocation import LEASE, Standings
 from shared.storage.effects import Publish
 
 log = logging.getLogger("forum.notifier")
@@ -68,6 +79,9 @@ MAX_LINE = 1024 * 1024   # one event between processes: a comment's text and HTM
 LISTEN = b'{"listen": true}\n'   # a worker's first line on a connection that hears revocations
 ACK = b'{"ack": true}\n'         # the notifier's answer: to LISTEN, and to each revocation a worker sent
 FORWARD_BATCH = 256      # watchers handed a thread's message in one go before the loop serves others
+PING_EVERY = LEASE / 4   # a listener's pings: each answer renews its process's trust (shared.revocation)
+ACK_EXPIRY = 60          # seconds a list of acknowledgements lives in Redis (a writer that gave up left it)
+ACK_KEY = re.compile(r"forum:revoked:[0-9a-f]{16}:[0-9a-f]{32}")
 
 
 def channel(settings: Settings) -> str:
@@ -76,16 +90,22 @@ def channel(settings: Settings) -> str:
     return "forum:notifications:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
 
 
+def ack_key(channel_name: str) -> str:
+    """A new list for the acknowledgements of one revocation published on ``channel_name``."""
+    return f"forum:revoked:{channel_name.rsplit(':', 1)[1]}:{uuid.uuid4().hex}"
+
+
 TOPIC = re.compile(r"(post|question):[1-9][0-9]{0,18}")
 MAX_WATCHES = 20   # topics one socket may watch: its memory stays bounded
 
 
-def encode(event: Publish) -> str:
-    """The event as one message between processes (only the fields its kind uses)."""
+def encode(event: Publish, ack: str | int | None = None) -> str:
+    """The event as one message between processes (only the fields its kind uses); a revocation may
+    name where it is to be acknowledged (``ack``: a Redis list, or the notifier's relay number)."""
     if event.topic is not None:
         return json.dumps({"topic": event.topic, "message": event.message})
     if event.close:
-        return json.dumps({"user_id": event.user_id, "close": True})
+        return json.dumps({"user_id": event.user_id, "close": True} | ({} if ack is None else {"ack": ack}))
     return json.dumps({"user_id": event.user_id, "notification_id": event.notification_id})
 
 
@@ -109,6 +129,15 @@ def decode(raw: bytes | str) -> Publish | None:
     except (ValueError, TypeError, KeyError) as exc:
         log.warning("ignoring a malformed notification message: %s", exc)
         return None
+
+
+def acknowledgement(raw: bytes | str) -> str | int | None:
+    """Where the revocation in ``raw`` asks to be acknowledged: a Redis list's key, a relay number, or None."""
+    try:
+        ack = json.loads(raw).get("ack")
+    except (ValueError, AttributeError):
+        return None
+    return ack if (isinstance(ack, str) and ACK_KEY.fullmatch(ack)) or type(ack) is int else None
 
 
 def watch_topic(message: Any) -> str:
@@ -163,6 +192,9 @@ class Hub:
         self._sending: set[asyncio.Task[Any]] = set()   # publishes in flight (a task needs a reference)
         self.standings: Standings | None = None   # the app's cache, told of revocations (shared.revocation)
         self._listening: set[asyncio.StreamWriter] = set()   # workers' connections that hear revocations
+        # revocations relayed to them, by number: the listeners yet to acknowledge, and who waits for them
+        self._relays: dict[int, tuple[set[asyncio.StreamWriter], asyncio.Future[None]]] = {}
+        self._relay_numbers = itertools.count(1)
 
     async def start(self) -> None:
         """Bind to the running loop and, with Redis, listen to the channel before the server announces
@@ -184,7 +216,9 @@ class Hub:
             log.warning("Redis at %s does not answer yet; notifications will arrive once it does", self.redis_url)
 
     async def _listen(self) -> None:
-        """Deliver every event on the channel to this process's sockets; reconnect when Redis goes away."""
+        """Deliver every event on the channel to this process's sockets, acknowledge each revocation once
+        forgotten, and ping every ``PING_EVERY`` seconds: each answer renews the lease of ``standings``
+        (:mod:`shared.revocation`). Reconnect when Redis goes away, trusting nothing meanwhile."""
         import redis
 
         while True:
@@ -192,34 +226,89 @@ class Hub:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
                     self._subscribed.set()
-                    async for message in pubsub.listen():
-                        if message["type"] == "message" and (event := decode(message["data"])):
+                    if self.standings is not None:
+                        log.info("revocations reach this process through Redis")
+                    pinged = -math.inf
+                    while True:
+                        if time.monotonic() - pinged >= PING_EVERY:
+                            pinged = time.monotonic()
+                            await pubsub.ping(repr(pinged))
+                        message = await pubsub.get_message(timeout=max(0.0, pinged + PING_EVERY - time.monotonic()))
+                        if message is None:
+                            continue
+                        if message["type"] == "pong" and self.standings is not None:
+                            self.standings.trust(float(message["data"]) + LEASE)
+                        elif message["type"] == "message" and (event := decode(message["data"])):
                             self.deliver(event)
-            except (redis.RedisError, OSError) as exc:
+                            if event.close and isinstance(ack := acknowledgement(message["data"]), str):
+                                await self._redis.rpush(ack, 1)
+                                await self._redis.expire(ack, ACK_EXPIRY)
+            except (redis.RedisError, OSError, ValueError) as exc:
                 if self.standings is not None:       # ... and no longer
-                    self.standings.trust(False)
+                    self.standings.distrust()
                 log.warning("lost the notification channel (%s); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _read_inbox(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One worker's connection: a line of JSON per event, delivered to this process's sockets.
 
-        A connection that starts with :data:`LISTEN` hears every revocation instead; a revocation a
-        worker sends is acknowledged once it has been handed to every listening worker."""
+        A connection that starts with :data:`LISTEN` hears every revocation instead (and sends pings and
+        acknowledgements); a revocation a worker sends is acknowledged to it once every listening worker
+        has acknowledged it (:meth:`_relay`)."""
         try:
             while line := await reader.readline():
                 if line == LISTEN:
                     self._listening.add(writer)
                     writer.write(ACK)
+                elif writer in self._listening:
+                    self._heard(writer, line)
                 elif event := decode(line):
                     self.deliver(event)
                     if event.close:
+                        await self._relay(event)
                         writer.write(ACK)
         except (ValueError, ConnectionError) as exc:   # a line over MAX_LINE, a worker that died mid-line
             log.warning("dropping a worker's notification connection: %s", exc)
         finally:
             self._listening.discard(writer)
             writer.close()
+
+    def _heard(self, listener: asyncio.StreamWriter, line: bytes) -> None:
+        """A listening worker's line: a ping (answered after every revocation already written to it, so
+        the answer renews its lease) or the acknowledgement of a relayed revocation."""
+        try:
+            said = json.loads(line)
+            if "ping" in said:
+                listener.write(b'{"pong": %s}\n' % json.dumps(float(said["ping"])).encode())
+            elif (relay := self._relays.get(said["ack"])) is not None:
+                waiting, applied = relay
+                waiting.discard(listener)
+                if not waiting and not applied.done():
+                    applied.set_result(None)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("ignoring a malformed line from a listening worker: %s", exc)
+
+    async def _relay(self, event: Publish) -> None:
+        """Hand a revocation to every listening worker; return once each has acknowledged it, or after
+        ``LEASE`` seconds (a worker that lags that long has stopped trusting by then)."""
+        if not self._listening:
+            return
+        number = next(self._relay_numbers)
+        line = (encode(event, ack=number) + "\n").encode()
+        waiting = set(self._listening)
+        for listener in waiting:
+            if listener.transport.get_write_buffer_size() > MAX_LINE:   # a worker that stopped reading:
+                listener.close()   # it reconnects, and trusts nothing it remembered meanwhile
+            else:
+                listener.write(line)
+        applied = asyncio.get_running_loop().create_future()
+        self._relays[number] = (waiting, applied)
+        try:
+            await asyncio.wait_for(applied, LEASE)
+        except TimeoutError:
+            _missing(len(waiting))
+        finally:
+            del self._relays[number]
 
     def subscribe(self, user_id: int, subscriber: Subscriber) -> None:
         if subscriber not in self.subscribers[user_id]:
@@ -260,13 +349,6 @@ class Hub:
         elif event.close:
             if self.standings is not None:
                 self.standings.forget(event.user_id)
-            if self._listening:
-                line = (encode(event) + "\n").encode()
-                for listener in list(self._listening):
-                    if listener.transport.get_write_buffer_size() > MAX_LINE:   # a worker that stopped reading:
-                        listener.close()   # it reconnects, and trusts nothing it remembered meanwhile
-                    else:
-                        listener.write(line)
             self.close_user(event.user_id)
         else:
             for subscriber in list(self.subscribers.get(event.user_id, ())):
@@ -295,29 +377,51 @@ class Hub:
         """The runners' publisher: safe from the loop and from executor threads alike.
 
         Before :meth:`start` (an app under test) there is no loop to hand over to: the caller is on it.
-        On the loop, a revocation sent to Redis returns its task: ``run_async`` awaits it, so every
-        other process has been told before the request that made it answers.
+        On the loop, a revocation returns its task: ``run_async`` awaits it, so every other process has
+        forgotten the user (or stopped trusting) before the request that made it answers. An executor
+        thread (``wsgi-container``) waits for a revocation itself, as ``run_sync``'s publishers do.
         """
         if self.loop is None or threading.get_ident() == self._loop_thread:
-            task = self._publish(event)
-            return task if event.close else None
-        self.loop.call_soon_threadsafe(self._publish, event)
+            return self._publish(event)
+        if event.close:
+            asyncio.run_coroutine_threadsafe(self._revoke(event), self.loop).result(PUBLISH_TIMEOUT + 2 * LEASE)
+        else:
+            self.loop.call_soon_threadsafe(self._publish, event)
         return None
 
     def _publish(self, event: Publish) -> asyncio.Task[None] | None:
+        """Deliver here or send to Redis; a revocation's task, to await, when it has more to reach."""
         if self._redis is None:
             self.deliver(event)
-            return None
-        task = asyncio.create_task(self._send(event))
+            return self._track(self._relay(event)) if event.close and self._listening else None
+        task = self._track(self._send(event))
+        return task if event.close else None
+
+    async def _revoke(self, event: Publish) -> None:
+        if (task := self._publish(event)) is not None:
+            await task
+
+    def _track(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine)
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
         return task
 
     async def _send(self, event: Publish) -> None:
+        """One PUBLISH; for a revocation, then as many acknowledgements as it had subscribers, for at
+        most ``LEASE`` seconds (a process that lags longer has stopped trusting by then)."""
         import redis
 
+        ack = ack_key(self.channel) if event.close else None
         try:
-            await asyncio.wait_for(self._redis.publish(self.channel, encode(event)), PUBLISH_TIMEOUT)
+            async with asyncio.timeout(PUBLISH_TIMEOUT + LEASE):
+                receivers = await self._redis.publish(self.channel, encode(event, ack))
+                if ack is not None:
+                    acknowledged, deadline = 0, time.monotonic() + LEASE
+                    while acknowledged < receivers and (left := deadline - time.monotonic()) > 0:
+                        acknowledged += await self._redis.blpop([ack], timeout=left) is not None
+                    await self._redis.delete(ack)
+                    _missing(receivers - acknowledged)
         except (redis.RedisError, OSError, TimeoutError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
 
@@ -337,6 +441,12 @@ class Hub:
             await asyncio.wait(self._sending, timeout=2)
         if self._redis is not None:
             await self._redis.aclose()
+
+
+def _missing(unacknowledged: int) -> None:
+    if unacknowledged > 0:
+        log.warning("%d process(es) did not acknowledge a revocation within %.1f s; they trust nothing they"
+                    " remember until they catch up", unacknowledged, LEASE)
 
 
 def _discard(table: dict[K, set[V]], key: K, socket: V) -> bool:
@@ -362,18 +472,27 @@ def socket_capacity(settings: Settings) -> int:
 
 
 class RedisPublisher:
-    """The publisher of Flask workers that hold no sockets (gunicorn, uWSGI): one PUBLISH per event."""
+    """The publisher of Flask workers that hold no sockets (gunicorn, uWSGI): one PUBLISH per event; a
+    revocation then waits for its acknowledgements, as :meth:`Hub._send` does on the loop."""
 
     def __init__(self, settings: Settings) -> None:
         import redis
 
         self.channel = channel(settings)
-        self._redis = redis.Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        # the timeout leaves room for the longest wait for an acknowledgement (BLPOP)
+        self._redis = redis.Redis.from_url(settings.redis_url, socket_timeout=LEASE + 1, socket_connect_timeout=1)
         self._error = redis.RedisError
 
     def __call__(self, event: Publish) -> None:
+        ack = ack_key(self.channel) if event.close else None
         try:
-            self._redis.publish(self.channel, encode(event))
+            receivers = self._redis.publish(self.channel, encode(event, ack))
+            if ack is not None:
+                acknowledged, deadline = 0, time.monotonic() + LEASE
+                while acknowledged < receivers and (left := deadline - time.monotonic()) > 0:
+                    acknowledged += self._redis.blpop([ack], timeout=left) is not None
+                self._redis.delete(ack)
+                _missing(receivers - acknowledged)
         except (self._error, OSError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
 
@@ -397,8 +516,10 @@ class SocketPublisher:
                         self._sock.settimeout(1)   # a notifier too busy to read for a second loses the event
                         self._sock.connect(self.path)
                     self._sock.sendall(line)
-                    if event.close:   # a revocation: wait until the notifier has relayed it to every worker
+                    if event.close:   # a revocation: wait until every worker has acknowledged it
+                        self._sock.settimeout(LEASE + 1)
                         _read_line(self._sock)
+                        self._sock.settimeout(1)
                     return
                 except OSError as exc:
                     error = exc
@@ -421,7 +542,8 @@ def _read_line(sock: socket.socket) -> bytes:
 
 class RevocationListener:
     """A gunicorn or uWSGI worker's ear for revocations: a daemon thread that makes the worker's
-    ``standings`` forget each revoked user, and trusts them only while it is connected.
+    ``standings`` forget each revoked user, acknowledges it, and keeps the cache's lease of trust by
+    pinging its channel every ``PING_EVERY`` seconds (:mod:`shared.revocation`).
 
     It listens on Redis when configured, else on a connection to the notifier's Unix socket (the
     notifier relays every revocation to such connections). Whenever the connection drops, trust ends
@@ -442,26 +564,44 @@ class RevocationListener:
                 listen()
             except Exception as exc:   # Redis or the notifier went away (or restarted): forget, then retry
                 log.warning("revocations: lost the channel (%s); asking the database until it is back", exc)
-            self.standings.trust(False)
+            self.standings.distrust()
             time.sleep(RECONNECT_SECONDS)
 
-    def _forget(self, raw: bytes | str) -> None:
+    def _forget(self, raw: bytes | str) -> str | int | None:
+        """Forget the user a revocation names; where to acknowledge it (None: not a revocation)."""
         event = decode(raw)
-        if event is not None and event.close and event.user_id is not None:
-            self.standings.forget(event.user_id)
+        if event is None or not event.close or event.user_id is None:
+            return None
+        self.standings.forget(event.user_id)
+        return acknowledgement(raw)
+
+    def _renew(self, pinged: bytes | float) -> None:
+        """An answer to the ping sent at ``pinged``: every revocation sent before it has been applied."""
+        self.standings.trust(float(pinged) + LEASE)
 
     def _listen_redis(self) -> None:
         import redis
 
-        client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2)
+        client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2, socket_timeout=LEASE + 1)
         try:
             pubsub = client.pubsub()
             pubsub.subscribe(channel(self.settings))
             if pubsub.get_message(timeout=5) is None:   # the subscription's confirmation
                 raise TimeoutError("Redis did not confirm the subscription")
-            for message in pubsub.listen():
-                if message["type"] == "message":
-                    self._forget(message["data"])
+            log.info("revocations reach this worker through Redis")
+            pinged = -math.inf
+            while True:
+                if time.monotonic() - pinged >= PING_EVERY:
+                    pinged = time.monotonic()
+                    pubsub.ping(repr(pinged))
+                message = pubsub.get_message(timeout=max(0.0, pinged + PING_EVERY - time.monotonic()))
+                if message is None:
+                    continue
+                if message["type"] == "pong":
+                    self._renew(message["data"])
+                elif message["type"] == "message" and isinstance(ack := self._forget(message["data"]), str):
+                    client.rpush(ack, 1)
+                    client.expire(ack, ACK_EXPIRY)
         finally:
             client.close()
 
@@ -470,12 +610,28 @@ class RevocationListener:
             sock.settimeout(2)
             sock.connect(self.settings.notifier_socket)
             sock.sendall(LISTEN)
-            with sock.makefile("rb") as lines:
-                if lines.readline() != ACK:
-                    raise ConnectionError("the notifier did not accept the listener")
-                sock.settimeout(None)   # idle for as long as nobody is revoked
+            if _read_line(sock) != ACK:
+                raise ConnectionError("the notifier did not accept the listener")
+            log.info("revocations reach this worker through the notifier")
+            pinged, pending = -math.inf, b""
+            while True:
+                if time.monotonic() - pinged >= PING_EVERY:
+                    pinged = time.monotonic()
+                    sock.sendall(b'{"ping": %s}\n' % json.dumps(pinged).encode())
+                sock.settimeout(max(0.001, pinged + PING_EVERY - time.monotonic()))
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    raise ConnectionResetError("the notifier closed the connection")
+                *lines, pending = (pending + chunk).split(b"\n")
                 for line in lines:
-                    self._forget(line)
+                    said = json.loads(line)
+                    if "pong" in said:
+                        self._renew(said["pong"])
+                    elif type(ack := self._forget(line)) is int:
+                        sock.sendall(b'{"ack": %d}\n' % ack)
 
 
 def worker_publisher(settings: Settings) -> RedisPublisher | SocketPublisher | None:

@@ -8,22 +8,43 @@ application like its keys and handed to ``shared.storage.sessions.authenticate``
 
 A cache is only as good as its invalidation. Every operation that changes a standing (a new password,
 a reset, an erased account, a site ban or its lift) yields ``Publish(user_id, close=True)``; after the
-commit the runner forgets that user in its own process at once, and the publisher carries the event
-to every other process (:mod:`shared.notifier`: Redis, or the notifier's Unix socket), whose listener
-forgets them too. But the other process applies it a moment after the writer has answered: the
-contract suite caught a banned user's token answered once more by another gunicorn worker. RELIABILITY
-49 says "at once", so the cache is *trusted* only where no other process can revoke: one process
-alone (Tornado with one process and no Redis, ``wsgi-container``, ``flask-dev``). Everywhere else
-every request asks the database, as before; the channels still carry the event, so the caches stay
-forgotten for the day a delivery is acknowledged by every process before the answer.
+commit the runner forgets that user in its own process, then hands the revocation to the publisher,
+and **the operation does not return (so its request does not answer) until every process that trusts
+its cache has forgotten the user, or** :data:`LEASE` **seconds have passed** (:mod:`shared.notifier`):
 
-Entries also expire (``ttl`` seconds), which bounds any surprise, and a ban's end is kept with the
-entry so that an ended ban stops counting on time without any event.
+- with Redis, ``PUBLISH`` says how many subscribers got the message; each one forgets, then pushes an
+  acknowledgement onto a list the message names, and the writer pops that many (``BLPOP``);
+- without Redis, gunicorn and uWSGI workers beside the notifier: the notifier relays the revocation to
+  a listener thread in every worker, each acknowledges once it has forgotten, and the notifier answers
+  the worker that sent it once all have;
+- one process alone (Tornado with one process and no Redis, ``wsgi-container``, ``flask-dev``): the
+  runner's own forgetting is all there is to do, and the cache is trusted for good.
+
+A listener that hangs (a stopped process, a stalled thread, a loop too busy to read) cannot
+acknowledge, and cannot be made to forget. So trust is a **lease**: a listener pings its channel every
+``LEASE / 4`` seconds (Redis ``PING`` on its subscription; a ping line to the notifier), and each
+answer, which the channel delivers *after* every message sent before it, renews the cache's trust
+until ``LEASE`` seconds after that ping was sent. A process whose listener missed a revocation has had
+no answer to a ping sent after the revocation, so its trust ends at most ``LEASE`` seconds after the
+revocation was sent, which is before the writer, having waited ``LEASE`` in vain for its
+acknowledgement, answers. From then on that process asks the database on every request until its
+listener catches up (it applies the revocation before the next answer to a ping). A listener that
+loses its channel forgets everything and trusts nothing until it is back (messages sent meanwhile are
+lost). Where no channel reaches every process (Tornado ``--processes N`` without Redis, a gunicorn
+started without the launcher's notifier), nothing is trusted and every request asks the database.
+
+What this does not cover: a writer that cannot hand the revocation to the channel at all (Redis or the
+notifier unreachable from it while the others still reach it) answers after logging it, and the other
+processes forget the user when the entry expires (``TTL``). Entries also expire, which bounds any such
+surprise, and a ban's end is kept with the entry so that an ended ban stops counting on time without
+any event.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +54,10 @@ from shared import clock
 
 SIZE = 10_000     # users remembered per process (a few hundred bytes each)
 TTL = 300.0       # seconds an entry lives, even if no event ever arrives
+# Seconds one answer to a listener's ping keeps the cache trusted, and the longest a writer waits for
+# every process to acknowledge a revocation: the same number, so that a process which did not
+# acknowledge has stopped trusting by the time the writer answers (see above).
+LEASE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,26 +86,30 @@ class Standings:
     def __init__(self, size: int = SIZE, ttl: float = TTL) -> None:
         self._cache: TTLCache[int, Standing] = TTLCache(size, ttl)
         self._lock = threading.Lock()
-        self._trusted = False
-        self._revocations = 0   # moves with every forget and every change of trust
+        self._trusted_until = 0.0   # on time.monotonic(); math.inf in a process alone
+        self._revocations = 0       # moves with every forget and every loss of trust
 
     @property
     def trusted(self) -> bool:
-        return self._trusted
+        return time.monotonic() < self._trusted_until
 
-    def trust(self, trusted: bool) -> None:
-        """Start (or stop) trusting the cache: a channel that reaches this process came up (or went down).
+    def trust(self, until: float = math.inf) -> None:
+        """Trust what is remembered until ``until`` (``time.monotonic()``): a listener's lease, renewed by
+        each answer to its pings; for good in a process alone. Never shortens an earlier lease."""
+        with self._lock:
+            self._trusted_until = max(self._trusted_until, until)
 
-        Either way what was remembered is forgotten: events may have been missed while nobody listened.
-        """
+    def distrust(self) -> None:
+        """The channel went away: forget everything (events sent meanwhile are lost) and trust nothing
+        until a new lease (:meth:`trust`)."""
         with self._lock:
             self._cache.clear()
-            self._trusted = trusted
+            self._trusted_until = 0.0
             self._revocations += 1
 
     def get(self, user_id: int) -> Standing | None:
         """The remembered standing, or None: not remembered, expired, or the cache is not trusted now."""
-        if not self._trusted:
+        if not self.trusted:
             return None
         with self._lock:
             return self._cache.get(user_id)
@@ -90,9 +119,9 @@ class Standings:
         return self._revocations
 
     def remember(self, user_id: int, standing: Standing, ticket: int) -> None:
-        """Keep what the database said, unless a revocation (or a change of trust) came since ``ticket``."""
+        """Keep what the database said, unless a revocation (or a loss of trust) came since ``ticket``."""
         with self._lock:
-            if self._trusted and ticket == self._revocations:
+            if self.trusted and ticket == self._revocations:
                 self._cache[user_id] = standing
 
     def forget(self, user_id: int) -> None:

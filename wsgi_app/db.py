@@ -94,15 +94,16 @@ def _services(app: Flask) -> Services:
 
 
 def _standings(app: Flask) -> Standings:
-    """Who may still use their tokens, remembered by this process (:mod:`shared.revocation`): trusted only
-    when the launcher said this process serves alone (``forum.alone``: flask-dev, wsgi-container); a
-    listener thread per worker keeps it forgotten through Redis or the notifier."""
+    """Who may still use their tokens, remembered by this process (:mod:`shared.revocation`): trusted
+    while a listener thread hears and acknowledges revocations through Redis or the notifier (gunicorn
+    and uWSGI workers), or for good when the launcher said this process serves alone without Redis
+    (``forum.alone``: flask-dev, wsgi-container); never otherwise."""
     settings: Settings = app.extensions["forum"]
     standings = Standings()
     if settings.redis_url or settings.notifier_socket:
         RevocationListener(settings, standings).start()
     elif app.extensions.get("forum.alone"):
-        standings.trust(True)
+        standings.trust()
     return standings
 
 

@@ -14,7 +14,8 @@ written. It performs every effect of :mod:`shared.storage.effects`:
 - ``Publish``: kept until its transaction has committed, then handed to ``services.publish`` (the
   WebSocket fan-out, :mod:`shared.notifier`), so nobody hears of a notification that was rolled back.
   A revocation (``Publish(user_id, close=True)``) first makes this process's ``services.standings``
-  forget the user (:mod:`shared.revocation`), before the operation returns and its request answers.
+  forget the user, and the operation returns (its request answers) only once the publisher has had
+  every other process acknowledge it, or its deadline has passed (:mod:`shared.revocation`).
 - ``Send``: becomes the INSERT of :func:`shared.storage.outbox.enqueue` and runs as a ``Query`` in the
   current transaction, so an e-mail exists exactly when the change that caused it committed.
 
@@ -53,8 +54,8 @@ from shared.storage import outbox, ratelimits
 from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
 
 T = TypeVar("T")
-# A publisher may return something to await (the Tornado hub, for a revocation on its way to Redis):
-# run_async waits for it before the operation returns, run_sync's publishers block instead.
+# A publisher may return something to await (the Tornado hub, for a revocation until every process has
+# acknowledged it): run_async waits for it before the operation returns, run_sync's publishers block instead.
 Publisher = Callable[[Publish], Awaitable[None] | None]
 log = logging.getLogger("forum.storage")
 

@@ -61,7 +61,7 @@ def standings() -> Standings:
     """The runner's cache of who may still use their tokens, trusted as in a process serving alone:
     pass it to ``sessions.authenticate`` to check that every revocation reaches it."""
     remembered = Standings()
-    remembered.trust(True)
+    remembered.trust()
     return remembered
 
 

@@ -212,7 +212,7 @@ def test_authenticate_checks_the_token_version_and_site_bans() -> None:
 
 def _trusted() -> Standings:
     standings = Standings()
-    standings.trust(True)
+    standings.trust()
     return standings
 
 
@@ -226,7 +226,7 @@ def test_authenticate_asks_the_database_once_while_revocations_reach_the_process
         run_canned(sessions.authenticate(token, standings), [_standing(2)])
     with pytest.raises(Unauthorized):            # and remembers what it found
         run_canned(sessions.authenticate(token, standings), [])
-    standings.trust(False)                       # the channel went away: every request asks again
+    standings.distrust()                         # the channel went away: every request asks again
     assert run_canned(sessions.authenticate(token, standings), [_standing(1)])[1] != []
     assert run_canned(sessions.authenticate(token, standings), [_standing(1)])[1] != []
 
@@ -256,12 +256,12 @@ def test_a_bans_end_counts_without_any_event() -> None:
 
 def test_standings_stay_bounded_and_expire() -> None:
     standings = Standings(size=3, ttl=60)
-    standings.trust(True)
+    standings.trust()
     for user_id in range(10):
         standings.remember(user_id, Standing(0), standings.ticket())
     assert [standings.get(user_id) for user_id in range(10)].count(None) == 7
     expiring = Standings(size=3, ttl=0.01)
-    expiring.trust(True)
+    expiring.trust()
     expiring.remember(1, Standing(0), expiring.ticket())
     time.sleep(0.02)
     assert expiring.get(1) is None
