@@ -414,14 +414,14 @@ class Hub:
 
         ack = ack_key(self.channel) if event.close else None
         try:
-            async with asyncio.timeout(PUBLISH_TIMEOUT + LEASE):
-                receivers = await self._redis.publish(self.channel, encode(event, ack))
-                if ack is not None:
+            receivers = await asyncio.wait_for(self._redis.publish(self.channel, encode(event, ack)), PUBLISH_TIMEOUT)
+            if ack is not None:   # LEASE seconds from now at least, unless every receiver acknowledged
+                async with asyncio.timeout(LEASE + PUBLISH_TIMEOUT):
                     acknowledged, deadline = 0, time.monotonic() + LEASE
                     while acknowledged < receivers and (left := deadline - time.monotonic()) > 0:
                         acknowledged += await self._redis.blpop([ack], timeout=left) is not None
                     await self._redis.delete(ack)
-                    _missing(receivers - acknowledged)
+                _missing(receivers - acknowledged)
         except (redis.RedisError, OSError, TimeoutError) as exc:
             log.warning("could not publish a notification to Redis: %s", exc)
 
@@ -540,6 +540,11 @@ def _read_line(sock: socket.socket) -> bytes:
     return line
 
 
+def _send_line(sock: socket.socket, line: bytes) -> None:
+    sock.settimeout(LEASE)   # a notifier that reads nothing for that long: the listener starts over
+    sock.sendall(line + b"\n")
+
+
 class RevocationListener:
     """A gunicorn or uWSGI worker's ear for revocations: a daemon thread that makes the worker's
     ``standings`` forget each revoked user, acknowledges it, and keeps the cache's lease of trust by
@@ -617,8 +622,8 @@ class RevocationListener:
             while True:
                 if time.monotonic() - pinged >= PING_EVERY:
                     pinged = time.monotonic()
-                    sock.sendall(b'{"ping": %s}\n' % json.dumps(pinged).encode())
-                sock.settimeout(max(0.001, pinged + PING_EVERY - time.monotonic()))
+                    _send_line(sock, b'{"ping": %s}' % json.dumps(pinged).encode())
+                sock.settimeout(max(0.001, pinged + PING_EVERY - time.monotonic()))   # until the next ping
                 try:
                     chunk = sock.recv(65536)
                 except TimeoutError:
@@ -631,7 +636,7 @@ class RevocationListener:
                     if "pong" in said:
                         self._renew(said["pong"])
                     elif type(ack := self._forget(line)) is int:
-                        sock.sendall(b'{"ack": %d}\n' % ack)
+                        _send_line(sock, b'{"ack": %d}' % ack)
 
 
 def worker_publisher(settings: Settings) -> RedisPublisher | SocketPublisher | None:

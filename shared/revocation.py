@@ -17,7 +17,7 @@ its cache has forgotten the user, or** :data:`LEASE` **seconds have passed** (:m
 - without Redis, gunicorn and uWSGI workers beside the notifier: the notifier relays the revocation to
   a listener thread in every worker, each acknowledges once it has forgotten, and the notifier answers
   the worker that sent it once all have;
-- one process alone (Tornado with one process and no Redis, ``wsgi-container``, ``flask-dev``): the
+- one process alone without Redis (Tornado with one process, ``wsgi-container``, ``flask-dev``): the
   runner's own forgetting is all there is to do, and the cache is trusted for good.
 
 A listener that hangs (a stopped process, a stalled thread, a loop too busy to read) cannot
@@ -25,19 +25,20 @@ acknowledge, and cannot be made to forget. So trust is a **lease**: a listener p
 ``LEASE / 4`` seconds (Redis ``PING`` on its subscription; a ping line to the notifier), and each
 answer, which the channel delivers *after* every message sent before it, renews the cache's trust
 until ``LEASE`` seconds after that ping was sent. A process whose listener missed a revocation has had
-no answer to a ping sent after the revocation, so its trust ends at most ``LEASE`` seconds after the
-revocation was sent, which is before the writer, having waited ``LEASE`` in vain for its
-acknowledgement, answers. From then on that process asks the database on every request until its
-listener catches up (it applies the revocation before the next answer to a ping). A listener that
-loses its channel forgets everything and trusts nothing until it is back (messages sent meanwhile are
-lost). Where no channel reaches every process (Tornado ``--processes N`` without Redis, a gunicorn
+no answer to a ping that the channel took after the revocation, so its trust ends within ``LEASE``
+seconds of the moment the channel took the revocation. The writer starts its ``LEASE`` of waiting only
+after that moment (once ``PUBLISH`` has returned; the notifier counts from its relay), so when it
+answers, having waited in vain, that process has stopped trusting, and asks the database on every
+request until its listener catches up (it applies the revocation before the next answer to a ping).
+A listener that loses its channel forgets everything and trusts nothing until it is back (messages
+sent meanwhile are lost). Where no channel reaches every process (Tornado ``--processes N`` without Redis, a gunicorn
 started without the launcher's notifier), nothing is trusted and every request asks the database.
 
-What this does not cover: a writer that cannot hand the revocation to the channel at all (Redis or the
-notifier unreachable from it while the others still reach it) answers after logging it, and the other
-processes forget the user when the entry expires (``TTL``). Entries also expire, which bounds any such
-surprise, and a ban's end is kept with the entry so that an ended ban stops counting on time without
-any event.
+What this does not cover: a writer that cannot hand the revocation to the channel, or gets no answer
+from it in time (Redis or the notifier unreachable from it, or stalled, while the others still reach
+it), answers after logging it, and the other processes forget the user when the entry expires
+(``TTL``). Entries expire anyway, which bounds any such surprise, and a ban's end is kept with the
+entry so that an ended ban stops counting on time without any event.
 """
 
 from __future__ import annotations
