@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import pytest_asyncio
 import requests
@@ -116,6 +117,43 @@ def test_a_revocation_made_by_one_process_holds_in_every_other(served: tuple[Ser
     # Each process said that revocations reach it (or, without a channel, none did: the database).
     said = re.findall(r"revocations reach this (?:process|worker)", server.stderr_path.read_text(errors="replace"))
     assert len(said) >= 2 if trusted else not said, server.output()
+
+
+def serving_processes(server: Server) -> list[psutil.Process]:
+    """The two processes that answer requests (Tornado's children, gunicorn's or uWSGI's workers)."""
+    top = psutil.Process(server.process.pid)
+    if server.flavour == "tornado":
+        return top.children()
+    below = top.children(recursive=True)
+    if server.flavour == "gunicorn":
+        return [worker for master in below if "gunicorn" in " ".join(master.cmdline()) for worker in master.children()]
+    return [process for process in below if "worker" in " ".join(process.cmdline())]
+
+
+def test_a_process_that_does_not_acknowledge_stops_trusting_before_the_writer_answers(
+        served: tuple[Server, bool]) -> None:
+    """The fallback across processes: one serving process stopped (SIGSTOP) while the other changes the
+    password cannot acknowledge; the writer answers after LEASE seconds, and once the stopped process
+    runs again it refuses the old token at once, before its listener has caught up or not."""
+    server, trusted = served
+    if not trusted:
+        pytest.skip("nothing is trusted here: every request asks the database")
+    api = Api(server)
+    user = Forum(api).user()
+    assert statuses(server, user["token"]) == {200}   # both processes remember the user
+    stopped = serving_processes(server)[0]
+    stopped.suspend()
+    try:
+        started = time.monotonic()   # over a new connection: the client's kept-alive one may be the stopped one's
+        answer = requests.post(f"{server.base_url}/api/v1/me/password", timeout=30,
+                               headers={"Authorization": f"Bearer {user['token']}", "Connection": "close"},
+                               json={"old_password": user["password"], "new_password": "new secret!"})
+        assert answer.status_code == 204, answer.text
+        assert time.monotonic() - started >= LEASE * 0.99   # it waited for the stopped one, in vain
+    finally:
+        stopped.resume()
+    assert statuses(server, user["token"]) == {401}
+    assert "did not acknowledge a revocation" in server.stderr_path.read_text(errors="replace")
 
 
 # -- the channel, in one test process: acknowledged before the publisher returns, and the lease ----------
