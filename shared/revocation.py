@@ -96,8 +96,13 @@ class Standings:
 
     def trust(self, until: float = math.inf) -> None:
         """Trust what is remembered until ``until`` (``time.monotonic()``): a listener's lease, renewed by
-        each answer to its pings; for good in a process alone. Never shortens an earlier lease."""
+        each answer to its pings; for good in a process alone. Never shortens an earlier lease.
+
+        When trust begins (again), a read begun before is not remembered: it may predate a revocation
+        sent while no listener was subscribed."""
         with self._lock:
+            if time.monotonic() >= self._trusted_until:
+                self._revocations += 1
             self._trusted_until = max(self._trusted_until, until)
 
     def distrust(self) -> None:

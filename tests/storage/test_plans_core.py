@@ -243,6 +243,20 @@ def test_a_read_that_raced_with_a_revocation_is_not_remembered() -> None:
     assert standings.get(42) is None    # but not remembered
 
 
+def test_a_read_begun_before_trust_began_is_not_remembered() -> None:
+    """A listener that (re)subscribes may have missed a revocation made while it was away: what a
+    request read before then may be stale, so it is not remembered once the lease begins."""
+    token, _ = auth.issue_token(42, 1)
+    standings = Standings()
+    op = sessions.authenticate(token, standings)
+    next(op)
+    op.send(None)                # the query is on its way, nothing trusted yet ...
+    standings.trust(time.monotonic() + 60)   # ... when the listener's first ping is answered
+    with pytest.raises(StopIteration):
+        op.send(_standing(1))
+    assert standings.get(42) is None
+
+
 def test_a_bans_end_counts_without_any_event() -> None:
     token, _ = auth.issue_token(42, 1)
     standings = _trusted()
