@@ -558,19 +558,22 @@ class RevocationListener:
     def __init__(self, settings: Settings, standings: Standings) -> None:
         self.settings = settings
         self.standings = standings
+        self.stopped = threading.Event()   # a worker's listener runs as long as the worker; tests stop theirs
 
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="forum-revocations", daemon=True).start()
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="forum-revocations", daemon=True)
+        thread.start()
+        return thread
 
     def _run(self) -> None:
         listen = self._listen_redis if self.settings.redis_url else self._listen_notifier
-        while True:
+        while not self.stopped.is_set():
             try:
                 listen()
             except Exception as exc:   # Redis or the notifier went away (or restarted): forget, then retry
                 log.warning("revocations: lost the channel (%s); asking the database until it is back", exc)
             self.standings.distrust()
-            time.sleep(RECONNECT_SECONDS)
+            self.stopped.wait(RECONNECT_SECONDS)
 
     def _forget(self, raw: bytes | str) -> str | int | None:
         """Forget the user a revocation names; where to acknowledge it (None: not a revocation)."""
@@ -595,7 +598,7 @@ class RevocationListener:
                 raise TimeoutError("Redis did not confirm the subscription")
             log.info("revocations reach this worker through Redis")
             pinged = -math.inf
-            while True:
+            while not self.stopped.is_set():
                 if time.monotonic() - pinged >= PING_EVERY:
                     pinged = time.monotonic()
                     pubsub.ping(repr(pinged))
@@ -619,7 +622,7 @@ class RevocationListener:
                 raise ConnectionError("the notifier did not accept the listener")
             log.info("revocations reach this worker through the notifier")
             pinged, pending = -math.inf, b""
-            while True:
+            while not self.stopped.is_set():
                 if time.monotonic() - pinged >= PING_EVERY:
                     pinged = time.monotonic()
                     _send_line(sock, b'{"ping": %s}' % json.dumps(pinged).encode())

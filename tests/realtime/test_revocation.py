@@ -185,6 +185,22 @@ def remembered(standings: Standings, user_id: int = 7) -> Standings:
     return standings
 
 
+@pytest.fixture
+def listening() -> Iterator[Callable[[Settings, Standings], None]]:
+    """``listening(settings, standings)`` starts a worker's listener thread, stopped after the test."""
+    started: list[tuple[RevocationListener, threading.Thread]] = []
+
+    def listen(settings: Settings, standings: Standings) -> None:
+        listener = RevocationListener(settings, standings)
+        started.append((listener, listener.start()))
+
+    yield listen
+    for listener, _thread in started:
+        listener.stopped.set()
+    for _listener, thread in started:
+        thread.join(LEASE)
+
+
 @pytest_asyncio.fixture(loop_scope="function", params=["redis", "notifier"])
 async def channel(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Settings, Hub]]:
     """The settings of a forum whose revocations cross Redis, or the notifier's Unix socket (its hub)."""
@@ -205,13 +221,13 @@ def publisher(settings: Settings) -> RedisPublisher | SocketPublisher:
     return RedisPublisher(settings) if settings.redis_url else SocketPublisher(settings.notifier_socket)
 
 
-async def test_a_revocation_returns_once_every_process_forgot(channel: tuple[Settings, Hub]) -> None:
+async def test_a_revocation_returns_once_every_process_forgot(channel: tuple[Settings, Hub], listening: Any) -> None:
     """gunicorn-like workers (a listener thread each) and, with Redis, a Tornado hub: when a worker's
     publisher returns, every cache has forgotten the user; no process waited for anything."""
     settings, hub = channel
     workers = [Standings(), Standings()]
     for standings in workers:
-        RevocationListener(settings, standings).start()
+        listening(settings, standings)
     caches = [*workers, *([hub.standings] if hub.standings is not None else [])]
     for standings in caches:
         await asyncio.to_thread(remembered, standings)
@@ -230,13 +246,13 @@ async def test_a_revocation_returns_once_every_process_forgot(channel: tuple[Set
 
 
 async def test_a_listener_that_hangs_stops_its_process_trusting_before_the_writer_answers(
-        channel: tuple[Settings, Hub]) -> None:
+        channel: tuple[Settings, Hub], listening: Any) -> None:
     """The fallback: a worker that does not acknowledge in time has lost its lease when the publisher
     returns, so it asks the database; once it catches up it trusts again, without the stale entry."""
     settings, _hub = channel
     keeping_up, hanging = Standings(), Hanging()
     for standings in (keeping_up, hanging):
-        RevocationListener(settings, standings).start()
+        listening(settings, standings)
         await asyncio.to_thread(remembered, standings)
     started = time.monotonic()
     await asyncio.to_thread(publisher(settings), Publish(7, close=True))
