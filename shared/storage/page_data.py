@@ -94,14 +94,13 @@ def members_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[
 
 @read_only
 def group_settings_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/groups/{id}/settings`` (its owner only, else the API's 403): the group's fields to edit, its
-    members to name or unname moderators among, and the applications waiting."""
+    """``/groups/{id}/settings`` (its owner only, else the API's 403): the group's fields to edit and its
+    members to name or unname moderators among (the applications wait on the group's own page)."""
     yield from groups.require_owner(viewer, group_id)
     group = yield from groups.get_group(viewer, group_id)
     members = yield from groups.list_members(viewer, group_id, query)
-    pending = (yield from groups.list_applications(viewer, group_id, {"status": "pending"}))["items"]
     values = {name: group[name] for name in pages.FORMS["group"]}
-    return {"group": group, "members": members, "applications": pending, "values": values}
+    return {"group": group, "members": members, "values": values}
 
 
 POST_FLAGS = {"pin": {"pinned": True}, "unpin": {"pinned": False},
