@@ -256,6 +256,7 @@ def notification_html(notification: Mapping[str, Any], title: str | None, locale
     return i18n.translate_html(sentence, locale, actor=user_link(notification["actor"], locale), target=link)
 
 
+USER_LIST_TITLES = {"posts": _l("Posts"), "questions": _l("Questions"), "groups": _l("Groups")}   # /users/{id}/...
 SEARCH_IN = (("", _l("Everything")), ("post", _l("Posts")), ("comment", _l("Comments")),
              ("question", _l("Questions")), ("answer", _l("Answers")), ("group", _l("Groups")))
 

@@ -153,6 +153,18 @@ def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
     }
 
 
+USER_LISTS = {"posts": posts.list_user_posts, "questions": questions.list_user_questions,
+              "groups": groups.list_user_groups}
+
+
+@read_only
+def user_activity_page(viewer: Viewer, user_id: int, kind: str, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/users/{id}/posts``, ``/questions``, ``/groups``: the profile's lists in full, a page at a time
+    (``GET /users/{id}/posts`` ... newest first)."""
+    user = yield from users.get_user(viewer, user_id)
+    return {"user": user, "kind": kind, "listed": (yield from USER_LISTS[kind](viewer, user_id, query))}
+
+
 def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:
     """Set ``item["replies"]`` (the first :data:`REPLIES_SHOWN`, oldest first) on a page of top-level items."""
     parents = [item["id"] for item in items if item["reply_count"]]

@@ -117,3 +117,26 @@ def test_group_pages_refuse_who_may_not(site: Server) -> None:
                        page=group + "/settings")
     assert bad.status_code == 422 and 'id="f-name-error"' in bad.text
     assert owner.get("/groups?q=" + "x" * 300).status_code == 400
+
+
+def test_a_profiles_lists_page_forward_and_back(site: Server) -> None:
+    """The profile's headings open its lists in full (/users/{id}/groups ...), paged both ways."""
+    person = Browser(site.base_url)
+    person.register()
+    tag = secrets.token_hex(3)
+    for n in range(3):
+        person.submit("/groups/new", {"name": f"Mine {n} {tag}", "category": "c", "join_policy": "open"},
+                      page="/groups/new")
+    profile = f"/users/{own_id(person)}"
+    assert f'href="{profile}/groups"' in person.get(profile).text
+    first = person.get(profile + "/groups?limit=2")
+    assert f"Mine 2 {tag}" in first.text and 'rel="prev"' not in first.text
+    older = re.search(r'<a rel="next" href="([^"]+)">', first.text).group(1)  # type: ignore[union-attr]
+    second = person.get(older.replace("&amp;", "&"))
+    assert f"Mine 0 {tag}" in second.text and f"Mine 2 {tag}" not in second.text and 'rel="next"' not in second.text
+    newer = re.search(r'<a rel="prev" href="([^"]+)">', second.text).group(1)  # type: ignore[union-attr]
+    back = person.get(newer.replace("&amp;", "&"))
+    assert f"Mine 2 {tag}" in back.text and f"Mine 1 {tag}" in back.text and f"Mine 0 {tag}" not in back.text
+    for kind in ("posts", "questions"):
+        assert person.get(f"{profile}/{kind}").status_code == 200
+    assert person.get("/users/999999/posts").status_code == 404
