@@ -77,14 +77,13 @@ class Moderate(tornado.web.UIModule):
 
 
 class Pager(tornado.web.UIModule):
-    """The "Older →" link under a list, when the list has more."""
+    """The "← Newer" and "Older →" links under a list (``shared.pages.pager_links``)."""
 
     def render(self, listing: Mapping[str, Any]) -> bytes:
-        cursor = listing["next_cursor"]
         query = {name: self.handler.decode_argument(values[0], name=name)
                  for name, values in self.request.query_arguments.items()}
-        href = pages.older_link(self.request.path, query, cursor) if cursor else None
-        return self.render_string("modules/pager.html", href=href)
+        links = pages.pager_links(self.request.path, query, listing["next_cursor"])
+        return self.render_string("modules/pager.html", links=links)
 
 
 class Field(tornado.web.UIModule):

@@ -171,9 +171,30 @@ def counted(count: int, what: str) -> Text:
     return COUNTS[what](count)
 
 
-def older_link(path: str, query: Mapping[str, str], next_cursor: str) -> str:
-    """The "Older →" link: this page with the list's next cursor (other parameters, e.g. ``sort``, kept)."""
-    return path + "?" + urlencode({**query, "cursor": next_cursor})
+# The pages walk a list both ways with the API's forward cursors only: the "Older →" link carries, in
+# ``?prev=``, the cursors of the pages seen before this one ("" for the first page, "." between them:
+# a cursor is base64url, so never holds one), and "← Newer" goes back to the last of them. The API's
+# answer stays as it is; a page reached with a cursor but no trail gets "← Newer" to the list's start.
+PREV_FIELD = "prev"
+PREV_KEPT = 20              # the trail keeps the last 20 pages (about 1.5 KB of URL); beyond, the start
+
+
+def pager_links(path: str, query: Mapping[str, str], next_cursor: str | None) -> dict[str, str | None]:
+    """``{"older": href or None, "newer": href or None}`` under a list (other parameters, e.g. ``sort``, kept)."""
+    here = query.get("cursor", "")
+    trail = query[PREV_FIELD].split(".") if PREV_FIELD in query else None
+    rest = {name: value for name, value in query.items() if name not in ("cursor", PREV_FIELD)}
+    older = None
+    if next_cursor:
+        older = path + "?" + urlencode({**rest, "cursor": next_cursor,
+                                        PREV_FIELD: ".".join([*(trail or []), here][-PREV_KEPT:])})
+    newer = None
+    if here:
+        back = trail[-1] if trail else ""
+        kept = {**rest, **({"cursor": back} if back else {}),
+                **({PREV_FIELD: ".".join(trail[:-1])} if trail and len(trail) > 1 else {})}
+        newer = path + ("?" + urlencode(kept) if kept else "")
+    return {"older": older, "newer": newer}
 
 
 # How a notification reads on /notifications: one sentence per kind, naming who and linking the page
@@ -235,6 +256,7 @@ def notification_html(notification: Mapping[str, Any], title: str | None, locale
     return i18n.translate_html(sentence, locale, actor=user_link(notification["actor"], locale), target=link)
 
 
+USER_LIST_TITLES = {"posts": _l("Posts"), "questions": _l("Questions"), "groups": _l("Groups")}   # /users/{id}/...
 SEARCH_IN = (("", _l("Everything")), ("post", _l("Posts")), ("comment", _l("Comments")),
              ("question", _l("Questions")), ("answer", _l("Answers")), ("group", _l("Groups")))
 

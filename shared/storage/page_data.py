@@ -78,6 +78,40 @@ def group_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[di
     return {"group": group, "posts": listed, "applications": pending, "members": members, "moderates": moderates}
 
 
+@read_only
+def groups_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/groups``: a page of all groups, newest first, filtered as ``GET /groups`` is (``?category=``, ``?q=``)."""
+    listed = yield from groups.list_groups(viewer, query)
+    return {"groups": listed, "q": query.get("q", ""), "category": query.get("category", "")}
+
+
+@read_only
+def members_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/groups/{id}/members``: the group and a page of its members with their roles, as they joined."""
+    group = yield from groups.get_group(viewer, group_id)
+    return {"group": group, "members": (yield from groups.list_members(viewer, group_id, query))}
+
+
+@read_only
+def group_settings_page(viewer: Viewer, group_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/groups/{id}/settings`` (its owner only, else the API's 403): the group's fields to edit and its
+    members to name or unname moderators among (the applications wait on the group's own page)."""
+    yield from groups.require_owner(viewer, group_id)
+    group = yield from groups.get_group(viewer, group_id)
+    members = yield from groups.list_members(viewer, group_id, query)
+    values = {name: group[name] for name in pages.FORMS["group"]}
+    return {"group": group, "members": members, "values": values}
+
+
+POST_FLAGS = {"pin": {"pinned": True}, "unpin": {"pinned": False},
+              "lock": {"locked": True}, "unlock": {"locked": False}}
+
+
+def flag_post(viewer: Viewer, post_id: int, action: str) -> Op[Any]:
+    """The pin and lock buttons of a post's page: ``PATCH /posts/{id}`` with ``pinned`` or ``locked``."""
+    return (yield from posts.update_post(viewer, post_id, POST_FLAGS[action]))
+
+
 def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """``/posts/{id}``: the post (counting one view, as ``GET /posts/{id}`` does), its group, a page of
     comments, and the first replies of each."""
@@ -117,6 +151,18 @@ def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
         "groups": (yield from groups.list_user_groups(viewer, user_id, first))["items"],
         "viewer_role": (yield from roles.standing(viewer.user_id, None))[0] if viewer.user_id else None,
     }
+
+
+USER_LISTS = {"posts": posts.list_user_posts, "questions": questions.list_user_questions,
+              "groups": groups.list_user_groups}
+
+
+@read_only
+def user_activity_page(viewer: Viewer, user_id: int, kind: str, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/users/{id}/posts``, ``/questions``, ``/groups``: the profile's lists in full, a page at a time
+    (``GET /users/{id}/posts`` ... newest first)."""
+    user = yield from users.get_user(viewer, user_id)
+    return {"user": user, "kind": kind, "listed": (yield from USER_LISTS[kind](viewer, user_id, query))}
 
 
 def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:

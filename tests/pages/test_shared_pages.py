@@ -81,3 +81,15 @@ def test_cookies_are_secure_when_the_browser_came_over_https() -> None:
     assert pages.cookie_is_secure("http", " HTTPS ", from_trusted_proxy=True)
     assert not pages.cookie_is_secure("http", "http", from_trusted_proxy=True)    # nginx's word, either way
     assert not pages.cookie_is_secure("http", "https", from_trusted_proxy=False)  # anyone can send the header
+
+
+def test_pager_links_go_older_and_back_newer() -> None:
+    first = pages.pager_links("/groups", {"category": "c"}, "C1")
+    assert first == {"older": "/groups?category=c&cursor=C1&prev=", "newer": None}
+    second = pages.pager_links("/groups", {"category": "c", "cursor": "C1", "prev": ""}, "C2")
+    assert second == {"older": "/groups?category=c&cursor=C2&prev=.C1", "newer": "/groups?category=c"}
+    third = pages.pager_links("/groups", {"category": "c", "cursor": "C2", "prev": ".C1"}, None)
+    assert third == {"older": None, "newer": "/groups?category=c&cursor=C1&prev="}
+    assert pages.pager_links("/q", {"cursor": "C9"}, None) == {"older": None, "newer": "/q"}   # no trail: the start
+    deep = pages.pager_links("/q", {"cursor": "C30", "prev": ".".join(f"C{n}" for n in range(30))}, "C31")
+    assert deep["older"] is not None and deep["older"].count("C") == pages.PREV_KEPT + 1

@@ -106,7 +106,7 @@ def template_names() -> dict[str, Any]:
         g.lang = page_lang()
     settings, lang = current_settings(), g.lang
     return {"current_user": g.get("user"), "unread": g.get("visitor", {}).get("unread", 0),
-            "xsrf_token": xsrf_token, "older_link": older_link, "message": None, "values": {}, "errors": {},
+            "xsrf_token": xsrf_token, "pager_links": pager_links, "message": None, "values": {}, "errors": {},
             "debug": settings.debug, "live_port": settings.live_port, "report_reasons": pages.REPORT_REASONS,
             "lang": lang, "tr": lambda message: i18n.translate(message, lang),
             "counted": lambda count, what: i18n.translate(pages.counted(count, what), lang),
@@ -114,8 +114,8 @@ def template_names() -> dict[str, Any]:
             "languages": pages.language_links(request.path, request.query_string.decode("latin-1")), **pages.LABELS}
 
 
-def older_link(cursor: str) -> str:
-    return pages.older_link(request.path, query(), cursor)
+def pager_links(cursor: str | None) -> dict[str, str | None]:
+    return pages.pager_links(request.path, query(), cursor)
 
 
 @bp.errorhandler(Exception)

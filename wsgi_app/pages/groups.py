@@ -13,7 +13,7 @@ from shared.storage import comments, groups, page_data, posts
 from shared.storage.answers import like_answer, unlike_answer
 from shared.storage.comments import like_comment, unlike_comment
 from shared.storage.posts import like_post, unlike_post
-from wsgi_app.db import run
+from wsgi_app.db import current_settings, run
 from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, see, throttle
 
 
@@ -45,6 +45,57 @@ def join(group_id: int) -> Response:
     """Join an open group, or apply to one that needs the owner's approval."""
     run(groups.apply(g.viewer, group_id, pages.form_body("application", form())))
     return see(f"/groups/{group_id}")
+
+
+@bp.get("/groups")
+def groups_page() -> str:
+    return render_template("groups.html", title=_l("Groups"), **run(page_data.groups_page(g.viewer, query())))
+
+
+@bp.get("/groups/<int:group_id>/members")
+def members_page(group_id: int) -> str:
+    return render_template("members.html", title=_l("Members"), **run(page_data.members_page(g.viewer, group_id, query())))
+
+
+@bp.post("/groups/<int:group_id>/leave")
+@login_required
+def leave(group_id: int) -> Response:
+    run(groups.leave(g.viewer, group_id))
+    return see(f"/groups/{group_id}")
+
+
+def show_settings(group_id: int, **state: Any) -> str:
+    page = run(page_data.group_settings_page(g.viewer, group_id, query()))
+    return render_template("group_settings.html", title=_l("Group settings"), **{**page, **state})
+
+
+@bp.route("/groups/<int:group_id>/settings", methods=["GET", "POST"])
+@login_required
+def group_settings(group_id: int) -> Any:
+    """The settings form: ``PATCH /groups/{id}``; a refusal shows the form again with what was typed."""
+    if request.method == "GET":
+        return show_settings(group_id)
+    _, refusal = attempt(groups.update_group(g.viewer, group_id, pages.form_body("group", form())))
+    if refusal:
+        return show_settings(group_id, **pages.form_state(refusal, form())), refusal.status
+    return see(f"/groups/{group_id}")
+
+
+@bp.post("/groups/<int:group_id>/cover")
+@login_required
+def group_cover(group_id: int) -> Response:
+    """The cover form (multipart, field ``cover``): ``PUT /groups/{id}/cover``."""
+    sent = request.files.get("cover")
+    run(groups.set_cover(g.viewer, group_id, sent.read() if sent else b"", current_settings().media_dir))
+    return see(f"/groups/{group_id}/settings")
+
+
+@bp.post("/posts/<int:post_id>/<any(pin, unpin, lock, unlock):action>")
+@login_required
+def flag_post(post_id: int, action: str) -> Response:
+    """Pin, unpin, lock or unlock a post (its group's owner)."""
+    run(page_data.flag_post(g.viewer, post_id, action))
+    return see(f"/posts/{post_id}")
 
 
 @bp.post("/groups/<int:group_id>/applications/<int:application_id>")

@@ -20,6 +20,12 @@ def user_page(user_id: int) -> str:
     return render_template("user.html", title=page["user"]["username"], **page)
 
 
+@bp.get("/users/<int:user_id>/<any(posts, questions, groups):kind>")
+def user_activity(user_id: int, kind: str) -> str:
+    page = run(page_data.user_activity_page(g.viewer, user_id, kind, query()))
+    return render_template("user_activity.html", title=pages.USER_LIST_TITLES[kind], **page)
+
+
 @bp.route("/notifications", methods=["GET", "POST"])
 @login_required
 def notifications_page() -> Any:

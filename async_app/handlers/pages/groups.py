@@ -46,6 +46,62 @@ class GroupPage(PageHandler):
         self.redirect(self.reverse_url("group_page", group_id), status=303)
 
 
+class GroupsPage(PageHandler):
+    async def get(self) -> None:
+        self.render("groups.html", title=_l("Groups"), **await self.run(page_data.groups_page(self.viewer, self.query())))
+
+
+class MembersPage(PageHandler):
+    async def get(self, group_id: str) -> None:
+        page = await self.run(page_data.members_page(self.viewer, int(group_id), self.query()))
+        self.render("members.html", title=_l("Members"), **page)
+
+
+class LeavePage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, group_id: str) -> None:
+        await self.run(groups.leave(self.viewer, int(group_id)))
+        self.redirect(self.reverse_url("group_page", group_id), status=303)
+
+
+class GroupSettingsPage(PageHandler):
+    @tornado.web.authenticated
+    async def get(self, group_id: str) -> None:
+        await self.show(group_id)
+
+    async def show(self, group_id: str, **form: Any) -> None:
+        page = await self.run(page_data.group_settings_page(self.viewer, int(group_id), self.query()))
+        self.render("group_settings.html", title=_l("Group settings"), **{**page, **form})
+
+    @tornado.web.authenticated
+    async def post(self, group_id: str) -> None:
+        """The settings form: ``PATCH /groups/{id}``; a refusal shows the form again with what was typed."""
+        change = groups.update_group(self.viewer, int(group_id), pages.form_body("group", self.form()))
+        _, refusal = await self.attempt(change)
+        if refusal:
+            await self.show(group_id, **self.refused(refusal))
+        else:
+            self.redirect(self.reverse_url("group_page", group_id), status=303)
+
+
+class GroupCoverPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, group_id: str) -> None:
+        """The cover form (multipart, field ``cover``): ``PUT /groups/{id}/cover``."""
+        sent = self.request.files.get("cover")
+        data = sent[0]["body"] if sent else b""
+        await self.run(groups.set_cover(self.viewer, int(group_id), data, self.application.forum_settings.media_dir))
+        self.redirect(self.reverse_url("group_settings_page", group_id), status=303)
+
+
+class PostFlagPage(PageHandler):
+    @tornado.web.authenticated
+    async def post(self, post_id: str, action: str) -> None:
+        """Pin, unpin, lock or unlock a post (its group's owner)."""
+        await self.run(page_data.flag_post(self.viewer, int(post_id), action))
+        self.redirect(self.reverse_url("post_page", post_id), status=303)
+
+
 class DecisionPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str, application_id: str) -> None:

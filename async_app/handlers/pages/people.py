@@ -16,6 +16,12 @@ class UserPage(PageHandler):
         self.render("user.html", title=page["user"]["username"], **page)
 
 
+class UserActivityPage(PageHandler):
+    async def get(self, user_id: str, kind: str) -> None:
+        page = await self.run(page_data.user_activity_page(self.viewer, int(user_id), kind, self.query()))
+        self.render("user_activity.html", title=pages.USER_LIST_TITLES[kind], **page)
+
+
 class NotificationsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
