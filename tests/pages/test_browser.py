@@ -195,6 +195,7 @@ def test_a_user_sets_up_their_account_takes_their_data_and_leaves(site: Server, 
     user.open(post_path)
     assert user.find("#post .meta img.avatar").get_attribute("src") == avatar
     assert chromium.execute_script("return document.querySelector('#post .meta img.avatar').naturalWidth") == 8
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-avatar.png")
 
     doomed = next(item for item in chromium.find_elements(By.CSS_SELECTOR, "#comments .item")
                   if "Delete me" in item.text).get_attribute("id")
@@ -223,6 +224,7 @@ def test_a_user_sets_up_their_account_takes_their_data_and_leaves(site: Server, 
     assert data["profile"]["username"] == name and data["profile"]["bio"] == "I was here."
     assert [comment["content"] for comment in data["comments"]] == ["Keep me"]
 
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-settings.png")
     user.find("#f-confirm").click()
     user.fill("#delete-account-form", button="#delete-account", password="a brand new password")
     assert user.text("p.flash").startswith("Your account is deleted")
