@@ -297,7 +297,12 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/verify-email$", account_pages.VerifyEmailPage, name="verify_email_page"),
         url(r"/verify-email/resend$", account_pages.ResendVerificationPage, name="resend_verification_page"),
         url(r"/settings$", account_pages.SettingsPage, name="settings_page"),
-        url(r"/settings/(email|notifications|language)$", account_pages.SettingsFormPage, name="settings_form_page"),
+        url(r"/settings/(profile|email|notifications|language)$", account_pages.SettingsFormPage,
+            name="settings_form_page"),
+        url(r"/settings/avatar$", account_pages.AvatarPage, name="avatar_page"),
+        url(r"/settings/password$", account_pages.PasswordPage, name="password_page"),
+        url(r"/settings/export$", account_pages.ExportPage, name="export_page"),
+        url(r"/settings/delete$", account_pages.DeleteAccountPage, name="delete_account_page"),
         url(r"/language$", account_pages.LanguagePage, name="language_page"),
         url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
         # Writing and reading (API.md §10).

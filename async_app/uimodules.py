@@ -15,10 +15,17 @@ from shared import pages
 
 
 class UserBadge(tornado.web.UIModule):
-    """A link to a user's profile."""
+    """A user's avatar and a link to their profile (``shared.pages.user_badge``, the Flask macro's too)."""
 
-    def render(self, user: Mapping[str, Any]) -> bytes:
-        return self.render_string("modules/user_badge.html", user=user)
+    def render(self, user: Mapping[str, Any] | None) -> str:
+        return pages.user_badge(user, self.handler.lang)  # type: ignore[attr-defined]
+
+
+class OwnDelete(tornado.web.UIModule):
+    """For its author: delete a post, comment, question or answer, in two steps (then go to ``gone``)."""
+
+    def render(self, kind: str, item: Mapping[str, Any], gone: str) -> bytes:
+        return self.render_string("modules/own_delete.html", kind=kind, item=item, gone=pages.with_done(gone, "deleted"))
 
 
 class Summary(tornado.web.UIModule):

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
+
 from shared import i18n
 from shared.emails import NOTIFICATION_SUBJECTS
 from shared.errors import THINGS, ForumError, Invalid
@@ -99,19 +101,57 @@ FORMS: dict[str, tuple[str, ...]] = {
     "preferences": ("email",),                # PATCH /me/preferences {email: off|instant|daily}
     "language": ("locale",),                  # PATCH /me {locale}
     "edit": ("content",),                     # PATCH /comments/{id}, /answers/{id}
+    "profile": ("nickname", "bio"),           # PATCH /me {nickname, bio}
+    "change_password": ("old_password", "new_password"),   # POST /me/password
+    "delete_account": ("password",),          # DELETE /me {password}
     "accept": ("answer_id",),                 # PUT /questions/{id}/accepted-answer
 }
 # What a page says once a form has done its work.
 RESET_LINK_SENT = _l("If that address belongs to an account, a link to choose a new password is on its way. "
                      "It works once, for one hour.")
 ADDRESS_VERIFIED = _l("Thank you: your e-mail address is confirmed.")
+CONFIRM_DELETE = _l("tick this box to delete your account")
+# "A confirmation after every action": a form's redirect names what was done (``with_done(path, key)``
+# adds ``?done=key``) and the page it lands on shows that key's message in its flash (``done_message``).
+# Only these keys say anything, so a link cannot make a page say words of its own choosing.
+DONE = {
+    "profile": _l("Your profile is saved."),
+    "avatar": _l("Your new picture is in place."),
+    "password": _l("Your password is changed. You stay logged in here; other devices must log in again."),
+    "email": _l("Almost done: open the link we sent to your new address to confirm it."),
+    "language": _l("Your language is saved."),
+    "notifications": _l("Your e-mail preference is saved."),
+    "deleted": _l("Deleted."),
+    "account_deleted": _l("Your account is deleted: your personal data is erased, and what you wrote "
+                          "now shows \"deleted user\". Goodbye."),
+}
+
+
+def with_done(path: str, key: str) -> str:
+    """``path`` with ``done=key`` in its query (before any ``#fragment``): the next page confirms the action."""
+    path, hash_, fragment = path.partition("#")
+    return path + ("&" if "?" in path else "?") + "done=" + key + hash_ + fragment
+
+
+def export_file(export: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """``/settings/export``: ``GET /me/export``'s answer as a file the browser saves, and its headers."""
+    return orjson.dumps(export), {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
+                                  "Content-Disposition": 'attachment; filename="forum-export.json"'}
+
+
+def done_message(key: str | None) -> Text | None:
+    """The flash message a ``?done=`` key asks for (None for none or an unknown key)."""
+    return DONE.get(key or "")
+
+
 ID_FIELDS = frozenset({"parent_id", "user_id", "answer_id"})
 OPTIONAL_FIELDS = frozenset({"until"})      # left empty: not sent (a ban with no end)
 # Refusals a user can fix: the form is shown again with the reason (others get an error page).
-FORM_STATUSES = frozenset({401, 409, 422, 429})
+FORM_STATUSES = frozenset({401, 409, 413, 415, 422, 429})   # 413, 415: an avatar too large or not an image
 # The fields whose refusal the forms show beside the field itself (no second copy on top).
 SHOWN_FIELDS = frozenset({"login", "username", "email", "password", "new_password", "name", "category",
-                          "description", "join_policy", "address", "message", "title", "content", "token"})
+                          "description", "join_policy", "address", "message", "title", "content", "token",
+                          "nickname", "bio", "old_password", "confirm"})
 
 
 def form_body(form_name: str, form: Mapping[str, str]) -> dict[str, Any]:
@@ -240,10 +280,26 @@ def notification_link(notification: Mapping[str, Any]) -> str:
 
 
 def user_link(user: Mapping[str, Any] | None, locale: str) -> str:
-    """A user's name linking their profile, as HTML (the markup of the pages' user badge)."""
+    """A user's name linking their profile, as HTML (in a sentence: a notification's "who")."""
     if user is None:
         return f'<span class="user deleted">{html.escape(i18n.translate(DELETED_USER, locale))}</span>'
     return f'<a class="user" href="/users/{int(user["id"])}">{html.escape(user["username"])}</a>'
+
+
+def avatar_html(user: Mapping[str, Any] | None) -> str:
+    """A user's small round picture; without one, a placeholder with their initial (none for a deleted user).
+    Decorative (``alt=""``): the name beside it says who it is."""
+    url = user.get("avatar_url") if user else None
+    if url:
+        return f'<img class="avatar" src="{html.escape(url)}" alt="" width="24" height="24">'
+    initial = html.escape(user["username"][:1].upper()) if user else ""
+    return f'<span class="avatar none" aria-hidden="true">{initial}</span>'
+
+
+def user_badge(user: Mapping[str, Any] | None, locale: str) -> str:
+    """The user badge wherever a page names someone (an author, a member): avatar, then the linked name.
+    Both apps' badge (the ``UserBadge`` UIModule, the ``user_badge`` macro) is this one function."""
+    return avatar_html(user) + user_link(user, locale)
 
 
 def notification_html(notification: Mapping[str, Any], title: str | None, locale: str) -> str:

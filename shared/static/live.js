@@ -46,12 +46,25 @@
     }
   };
 
+  // The avatar and the linked name, as shared.pages.user_badge writes them.
   function userLink(user) {
+    var badge = document.createDocumentFragment();
+    var avatar = document.createElement(user.avatar_url ? "img" : "span");
+    avatar.className = user.avatar_url ? "avatar" : "avatar none";
+    if (user.avatar_url) {
+      avatar.src = user.avatar_url;
+      avatar.alt = "";
+    } else {
+      avatar.setAttribute("aria-hidden", "true");
+      avatar.textContent = user.username.charAt(0).toUpperCase();
+    }
+    badge.appendChild(avatar);
     var link = document.createElement("a");
     link.className = "user";
     link.href = "/users/" + user.id;
     link.textContent = user.username;
-    return link;
+    badge.appendChild(link);
+    return badge;
   }
 
   // The item as the server renders it (templates/modules/item.html), without the like button and

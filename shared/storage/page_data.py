@@ -17,7 +17,7 @@ from typing import Any
 
 from shared import pages
 from shared.auth import ANONYMOUS, Viewer
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.storage import (
     accounts,
     answers,
@@ -35,7 +35,7 @@ from shared.storage import (
     watching,
 )
 from shared.storage.effects import Compute, Op, read_only
-from shared.storage.sessions import session_viewer
+from shared.storage.sessions import session_viewer, start_session
 
 HOME_ITEMS = "10"           # how many groups, posts and questions the home page lists
 REPLIES_SHOWN = 10          # replies shown under each comment or answer on its page
@@ -220,11 +220,26 @@ def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
 
 
 def change_setting(viewer: Viewer, which: str, form: Mapping[str, str]) -> Op[Any]:
-    """A form of ``/settings``: ``email`` (a new address, pending until verified), ``language`` or
-    ``notifications``."""
-    if which in ("email", "language"):
+    """A form of ``/settings``: ``profile`` (nickname and bio), ``email`` (a new address, pending until
+    verified), ``language`` or ``notifications``."""
+    if which in ("profile", "email", "language"):
         return (yield from users.update_me(viewer, pages.form_body(which, form)))
     return (yield from watching.set_preferences(viewer, pages.form_body("preferences", form)))
+
+
+def change_password_with_session(viewer: Viewer, form: Mapping[str, str]) -> Op[str]:
+    """``/settings/password``: the API's password change (which ends every session and token, this one's
+    too), then a new session for this browser (its id, for the cookie): the user stays logged in here."""
+    yield from users.change_password(viewer, pages.form_body("change_password", form))
+    session_id: str = yield from start_session(viewer.require())
+    return session_id
+
+
+def delete_account(viewer: Viewer, form: Mapping[str, str]) -> Op[None]:
+    """``/settings/delete``: ``DELETE /me`` with the password, once the "I understand" box is ticked."""
+    if form.get("confirm") != "yes":
+        raise Invalid.one("confirm", pages.CONFIRM_DELETE)
+    yield from accounts.delete_me(viewer, pages.form_body("delete_account", form))
 
 
 # -- writing and reading (API.md §10) ---------------------------------------------------------------

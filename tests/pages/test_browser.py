@@ -6,10 +6,12 @@ page and a post page land in /tmp (``forum-pages-<flavour>-home.png`` ...) for a
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
 import pytest
+from PIL import Image
 from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -160,3 +162,73 @@ def test_two_people_on_one_thread_see_each_others_comments_without_reloading(
     writer.fill("#comments .reply-form", content="And a reply")
     WebDriverWait(chromium, 15).until(lambda _: "And a reply" in reader.text("#comments .item.live .replies"))
     assert reader.driver.execute_script("return window.stayed") is True
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_a_user_sets_up_their_account_takes_their_data_and_leaves(site: Server, chromium: Any, tmp_path: Any) -> None:
+    """/settings from the navigation: profile, picture (then beside the name on a post), a comment of
+    one's own deleted, a new password (still logged in, and it logs in), the data file, leaving."""
+    chromium.delete_all_cookies()
+    user = User(chromium, site.base_url)
+    name = "settler" + secrets.token_hex(3)
+    user.open("/register")
+    user.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    user.open("/groups/new")
+    user.fill("#group-form", name=f"Home of {name}", category="testing", description="mine")
+    user.press("#new-post")
+    user.fill("#post-form", title="My post", content="Written before I left.")
+    post_path = chromium.current_url.removeprefix(site.base_url)
+    for words in ("Keep me", "Delete me"):
+        user.fill("#comment-form", content=words)
+
+    user.press("#nav-settings")
+    user.fill("#profile-form", nickname="Settler", bio="I was here.")
+    assert user.text("p.flash") == "Your profile is saved."
+    assert user.find("#f-nickname").get_attribute("value") == "Settler"
+
+    picture = tmp_path / "me.png"
+    Image.new("RGB", (8, 8), (30, 120, 200)).save(picture)
+    user.find("#f-avatar").send_keys(str(picture))
+    user.press("#save-avatar")
+    assert user.text("p.flash") == "Your new picture is in place."
+    avatar = user.find("#current-avatar").get_attribute("src")
+    user.open(post_path)
+    assert user.find("#post .meta img.avatar").get_attribute("src") == avatar
+    assert chromium.execute_script("return document.querySelector('#post .meta img.avatar').naturalWidth") == 8
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-avatar.png")
+
+    doomed = next(item for item in chromium.find_elements(By.CSS_SELECTOR, "#comments .item")
+                  if "Delete me" in item.text).get_attribute("id")
+    user.find(f"#{doomed} .own-delete summary").click()   # the first step only opens the question
+    assert user.find(f"#{doomed} .confirm-delete").is_displayed()
+    user.press(f"#{doomed} .confirm-delete")
+    assert user.text("p.flash") == "Deleted."
+    assert "Delete me" not in user.text("#comments") and "Keep me" in user.text("#comments")
+
+    user.press("#nav-settings")
+    user.fill("#password-form", old_password=PASSWORD, new_password="a brand new password")
+    assert user.text("p.flash").startswith("Your password is changed.")
+    user.open(post_path)
+    assert user.text("#nav-user") == name   # this browser stays logged in
+    user.press("#logout")
+    user.open("/login")
+    user.fill("#login-form", login=name, password="a brand new password")
+    assert user.text("#nav-user") == name
+
+    user.press("#nav-settings")
+    chromium.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    user.find("#export-link").click()
+    export = tmp_path / "forum-export.json"
+    WebDriverWait(chromium, 15).until(lambda _: export.exists() and export.stat().st_size > 0)
+    data = json.loads(export.read_text())
+    assert data["profile"]["username"] == name and data["profile"]["bio"] == "I was here."
+    assert [comment["content"] for comment in data["comments"]] == ["Keep me"]
+
+    chromium.save_screenshot(f"/tmp/forum-pages-{site.flavour}-settings.png")
+    user.find("#f-confirm").click()
+    user.fill("#delete-account-form", button="#delete-account", password="a brand new password")
+    assert user.text("p.flash").startswith("Your account is deleted")
+    assert user.text("#nav-login") == "Log in"
+    user.open(post_path)
+    assert user.text("#post .meta .user.deleted") == "deleted user"
+    assert user.find("#post .meta .avatar.none").text == ""   # the picture went with the account

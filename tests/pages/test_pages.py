@@ -232,3 +232,83 @@ def test_a_429_is_shown_on_the_form_with_the_wait_and_what_was_typed(flavour: st
     assert over.status_code == 429 and 0 < int(over.headers["Retry-After"]) <= 600
     assert re.search(r"try again in \d+ seconds", over.text)
     assert html.escape(typed) in over.text and 'name="message"' in over.text
+
+
+def tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_settings_profile_avatar_password_export_and_leaving(site: Server, browser: Browser) -> None:
+    """Every /settings form runs its API operation and lands on a page confirming it (``?done=``)."""
+    name = browser.register()
+    saved = browser.submit("/settings/profile", {"nickname": "Walker <3", "bio": "Hello & bye"}, page="/settings")
+    assert saved.url.endswith("/settings?done=profile") and "Your profile is saved." in saved.text
+    assert 'value="Walker &lt;3"' in saved.text and "Hello &amp; bye</textarea>" in saved.text
+    assert 'role="alert"' not in browser.get("/settings?done=anything-else").text   # only known keys speak
+
+    token = browser.token("/settings")
+    junk = browser.http.post(site.base_url + "/settings/avatar", data={"_xsrf": token},
+                             files={"avatar": ("a.png", b"not an image", "image/png")}, timeout=10)
+    assert junk.status_code == 415 and 'role="alert"' in junk.text and 'id="settings-avatar"' in junk.text
+    uploaded = browser.http.post(site.base_url + "/settings/avatar", data={"_xsrf": token},
+                                 files={"avatar": ("a.png", tiny_png(), "image/png")}, timeout=10)
+    assert uploaded.url.endswith("/settings?done=avatar") and "Your new picture is in place." in uploaded.text
+    avatar = re.search(r'id="current-avatar" src="([^"]+)"', uploaded.text).group(1)  # type: ignore[union-attr]
+    assert browser.get(avatar).headers["Content-Type"] == "image/png"
+    me = re.search(r'id="nav-user" href="(/users/\d+)"', uploaded.text).group(1)  # type: ignore[union-attr]
+    assert f'<img class="avatar" src="{avatar}" alt="" width="24" height="24"><a class="user"' in browser.get(
+        "/groups/new").text or avatar in browser.get(me).text
+
+    wrong = browser.submit("/settings/password", {"old_password": "not it", "new_password": "a new password"},
+                           page="/settings")
+    assert wrong.status_code == 422 and 'id="f-old_password-error"' in wrong.text
+    changed = browser.submit("/settings/password", {"old_password": PASSWORD, "new_password": "a new password 2"},
+                             page="/settings")
+    assert changed.url.endswith("/settings?done=password") and 'id="nav-user"' in changed.text   # still logged in
+    again = Browser(site.base_url)
+    assert again.submit("/login", {"login": name, "password": PASSWORD}, page="/login").status_code == 401
+    assert 'id="nav-user"' in again.submit("/login", {"login": name, "password": "a new password 2"},
+                                           page="/login").text
+    assert 'id="nav-user"' in browser.get("/settings").text   # the new session of this browser still works
+
+    export = browser.get("/settings/export")
+    assert export.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert export.headers["Content-Disposition"] == 'attachment; filename="forum-export.json"'
+    assert export.json()["profile"]["username"] == name and export.json()["profile"]["bio"] == "Hello & bye"
+
+    unticked = browser.submit("/settings/delete", {"password": "a new password 2"}, page="/settings")
+    assert unticked.status_code == 422 and 'id="f-confirm-error"' in unticked.text
+    mistyped = browser.submit("/settings/delete", {"password": "nope nope", "confirm": "yes"}, page="/settings")
+    assert mistyped.status_code == 422 and 'id="f-password-error"' in mistyped.text
+    gone = browser.submit("/settings/delete", {"password": "a new password 2", "confirm": "yes"}, page="/settings")
+    assert gone.url.endswith("/?done=account_deleted") and "Your account is deleted" in gone.text
+    assert 'id="nav-login"' in gone.text and 'id="nav-login"' in again.get("/").text   # every session ended
+    assert browser.get(me).status_code == 404
+
+
+def test_authors_delete_their_own_content_in_two_steps(site: Server, browser: Browser) -> None:
+    owner = browser.register()
+    made = browser.submit("/groups/new", {"name": "own " + owner, "category": "c", "description": "d",
+                                          "join_policy": "open"}, page="/groups/new")
+    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    post = browser.submit(group_path + "/posts/new", {"title": "Mine", "content": "mine"}, page=group_path + "/posts/new")
+    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    comment = browser.submit(post_path, {"content": "my comment"}, page=post_path)
+    comment_id = re.search(r"#comment-(\d+)$", comment.url).group(1)  # type: ignore[union-attr]
+    page = comment.text
+    assert f'action="/comments/{comment_id}/delete"' in page and f'value="{post_path}?done=deleted"' in page
+
+    other = Browser(site.base_url)
+    other.register()
+    assert 'class="own-delete"' not in other.get(post_path).text   # only the author has the button
+
+    deleted = browser.submit(f"/comments/{comment_id}/delete", {"next": f"{post_path}?done=deleted"}, page=post_path)
+    assert deleted.url.endswith(f"{post_path}?done=deleted") and "Deleted." in deleted.text
+    assert "my comment" not in deleted.text
+    gone = browser.submit(post_path + "/delete", {"next": f"{group_path}?done=deleted"}, page=post_path)
+    assert gone.url.endswith(f"{group_path}?done=deleted") and browser.get(post_path).status_code == 404

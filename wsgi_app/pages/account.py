@@ -1,4 +1,5 @@
-"""The account's e-mail pages (API.md §9): reset a password, verify an address, settings, watch buttons."""
+"""The account's pages (API.md §9, §12): reset a password, verify an address, settings (profile, avatar,
+password, export, leaving), watch buttons."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
 from shared import i18n, pages
+from shared.errors import ForumError
 from shared.i18n import _l
-from shared.storage import page_data, verification, watching
-from wsgi_app.db import run
+from shared.storage import accounts, page_data, sessions, users, verification, watching
+from wsgi_app.db import current_settings, run
 from wsgi_app.pages.auth import with_session
 from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, secure_cookies, see, throttle
 
@@ -70,19 +72,63 @@ def settings() -> str:
     return render_template("settings.html", title=_l("Settings"), **run(page_data.settings_page(g.viewer)))
 
 
-@bp.post("/settings/<any(email, notifications, language):which>")
+@bp.post("/settings/<any(profile, email, notifications, language):which>")
 @login_required
 def change_setting(which: str) -> Any:
-    """``/settings/email`` (a new address, kept pending), ``/settings/language`` and
-    ``/settings/notifications`` (the preference)."""
+    """``/settings/profile`` (nickname and bio), ``/settings/email`` (a new address, kept pending),
+    ``/settings/language`` and ``/settings/notifications`` (the preference)."""
     me, refusal = attempt(page_data.change_setting(g.viewer, which, form()))
     if refusal:
-        page = run(page_data.settings_page(g.viewer))
-        return render_template("settings.html", title=_l("Settings"), **page,
-                               **pages.form_state(refusal, form())), refusal.status
-    response = see("/settings")
+        return settings_refused(refusal)
+    response = see(pages.with_done("/settings", which))
     if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
         language_cookie(response, me["locale"])
+    return response
+
+
+def settings_refused(refusal: ForumError) -> Any:
+    """The settings page again, the refused form showing the user's input and the reason."""
+    page = run(page_data.settings_page(g.viewer))
+    return render_template("settings.html", title=_l("Settings"), **page,
+                           **pages.form_state(refusal, form())), refusal.status
+
+
+@bp.post("/settings/avatar")
+@login_required
+def change_avatar() -> Any:
+    """The multipart field ``avatar``, through ``PUT /me/avatar``'s operation."""
+    sent = request.files.get("avatar")
+    _, refusal = attempt(users.set_avatar(g.viewer, sent.read() if sent else b"", current_settings().media_dir))
+    return settings_refused(refusal) if refusal else see(pages.with_done("/settings", "avatar"))
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password() -> Any:
+    """Every session ends with the old password; this browser gets a new one."""
+    session_id, refusal = attempt(page_data.change_password_with_session(g.viewer, form()))
+    if refusal:
+        return settings_refused(refusal)
+    return with_session(session_id, pages.with_done("/settings", "password"))
+
+
+@bp.get("/settings/export")
+@login_required
+def export() -> Response:
+    """``GET /me/export`` as a JSON file to keep."""
+    data, headers = pages.export_file(run(accounts.export_me(g.viewer)))
+    return Response(data, headers=headers)
+
+
+@bp.post("/settings/delete")
+@login_required
+def delete_account() -> Any:
+    """The password and the "I understand" box, then ``DELETE /me``; logged out."""
+    _, refusal = attempt(page_data.delete_account(g.viewer, form()))
+    if refusal:
+        return settings_refused(refusal)
+    response = see(pages.with_done("/", "account_deleted"))
+    response.delete_cookie(sessions.COOKIE_NAME, secure=secure_cookies())
     return response
 
 

@@ -31,9 +31,9 @@ def log_in(user_id: int) -> Response:
     return with_session(run(sessions.start_session(user_id)))
 
 
-def with_session(session_id: str) -> Response:
-    """The new session's cookie, then on to where they were going."""
-    response = back("/")
+def with_session(session_id: str, to: str = "") -> Response:
+    """The new session's cookie, then on to ``to`` or where they were going."""
+    response = see(to) if to else back("/")
     response.set_cookie(sessions.COOKIE_NAME, session_id, httponly=True,
                         samesite="Lax", secure=secure_cookies(), max_age=sessions.SESSION_DAYS * 86400)
     return response

@@ -101,12 +101,15 @@ def page_headers(response: Response) -> Response:
 def template_names() -> dict[str, Any]:
     """What every page template may use (the Tornado app's handler namespace, by the same names), with
     the page's language: ``tr`` (a marked message), ``counted`` (a count and its noun), ``when`` (a
-    time), the switcher's links."""
+    time), the switcher's links, the user badge; the message is a ``?done=`` confirmation's unless the
+    page gives one."""
     if "lang" not in g:   # an error page before the visitor was looked up (a failed XSRF check)
         g.lang = page_lang()
     settings, lang = current_settings(), g.lang
     return {"current_user": g.get("user"), "unread": g.get("visitor", {}).get("unread", 0),
-            "xsrf_token": xsrf_token, "pager_links": pager_links, "message": None, "values": {}, "errors": {},
+            "xsrf_token": xsrf_token, "pager_links": pager_links, "values": {}, "errors": {},
+            "message": pages.done_message(request.args.get("done")),
+            "user_badge_html": lambda user: Markup(pages.user_badge(user, lang)), "with_done": pages.with_done,
             "debug": settings.debug, "live_port": settings.live_port, "report_reasons": pages.REPORT_REASONS,
             "lang": lang, "tr": lambda message: i18n.translate(message, lang),
             "counted": lambda count, what: i18n.translate(pages.counted(count, what), lang),

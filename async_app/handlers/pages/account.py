@@ -1,4 +1,5 @@
-"""The account's e-mail pages (API.md §9): reset a password, verify an address, settings, watch buttons."""
+"""The account's pages (API.md §9, §12): reset a password, verify an address, settings (profile, avatar,
+password, export, leaving), watch buttons."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import tornado.web
 
 from async_app.handlers.pages.base import PageHandler
 from shared import i18n, pages
+from shared.errors import ForumError
 from shared.i18n import _l
-from shared.storage import page_data, verification, watching
+from shared.storage import accounts, page_data, sessions, users, verification, watching
 
 # What each watch button changes, by the URL's words: /posts/7/watch, /questions/3/unwatch ...
 WATCHES = {
@@ -61,26 +63,84 @@ class ResendVerificationPage(PageHandler):
         self.back("/settings")
 
 
+class SettingsForms(PageHandler):
+    """The forms of ``/settings``: a refused one shows the page again with the input and the reason."""
+
+    async def show_refusal(self, refusal: ForumError) -> None:
+        page = await self.run(page_data.settings_page(self.viewer))
+        self.render("settings.html", title=_l("Settings"), **page, **self.refused(refusal))
+
+
 class SettingsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         self.render("settings.html", title=_l("Settings"), **await self.run(page_data.settings_page(self.viewer)))
 
 
-class SettingsFormPage(PageHandler):
-    """``POST /settings/email`` (a new address, kept pending), ``/settings/language`` and
-    ``/settings/notifications`` (the preference)."""
+class SettingsFormPage(SettingsForms):
+    """``POST /settings/profile`` (nickname and bio), ``/settings/email`` (a new address, kept pending),
+    ``/settings/language`` and ``/settings/notifications`` (the preference)."""
 
     @tornado.web.authenticated
     async def post(self, which: str) -> None:
         me, refusal = await self.attempt(page_data.change_setting(self.viewer, which, self.form()))
         if refusal:
-            page = await self.run(page_data.settings_page(self.viewer))
-            self.render("settings.html", title=_l("Settings"), **page, **self.refused(refusal))
+            await self.show_refusal(refusal)
             return
         if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
             self.set_cookie(i18n.COOKIE, me["locale"], expires_days=i18n.COOKIE_DAYS, samesite="Lax")
-        self.redirect("/settings", status=303)
+        self.redirect(pages.with_done("/settings", which), status=303)
+
+
+class AvatarPage(SettingsForms):
+    """``POST /settings/avatar``: the multipart field ``avatar``, through ``PUT /me/avatar``'s operation."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        sent = self.request.files.get("avatar")
+        op = users.set_avatar(self.viewer, sent[0].body if sent else b"", self.application.forum_settings.media_dir)
+        _, refusal = await self.attempt(op)
+        if refusal:
+            await self.show_refusal(refusal)
+            return
+        self.redirect(pages.with_done("/settings", "avatar"), status=303)
+
+
+class PasswordPage(SettingsForms):
+    """``POST /settings/password``: every session ends with the old password; this browser gets a new one."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        session_id, refusal = await self.attempt(page_data.change_password_with_session(self.viewer, self.form()))
+        if refusal:
+            await self.show_refusal(refusal)
+            return
+        self.start_session_cookie(session_id)
+        self.redirect(pages.with_done("/settings", "password"), status=303)
+
+
+class ExportPage(PageHandler):
+    """``GET /settings/export``: ``GET /me/export`` as a JSON file to keep."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        data, headers = pages.export_file(await self.run(accounts.export_me(self.viewer)))
+        for name, value in headers.items():
+            self.set_header(name, value)
+        self.finish(data)
+
+
+class DeleteAccountPage(SettingsForms):
+    """``POST /settings/delete``: the password and the "I understand" box, then ``DELETE /me``; logged out."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        _, refusal = await self.attempt(page_data.delete_account(self.viewer, self.form()))
+        if refusal:
+            await self.show_refusal(refusal)
+            return
+        self.clear_cookie(sessions.COOKIE_NAME)
+        self.redirect(pages.with_done("/", "account_deleted"), status=303)
 
 
 class LanguagePage(PageHandler):

@@ -64,10 +64,12 @@ class PageHandler(BaseHandler):
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template may use besides Tornado's own names (``_`` among them): the nav's unread
         count, a message, and the page's language: ``tr`` (a marked message), ``counted`` (a count and
-        its noun), ``when`` (a time), the switcher's links."""
+        its noun), ``when`` (a time), the switcher's links; the message is a ``?done=`` confirmation's
+        unless the page gives one."""
         namespace = super().get_template_namespace()
         settings, lang = self.application.forum_settings, self.lang
-        namespace.update(unread=self.visitor["unread"], message=None, values={}, errors={},
+        done = self.request.query_arguments.get("done", [b""])[0].decode("ascii", "replace")
+        namespace.update(unread=self.visitor["unread"], message=pages.done_message(done), values={}, errors={},
                          debug=settings.debug, live_port=settings.live_port, lang=lang,
                          tr=lambda message: i18n.translate(message, lang),
                          counted=lambda count, what: i18n.translate(pages.counted(count, what), lang),
