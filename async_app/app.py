@@ -28,6 +28,7 @@ from async_app.handlers.api.answers import (
 )
 from async_app.handlers.api.auth import LoginHandler, RegisterHandler
 from async_app.handlers.api.base import ApiHandler
+from async_app.handlers.api.bookmarks import BookmarksHandler, PostBookmarkHandler, QuestionBookmarkHandler
 from async_app.handlers.api.comments import (
     CommentHandler,
     CommentLikeHandler,
@@ -251,6 +252,11 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/answers/{answer_id}/revisions", AnswerRevisionsHandler, "answer_revisions"),
         api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
         api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
+
+        # Bookmarks and unread (API.md §10)
+        api("/posts/{post_id}/bookmark", PostBookmarkHandler, "post_bookmark"),
+        api("/questions/{question_id}/bookmark", QuestionBookmarkHandler, "question_bookmark"),
+        api("/me/bookmarks", BookmarksHandler, "bookmarks"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
