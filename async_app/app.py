@@ -101,6 +101,7 @@ from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
 from async_app.handlers.pages import account as account_pages
 from async_app.handlers.pages import auth as auth_pages
+from async_app.handlers.pages import bookmarks as bookmark_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
@@ -299,6 +300,10 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/settings/(email|notifications|language)$", account_pages.SettingsFormPage, name="settings_form_page"),
         url(r"/language$", account_pages.LanguagePage, name="language_page"),
         url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
+        # Bookmarks (API.md §10, §12).
+        url(r"/bookmarks$", bookmark_pages.BookmarksPage, name="bookmarks_page"),
+        url(r"/(posts|questions)/(\d+)/(bookmark|unbookmark)$", bookmark_pages.BookmarkButtonPage,
+            name="bookmark_button_page"),
         # Writing and reading (API.md §10).
         url(r"/(posts|comments|questions|answers)/(\d+)/edit$", writing_pages.EditPage, name="edit_page"),
         url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),

@@ -75,6 +75,7 @@ def reader_marks(kind: Kind, viewer: Viewer, ids: Sequence[int]) -> Op[dict[int,
 
 def last_seen(kind: Kind, viewer: Viewer, target_id: int) -> Op[int | None]:
     """The newest item id the viewer had seen at their last visit (None: never opened, or anonymous)."""
+    check_id(target_id, kind.what)
     if viewer.user_id is None:
         return None
     seen: int | None = yield Query(
