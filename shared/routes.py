@@ -57,7 +57,6 @@ from shared.storage import (
     accounts,
     answers,
     bans,
-    bookmarks,
     groups,
     guestbook,
     moderation,
