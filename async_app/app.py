@@ -28,6 +28,7 @@ from async_app.handlers.api.answers import (
 )
 from async_app.handlers.api.auth import LoginHandler, RegisterHandler
 from async_app.handlers.api.base import ApiHandler
+from async_app.handlers.api.bookmarks import BookmarksHandler, PostBookmarkHandler, QuestionBookmarkHandler
 from async_app.handlers.api.comments import (
     CommentHandler,
     CommentLikeHandler,
@@ -100,6 +101,7 @@ from async_app.handlers.base import BaseHandler, NotFoundHandler, ProblemMixin
 from async_app.handlers.health import HealthHandler, MetricsHandler, ReadyHandler
 from async_app.handlers.pages import account as account_pages
 from async_app.handlers.pages import auth as auth_pages
+from async_app.handlers.pages import bookmarks as bookmark_pages
 from async_app.handlers.pages import groups as group_pages
 from async_app.handlers.pages import moderation as moderation_pages
 from async_app.handlers.pages import people as people_pages
@@ -252,6 +254,11 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
         api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
 
+        # Bookmarks and unread (API.md §10)
+        api("/posts/{post_id}/bookmark", PostBookmarkHandler, "post_bookmark"),
+        api("/questions/{question_id}/bookmark", QuestionBookmarkHandler, "question_bookmark"),
+        api("/me/bookmarks", BookmarksHandler, "bookmarks"),
+
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
         url(r"/login$", auth_pages.LoginPage, name="login_page"),
@@ -305,6 +312,10 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/settings/delete$", account_pages.DeleteAccountPage, name="delete_account_page"),
         url(r"/language$", account_pages.LanguagePage, name="language_page"),
         url(r"/(posts|questions)/(\d+)/(watch|unwatch)$", account_pages.WatchPage, name="watch_page"),
+        # Bookmarks (API.md §10, §12).
+        url(r"/bookmarks$", bookmark_pages.BookmarksPage, name="bookmarks_page"),
+        url(r"/(posts|questions)/(\d+)/(bookmark|unbookmark)$", bookmark_pages.BookmarkButtonPage,
+            name="bookmark_button_page"),
         # Writing and reading (API.md §10).
         url(r"/(posts|comments|questions|answers)/(\d+)/edit$", writing_pages.EditPage, name="edit_page"),
         url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),

@@ -49,6 +49,13 @@ class Watch(tornado.web.UIModule):
         return self.render_string("modules/watch.html", kind=kind, item_id=item_id, watching=watching)
 
 
+class Bookmark(tornado.web.UIModule):
+    """Bookmark a post or question, or remove the bookmark (``item["bookmarked"]``: the caller's)."""
+
+    def render(self, kind: str, item: Mapping[str, Any]) -> bytes:
+        return self.render_string("modules/bookmark.html", kind=kind, item=item)
+
+
 class Item(tornado.web.UIModule):
     """A comment or an answer with its replies and, for who may reply, a reply form; for its moderators,
     the moderation buttons."""

@@ -203,6 +203,7 @@ COUNTS = {
     "like": lambda n: _ln("%(num)d like", "%(num)d likes", n),
     "view": lambda n: _ln("%(num)d view", "%(num)d views", n),
     "reply": lambda n: _ln("and %(num)d more reply", "and %(num)d more replies", n),
+    "new": lambda n: _ln("%(num)d new", "%(num)d new", n),          # unread comments or answers (bookmarks)
 }
 
 

@@ -28,6 +28,7 @@ from shared.shapes import (
     Application,
     AuditEntry,
     Ban,
+    Bookmark,
     Comment,
     Count,
     Event,
@@ -277,4 +278,15 @@ ROUTES: tuple[Route, ...] = (
       body=answers.NewVote, answer=Vote, summary="Vote an answer up or down (not your own)"),
     R("DELETE", "/answers/{answer_id}/vote", "answers:unvote_answer", "user",
       answer=Vote, summary="Take a vote back"),
+    # Bookmarks and unread (API.md §10)
+    R("PUT", "/posts/{post_id}/bookmark", "bookmarks:bookmark_post", "user", status=204,
+      summary="Bookmark a post (idempotent)"),
+    R("DELETE", "/posts/{post_id}/bookmark", "bookmarks:unbookmark_post", "user", status=204,
+      summary="Remove a post's bookmark (idempotent)"),
+    R("PUT", "/questions/{question_id}/bookmark", "bookmarks:bookmark_question", "user", status=204,
+      summary="Bookmark a question (idempotent)"),
+    R("DELETE", "/questions/{question_id}/bookmark", "bookmarks:unbookmark_question", "user", status=204,
+      summary="Remove a question's bookmark (idempotent)"),
+    R("GET", "/me/bookmarks", "bookmarks:list_bookmarks", "user", takes="query",
+      answer=Page[Bookmark], summary="The caller's bookmarks, newest first, with unread counts"),
 )

@@ -131,6 +131,8 @@ class Post(TypedDict):
     created_at: Timestamp
     updated_at: Timestamp | None
     edited_at: Timestamp | None         # the last edit of its text (None: never edited)
+    bookmarked: bool                    # by the caller (false when anonymous)
+    unread_comments: int                # visible comments by others since the caller last opened it
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
 
@@ -167,6 +169,8 @@ class Question(TypedDict):
     updated_at: Timestamp | None
     edited_at: Timestamp | None
     accepted_answer_id: Id | None       # the answer its author accepted
+    bookmarked: bool                    # by the caller (false when anonymous)
+    unread_answers: int                 # visible answers by others since the caller last opened it
     hidden: NotRequired[bool]           # only on hidden content, shown to its author and moderators
     hidden_reason: NotRequired[str]
 
@@ -224,6 +228,23 @@ class Notification(TypedDict):
     excerpt: str
     read: bool
     created_at: Timestamp
+
+
+# -- bookmarks (API.md §10) ---------------------------------------------------------------------------
+
+@exact
+class Bookmark(TypedDict):
+    """An item of ``GET /me/bookmarks``: the post or question kept, newest bookmark first."""
+
+    type: Literal["post", "question"]
+    id: Id                              # the post's or question's id
+    title: str
+    author: UserSummary | None
+    group_id: Id | None                 # a post's group; None for a question
+    reply_count: int                    # its comment_count or answer_count
+    unread: int                         # its unread_comments or unread_answers
+    created_at: Timestamp               # of the post or question
+    bookmarked_at: Timestamp
 
 
 @exact

@@ -205,6 +205,11 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("PUT", f"/questions/{q}/watch", b)
     s.call("DELETE", f"/questions/{q}/watch", c)
     s.call("PATCH", "/me/preferences", b, json={"email": "daily"})
+    s.call("PUT", f"/posts/{p}/bookmark", b)
+    s.call("PUT", f"/questions/{q}/bookmark", b)
+    s.call("DELETE", f"/questions/{q}/bookmark", c)
+    s.call("GET", "/me/bookmarks", b)
+    s.call("DELETE", f"/posts/{p}/bookmark", b)
     s.call("POST", "/auth/resend-verification", a)
     s.call("POST", "/auth/verify-email", json={"token": queued_token(app, "verify", alice["username"])})
     with app.app_context():
@@ -283,7 +288,8 @@ def test_an_extra_or_missing_key_is_caught() -> None:
     """The check is not vacuous: a Post with a key too many, or one too few, is refused."""
     post = {"id": 1, "group_id": 1, "author": None, "title": "t", "content": "c", "content_html": "<p>c</p>",
             "pinned": False, "locked": False, "view_count": 0, "comment_count": 0, "like_count": 0,
-            "liked": False, "created_at": "2024-01-01T00:00:00Z", "updated_at": None, "edited_at": None}
+            "liked": False, "created_at": "2024-01-01T00:00:00Z", "updated_at": None, "edited_at": None,
+            "bookmarked": False, "unread_comments": 0}
     TypeAdapter(Post).validate_python(post, strict=True)
     with pytest.raises(ValidationError):
         TypeAdapter(Post).validate_python({**post, "hot_score": 1.5}, strict=True)

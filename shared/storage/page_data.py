@@ -22,6 +22,7 @@ from shared.storage import (
     accounts,
     answers,
     bans,
+    bookmarks,
     comments,
     groups,
     moderation,
@@ -114,24 +115,47 @@ def flag_post(viewer: Viewer, post_id: int, action: str) -> Op[Any]:
 
 def post_page(viewer: Viewer, post_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """``/posts/{id}``: the post (counting one view, as ``GET /posts/{id}`` does), its group, a page of
-    comments, and the first replies of each."""
+    comments, the first replies of each, and where the first comment new since the viewer's last visit is
+    (``first_unread``)."""
+    seen = yield from bookmarks.last_seen(bookmarks.POST, viewer, post_id)      # before this visit is recorded
     post = yield from posts.get_post(viewer, post_id)
     group = yield from groups.get_group(viewer, post["group_id"])
     listed = yield from comments.list_comments(viewer, post_id, query)
     yield from attach_replies(comments.COMMENTS, viewer, listed["items"])
     moderates = yield from roles.moderates(viewer, post["group_id"])
     watched = yield from watching.is_watching(viewer.user_id, "post", post_id)
-    return {"post": post, "group": group, "comments": listed, "moderates": moderates, "watching": watched}
+    return {"post": post, "group": group, "comments": listed, "moderates": moderates, "watching": watched,
+            "first_unread": first_unread(viewer, listed["items"], seen)}
 
 
 def question_page(viewer: Viewer, question_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``/questions/{id}``: the question (one view counted), a page of answers, and their first replies."""
+    """``/questions/{id}``: the question (one view counted), a page of answers, their first replies, and
+    the first answer new since the viewer's last visit (``first_unread``)."""
+    seen = yield from bookmarks.last_seen(bookmarks.QUESTION, viewer, question_id)
     question = yield from questions.get_question(viewer, question_id)
     listed = yield from answers.list_answers(viewer, question_id, query)
     yield from attach_replies(answers.ANSWERS, viewer, listed["items"])
     moderates = yield from roles.moderates(viewer, None)
     watched = yield from watching.is_watching(viewer.user_id, "question", question_id)
-    return {"question": question, "answers": listed, "moderates": moderates, "watching": watched}
+    return {"question": question, "answers": listed, "moderates": moderates, "watching": watched,
+            "first_unread": first_unread(viewer, listed["items"], seen)}
+
+
+def first_unread(viewer: Viewer, items: list[dict[str, Any]], seen: int | None) -> int | None:
+    """The top-level item (of this page, in its order) that is, or holds a reply that is, new since the
+    viewer's last visit: visible and by someone else, id above ``seen``. The page marks it
+    (``id="first-unread"``). Never opened before (``seen`` None): nothing is marked."""
+    if seen is None:
+        return None
+
+    def new(item: dict[str, Any]) -> bool:
+        mine = item["author"] is not None and item["author"]["id"] == viewer.user_id
+        return bool(item["id"] > seen and not mine and not item.get("hidden"))
+
+    for item in items:
+        if new(item) or any(new(reply) for reply in item.get("replies", [])):
+            return int(item["id"])
+    return None
 
 
 @read_only
@@ -240,6 +264,25 @@ def delete_account(viewer: Viewer, form: Mapping[str, str]) -> Op[None]:
     if form.get("confirm") != "yes":
         raise Invalid.one("confirm", pages.CONFIRM_DELETE)
     yield from accounts.delete_me(viewer, pages.form_body("delete_account", form))
+
+
+# -- bookmarks (API.md §10) ---------------------------------------------------------------------------
+
+@read_only
+def bookmarks_page(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
+    """``/bookmarks``: a page of the viewer's bookmarks, newest first, each with its unread count."""
+    return (yield from bookmarks.list_bookmarks(viewer, query))
+
+
+BOOKMARK_BUTTONS = {
+    ("posts", "bookmark"): bookmarks.bookmark_post, ("posts", "unbookmark"): bookmarks.unbookmark_post,
+    ("questions", "bookmark"): bookmarks.bookmark_question, ("questions", "unbookmark"): bookmarks.unbookmark_question,
+}
+
+
+def bookmark_button(viewer: Viewer, kind: str, item_id: int, action: str) -> Op[None]:
+    """The Bookmark / Remove bookmark button of a post or question page: ``/{kind}/{id}/{action}``."""
+    yield from BOOKMARK_BUTTONS[kind, action](viewer, item_id)
 
 
 # -- writing and reading (API.md §10) ---------------------------------------------------------------

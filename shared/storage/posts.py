@@ -18,7 +18,7 @@ from shared.i18n import _l
 from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
-from shared.storage import likes, search, watching
+from shared.storage import bookmarks, likes, search, watching
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.groups import membership_role
 from shared.storage.notifications import notify_mentions
@@ -74,8 +74,9 @@ _SELECT = (
 )
 
 
-def shape_post(row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
-    """A :class:`shared.shapes.Post` (``tests/test_shapes.py`` holds the two together)."""
+def shape_post(row: Mapping[str, Any], liked: bool, marks: tuple[bool, int] = (False, 0)) -> dict[str, Any]:
+    """A :class:`shared.shapes.Post` (``tests/test_shapes.py`` holds the two together); ``marks`` is the
+    caller's (bookmarked, unread comments), from :func:`shared.storage.bookmarks.reader_marks`."""
     return {
         "id": row["id"],
         "group_id": row["group_id"],
@@ -92,13 +93,17 @@ def shape_post(row: Mapping[str, Any], liked: bool) -> dict[str, Any]:
         "created_at": clock.iso(row["created_at"]),
         "updated_at": clock.iso(row["updated_at"]),
         "edited_at": clock.iso(row["edited_at"]),
+        "bookmarked": marks[0],
+        "unread_comments": marks[1],
         **hidden_marks(row),
     }
 
 
 def _page(viewer: Viewer, rows: list[dict[str, Any]], request: PageRequest, order: Keyset) -> Op[dict[str, Any]]:
-    liked = yield from likes.liked_ids(POST_LIKES, viewer, [r["id"] for r in rows[: request.limit]])
-    return page(rows, request, order.key, lambda r: shape_post(r, r["id"] in liked))
+    ids = [r["id"] for r in rows[: request.limit]]
+    liked = yield from likes.liked_ids(POST_LIKES, viewer, ids)
+    marks = yield from bookmarks.reader_marks(bookmarks.POST, viewer, ids)
+    return page(rows, request, order.key, lambda r: shape_post(r, r["id"] in liked, marks.get(r["id"], (False, 0))))
 
 
 def _row(post_id: int) -> Op[dict[str, Any]]:
@@ -114,7 +119,8 @@ def _one(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
     if not (yield from may_see(viewer, row, row["group_id"])):
         raise NotFound("post")
     liked = yield from likes.liked_ids(POST_LIKES, viewer, [post_id])
-    return shape_post(row, post_id in liked)
+    marks = yield from bookmarks.reader_marks(bookmarks.POST, viewer, [post_id])
+    return shape_post(row, post_id in liked, marks.get(post_id, (False, 0)))
 
 
 @read_only
@@ -179,9 +185,12 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
 
 
 def get_post(viewer: Viewer, post_id: int) -> Op[dict[str, Any]]:
-    """A post; reading it counts one view (so this is a write), unless the reader wrote it."""
+    """A post; reading it counts one view (so this is a write), unless the reader wrote it, and records
+    a signed-in reader's visit (its ``unread_comments`` are those before this visit)."""
     yield from count_view(POSTS, post_id, viewer)
-    return (yield from _one(viewer, post_id))
+    post = yield from _one(viewer, post_id)
+    yield from bookmarks.record_visit(bookmarks.POST, viewer, post_id)
+    return post
 
 
 def update_post(viewer: Viewer, post_id: int, body: Any) -> Op[dict[str, Any]]:
@@ -233,6 +242,7 @@ def delete_post(viewer: Viewer, post_id: int) -> Op[None]:
     yield Query("UPDATE forum_groups SET post_count = post_count - %s WHERE id = %s",
                 (int(post["hidden_at"] is None), post["group_id"]), "rowcount")
     yield from delete_container(POSTS, post_id)
+    yield from bookmarks.forget(bookmarks.POST, post_id)
     yield from search.remove_thread("post", "comment", post_id)
 
 

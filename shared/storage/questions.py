@@ -13,10 +13,10 @@ from shared import clock
 from shared.auth import Viewer
 from shared.errors import BadRequest, Forbidden, Invalid, NotFound
 from shared.i18n import _l
-from shared.pagination import page, parse_page
+from shared.pagination import PageRequest, page, parse_page
 from shared.ranking import hot_score
 from shared.shapes import AUTHOR_COLUMNS, user_summary
-from shared.storage import search, watching
+from shared.storage import bookmarks, search, watching
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.notifications import notify_mentions
 from shared.storage.roles import audit, may_see, moderates, visible_filter
@@ -72,8 +72,8 @@ _SELECT = (
 )
 
 
-def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A :class:`shared.shapes.Question`."""
+def shape_question(row: Mapping[str, Any], marks: tuple[bool, int] = (False, 0)) -> dict[str, Any]:
+    """A :class:`shared.shapes.Question`; ``marks``: the caller's (bookmarked, unread answers)."""
     return {
         "id": row["id"],
         "author": user_summary(row, "author_"),
@@ -87,6 +87,8 @@ def shape_question(row: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": clock.iso(row["updated_at"]),
         "edited_at": clock.iso(row["edited_at"]),
         "accepted_answer_id": row["accepted_answer_id"],
+        "bookmarked": marks[0],
+        "unread_answers": marks[1],
         **hidden_marks(row),
     }
 
@@ -103,7 +105,14 @@ def _one(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     row = yield Query(_SELECT + " WHERE q.id = %s", (question_id,), "row")
     if row is None or not (yield from may_see(viewer, row, None)):
         raise NotFound("question")
-    return shape_question(row)
+    marks = yield from bookmarks.reader_marks(bookmarks.QUESTION, viewer, [question_id])
+    return shape_question(row, marks.get(question_id, (False, 0)))
+
+
+def _page(viewer: Viewer, rows: list[dict[str, Any]], request: PageRequest, order: Keyset) -> Op[dict[str, Any]]:
+    """A list answer, with the caller's bookmark and unread marks for the whole page in one query."""
+    marks = yield from bookmarks.reader_marks(bookmarks.QUESTION, viewer, [r["id"] for r in rows[: request.limit]])
+    return page(rows, request, order.key, lambda r: shape_question(r, marks.get(r["id"], (False, 0))))
 
 
 @read_only
@@ -133,7 +142,7 @@ def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
         params += [_like_pattern(text)] * 2
     hidden, hidden_params = visible_filter(viewer, "q")
     rows = yield from fetch_page(_SELECT, where + hidden, params + hidden_params, order, request)
-    return page(rows, request, order.key, shape_question)
+    return (yield from _page(viewer, rows, request, order))
 
 
 @read_only
@@ -145,7 +154,7 @@ def list_user_questions(viewer: Viewer, user_id: int, query: Mapping[str, str]) 
     rows = yield from fetch_page(_SELECT, ["q.user_id = %s", *hidden], [user_id, *params], NEW, request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
-    return page(rows, request, NEW.key, shape_question)
+    return (yield from _page(viewer, rows, request, NEW))
 
 
 def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
@@ -170,7 +179,9 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
 def get_question(viewer: Viewer, question_id: int) -> Op[dict[str, Any]]:
     """A question; reading it counts one view (so this is a write), unless the reader asked it."""
     yield from count_view(QUESTIONS, question_id, viewer)
-    return (yield from _one(viewer, question_id))
+    question = yield from _one(viewer, question_id)
+    yield from bookmarks.record_visit(bookmarks.QUESTION, viewer, question_id)
+    return question
 
 
 ONLY_AUTHOR = {"edit": _l("Only its author may edit a question."), "delete": _l("Only its author may delete a question."),
@@ -213,6 +224,7 @@ def delete_question(viewer: Viewer, question_id: int) -> Op[None]:
     """The author (or a site moderator) deletes a question; its answers and their likes go with it (CASCADE)."""
     yield from _own(viewer, question_id, "delete", moderators_too=True)
     yield from delete_container(QUESTIONS, question_id)
+    yield from bookmarks.forget(bookmarks.QUESTION, question_id)
     yield from search.remove_thread("question", "answer", question_id)
 
 

@@ -25,16 +25,18 @@ SUMMARY_KEYS = {"id", "username", "nickname", "avatar_url"}
 GROUP_KEYS = {"id", "name", "category", "description", "join_policy", "cover_url", "owner", "member_count",
               "post_count", "created_at", "membership"}
 POST_KEYS = {"id", "group_id", "author", "title", "content", "content_html", "pinned", "locked", "view_count",
-             "comment_count", "like_count", "liked", "created_at", "updated_at", "edited_at"}
+             "comment_count", "like_count", "liked", "created_at", "updated_at", "edited_at", "bookmarked",
+             "unread_comments"}
 COMMENT_KEYS = {"id", "post_id", "author", "content", "content_html", "parent_id", "reply_to", "like_count",
                 "liked", "reply_count", "created_at", "edited_at"}
 QUESTION_KEYS = {"id", "author", "title", "content", "content_html", "category", "view_count", "answer_count",
-                 "created_at", "updated_at", "edited_at", "accepted_answer_id"}
+                 "created_at", "updated_at", "edited_at", "accepted_answer_id", "bookmarked", "unread_answers"}
 ANSWER_KEYS = {"id", "question_id", "author", "content", "content_html", "parent_id", "reply_to", "like_count",
                "liked", "reply_count", "created_at", "edited_at", "score", "my_vote", "accepted"}
 REVISION_KEYS = {"id", "editor", "title", "content", "created_at"}
 NOTIFICATION_KEYS = {"id", "kind", "actor", "target", "excerpt", "read", "created_at"}
 APPLICATION_KEYS = {"id", "group_id", "user", "reason", "status", "created_at"}
+BOOKMARK_KEYS = {"type", "id", "title", "author", "group_id", "reply_count", "unread", "created_at", "bookmarked_at"}
 GUESTBOOK_KEYS = {"id", "name", "email", "address", "message", "created_at"}
 
 

@@ -134,3 +134,67 @@ def test_answer_accept_and_vote_in_chromium(site: Server, chromium: Any, second_
     asker.press("#answers .accept-button")
     assert asker.text("h1 .badge.solved") == "solved"
     assert asker.text("#answers .badge.accepted") == "accepted"
+
+
+# -- bookmarks and what is new since the last visit (API.md §10, §12) ---------------------------------
+
+def comment_as_member(site: Server, post: str, content: str) -> Browser:
+    """Another user joins the post's group (the group page's Join button) and comments on the post."""
+    other = Browser(site.base_url)
+    other.register()
+    group = re.search(r'<p class="crumbs"><a href="(/groups/\d+)"', other.get(post).text).group(1)  # type: ignore[union-attr]
+    other.submit(group, {}, page=group)
+    made = other.submit(post, {"content": content}, page=post)
+    assert "#comment-" in made.url, made.text[:300]
+    return other
+
+
+def test_bookmarks_and_new_comments_on_the_pages(site: Server, browser: Browser) -> None:
+    browser.register()
+    post = new_post(browser, title="Kept " + secrets.token_hex(3))
+    assert 'href="/bookmarks"' in browser.get(post).text                          # in the navigation
+    kept = browser.submit(f"{post}/bookmark", {"next": post}, page=post)
+    assert kept.url.endswith(post) and 'class="bookmark-button" aria-pressed="true"' in kept.text
+    listed = browser.get("/bookmarks").text
+    assert f'href="{post}"' in listed and 'class="badge new"' not in listed
+    comment_as_member(site, post, "Something new")
+    listed = browser.get("/bookmarks").text
+    assert '<span class="badge new">1 new</span>' in listed
+    home = browser.get("/").text                                                  # lists show it too
+    assert re.search(rf'href="{post}">[^<]*</a> <span class="badge new">1 new</span>', home), home[:2000]
+    thread = browser.get(post).text
+    assert 'id="first-unread"' in thread and thread.index('id="first-unread"') < thread.index("Something new")
+    assert 'id="first-unread"' not in browser.get(post).text                      # seen now
+    assert 'class="badge new"' not in browser.get("/bookmarks").text
+    dropped = browser.submit(f"{post}/unbookmark", {"next": post}, page=post)
+    assert 'class="bookmark-button" aria-pressed="false"' in dropped.text
+    assert f'href="{post}"' not in browser.get("/bookmarks").text
+    question = ask(browser, "Kept question " + secrets.token_hex(3))
+    browser.submit(f"{question}/bookmark", {"next": question}, page=question)
+    assert f'href="{question}"' in browser.get("/bookmarks").text
+    assert Browser(site.base_url).get("/bookmarks", allow_redirects=False).status_code == 302   # to /login
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_bookmark_a_post_and_see_what_is_new_in_chromium(site: Server, chromium: Any) -> None:
+    chromium.delete_all_cookies()
+    user = User(chromium, site.base_url)
+    name = "keeper" + secrets.token_hex(3)
+    user.open("/register")
+    user.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    user.open("/groups/new")
+    user.fill("#group-form", name=f"Kept by {name}", category="testing", description="")
+    user.press("#new-post")
+    title = "Worth keeping " + secrets.token_hex(3)
+    user.fill("#post-form", title=title, content="Read me later")
+    post = user.driver.current_url.removeprefix(site.base_url)
+    user.press("#post .bookmark-button")
+    assert user.text("#post .bookmark-button") == "Remove bookmark"
+    user.press("#nav-bookmarks")
+    assert user.text("h1") == "Bookmarks" and user.text("#bookmarks a.title") == title
+    comment_as_member(site, post, "A reply while you were away")
+    user.press("#nav-bookmarks")
+    assert user.text("#bookmarks .badge.new") == "1 new"
+    user.press("#bookmarks a.title")
+    assert user.find("#first-unread").is_displayed()
+    assert "A reply while you were away" in user.text("#comments")

@@ -11,7 +11,7 @@ import pytest_asyncio
 from shared.auth import ANONYMOUS
 from shared.cli.recount import recount
 from shared.errors import Forbidden, NotFound
-from shared.storage import answers, comments, posts, questions, revisions
+from shared.storage import answers, bookmarks, comments, posts, questions, revisions
 from shared.storage.drivers import open_sync
 from shared.storage.effects import Query
 from shared.storage.runners import run_sync
@@ -100,3 +100,50 @@ async def test_votes_at_once_keep_the_score_exact(run: Any, db_url: str, setting
     assert accepted["accepted_answer_id"] == answer["id"]
     await run(answers.delete_answer(author, answer["id"]))
     assert await run(value("SELECT accepted_answer_id FROM questions WHERE id = %s", question["id"])) is None
+
+
+# -- bookmarks and last visits --------------------------------------------------------------------------
+
+async def test_bookmarks_are_kept_once_listed_and_go_with_their_post(run: Any, forum: dict[str, Any]) -> None:
+    olga, post_id = forum["olga"], forum["post"]["id"]
+    question = await run(questions.create_question(olga, {"title": "Q", "content": "c", "category": "x"}))
+    for _ in range(2):
+        await run(bookmarks.bookmark_post(olga, post_id))
+    await run(bookmarks.bookmark_question(olga, question["id"]))
+    listed = (await run(bookmarks.list_bookmarks(olga, {})))["items"]
+    assert [(b["type"], b["id"]) for b in listed] == [("question", question["id"]), ("post", post_id)]
+    assert (await run(posts.get_post(olga, post_id)))["bookmarked"] is True
+    await run(bookmarks.unbookmark_question(olga, question["id"]))
+    await run(bookmarks.unbookmark_question(olga, question["id"]))
+    await expect(run, NotFound, bookmarks.bookmark_post(olga, 10**9))
+    await run(posts.delete_post(forum["mike"], post_id))
+    assert (await run(bookmarks.list_bookmarks(olga, {})))["items"] == []
+    assert await run(value("SELECT COUNT(*) FROM bookmarks WHERE target_type = 'post' AND target_id = %s",
+                           post_id)) == 0
+
+
+async def test_unread_counts_what_others_wrote_since_the_last_visit(run: Any, forum: dict[str, Any]) -> None:
+    olga, mike, post_id = forum["olga"], forum["mike"], forum["post"]["id"]
+    assert (await run(posts.get_post(mike, post_id)))["unread_comments"] == 0       # first visit: 0
+    await run(comments.create_comment(olga, post_id, {"content": "one"}))
+    await run(comments.create_comment(mike, post_id, {"content": "mine"}))
+    await run(comments.create_comment(olga, post_id, {"content": "two"}))
+    marks = await run(bookmarks.reader_marks(bookmarks.POST, mike, [post_id, 10**9]))
+    assert marks == {post_id: (False, 2)}
+    assert await run(bookmarks.reader_marks(bookmarks.POST, ANONYMOUS, [post_id])) == {}
+    assert (await run(posts.get_post(mike, post_id)))["unread_comments"] == 2
+    assert (await run(posts.get_post(mike, post_id)))["unread_comments"] == 0
+
+
+async def test_first_visits_at_once_record_one_visit(run: Any, forum: dict[str, Any], db_url: str,
+                                                     settings_for: Any) -> None:
+    """Ten openings of one post by one reader at once: one visit row, no deadlock, no 409."""
+    olga, post_id = forum["olga"], forum["post"]["id"]
+    db = open_sync(settings_for(db_url, pool_size=10, pool_timeout=60.0))
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(pool.map(lambda _: run_sync(db, posts.get_post(olga, post_id)), range(10)))
+    finally:
+        db.close()
+    assert await run(value("SELECT COUNT(*) FROM last_visits WHERE user_id = %s AND target_id = %s",
+                           olga.user_id, post_id)) == 1

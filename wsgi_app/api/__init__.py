@@ -13,6 +13,7 @@ from wsgi_app import tornado_compat
 from wsgi_app.api import (
     answers,
     base,
+    bookmarks,
     comments,
     email,
     events,
@@ -30,7 +31,7 @@ from wsgi_app.api import (
 
 api = Blueprint("api", __name__, url_prefix=base.API_PREFIX)
 for module in (users, groups, posts, comments, questions, answers, notifications, events, guestbook, meta,
-               moderation, search, email, revisions):
+               moderation, search, email, revisions, bookmarks):
     api.register_blueprint(module.bp)
 api.before_request(tornado_compat.refuse_head)
 api.before_request(base.before_api_request)

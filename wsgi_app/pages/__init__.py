@@ -11,6 +11,7 @@ the Tornado app's, as Jinja2 macros (``templates/macros.html``).
 from wsgi_app.pages import (  # noqa: F401  (importing them adds their views to bp)
     account,
     auth,
+    bookmarks,
     groups,
     moderation,
     people,
