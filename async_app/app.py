@@ -85,8 +85,10 @@ from async_app.handlers.api.questions import AcceptedAnswerHandler, QuestionHand
 from async_app.handlers.api.revisions import (
     AnswerRevisionsHandler,
     CommentRevisionsHandler,
+    MarkdownHandler,
     PostRevisionsHandler,
     QuestionRevisionsHandler,
+    UploadsHandler,
 )
 from async_app.handlers.api.search import SearchHandler
 from async_app.handlers.api.users import (
@@ -251,6 +253,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/answers/{answer_id}/revisions", AnswerRevisionsHandler, "answer_revisions"),
         api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
         api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
+        api("/uploads", UploadsHandler, "uploads"),
+        api("/markdown", MarkdownHandler, "markdown"),
 
         # The HTML pages (API.md §5), like demos/blog: one handler per page, templates in templates/.
         url(r"/$", group_pages.HomePage, name="home"),
