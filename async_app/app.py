@@ -302,6 +302,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),
         url(r"/answers/(\d+)/(up|down|unvote)$", writing_pages.VotePage, name="vote_page"),
         url(r"/questions/(\d+)/(accept|unaccept)$", writing_pages.AcceptPage, name="accept_page"),
+        url(r"/editor/upload$", writing_pages.EditorUploadPage, name="editor_upload_page"),
+        url(r"/editor/preview$", writing_pages.EditorPreviewPage, name="editor_preview_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -188,7 +188,7 @@ ROUTES: tuple[Route, ...] = (
     R("GET", "/link-preview", "linkpreview:preview", "user", takes="query",
       answer=LinkPreview, summary="Title and Open Graph tags of a page"),
     R("POST", "/uploads", "users:upload_image", "user", takes="upload", status=201,
-      answer=UploadedImage, summary="Upload an image for use as ![](url) in a text"),
+      answer=UploadedImage, summary="Upload an image for a text (its url goes in Markdown as an image)"),
     R("POST", "/markdown", "threads:preview", "user",
       body=threads.Preview, answer=Rendered, summary="Render Markdown as a post would be (a preview)"),
     R("GET", "/openapi.json", "openapi:document", answer=Document, summary="This document"),
