@@ -86,8 +86,10 @@ from async_app.handlers.api.questions import AcceptedAnswerHandler, QuestionHand
 from async_app.handlers.api.revisions import (
     AnswerRevisionsHandler,
     CommentRevisionsHandler,
+    MarkdownHandler,
     PostRevisionsHandler,
     QuestionRevisionsHandler,
+    UploadsHandler,
 )
 from async_app.handlers.api.search import SearchHandler
 from async_app.handlers.api.users import (
@@ -253,6 +255,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         api("/answers/{answer_id}/revisions", AnswerRevisionsHandler, "answer_revisions"),
         api("/questions/{question_id}/accepted-answer", AcceptedAnswerHandler, "accepted_answer"),
         api("/answers/{answer_id}/vote", AnswerVoteHandler, "answer_vote"),
+        api("/uploads", UploadsHandler, "uploads"),
+        api("/markdown", MarkdownHandler, "markdown"),
 
         # Bookmarks and unread (API.md §10)
         api("/posts/{post_id}/bookmark", PostBookmarkHandler, "post_bookmark"),
@@ -321,6 +325,8 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/(posts|comments|questions|answers)/(\d+)/history$", writing_pages.HistoryPage, name="history_page"),
         url(r"/answers/(\d+)/(up|down|unvote)$", writing_pages.VotePage, name="vote_page"),
         url(r"/questions/(\d+)/(accept|unaccept)$", writing_pages.AcceptPage, name="accept_page"),
+        url(r"/editor/upload$", writing_pages.EditorUploadPage, name="editor_upload_page"),
+        url(r"/editor/preview$", writing_pages.EditorPreviewPage, name="editor_preview_page"),
 
         url(f"/{settings.media_url.strip('/')}/(.*)", MediaHandler, {"path": settings.media_dir}, name="media"),
     ]

@@ -111,3 +111,13 @@ class Field(tornado.web.UIModule):
         value = "" if kind == "password" else values.get(name, "")
         return self.render_string("modules/field.html", name=name, label=label, kind=kind, maxlength=maxlength,
                                   required=required, value=value, error=errors.get(name))
+
+
+class Editor(tornado.web.UIModule):
+    """The Write / Preview tabs and the "Upload image" button over a Markdown field (``shared/static/editor.js``).
+
+    Hidden until the script shows it: without JavaScript the field is a plain textarea.
+    """
+
+    def render(self, name: str) -> bytes:
+        return self.render_string("modules/editor.html", name=name)

@@ -82,6 +82,8 @@ class Settings:
     limit_login_address: str = setting("20/900", "failed logins from one client address, count/seconds")
     limit_guestbook: str = setting("5/60", "guestbook entries from one client address, count/seconds")
     limit_posting: str = setting("30/60", "posts, comments, questions and answers by one user, count/seconds")
+    limit_uploads: str = setting("30/3600", "images uploaded for posts and answers by one user (POST /uploads), count/seconds")
+    limit_preview: str = setting("120/60", "Markdown previews asked by one user (POST /markdown), count/seconds")
     limit_password_reset: str = setting("3/3600", "reset links asked for one e-mail address, count/seconds")
     limit_password_reset_address: str = setting("10/3600", "reset links asked from one client address, count/seconds")
     limit_verification: str = setting("5/3600", "verification links one user has sent (resend, e-mail change), "

@@ -19,7 +19,7 @@ from shared.routes import Route
 
 BASE = "/api/v1"
 MULTIPART_OVERHEAD = 64 * 1024       # boundaries and part headers around an upload's bytes
-UPLOAD_FIELDS = {"/me/avatar": "avatar", "/groups/{group_id}/cover": "cover"}
+UPLOAD_FIELDS = {"/me/avatar": "avatar", "/groups/{group_id}/cover": "cover", "/uploads": "file"}
 # The request's header fields together (names, values, line ends): 6 KiB of cookies fit easily. Over
 # it is a 431 from the app; gunicorn refuses a single field over it itself, in the same words.
 MAX_HEADER_BYTES = 32 * 1024

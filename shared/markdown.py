@@ -7,8 +7,8 @@ handler and no ``javascript:`` URL survives the allow-list (RELIABILITY 36, 52).
 
 Besides CommonMark: tables, ~~strikethrough~~, task lists (shown, not clickable), bare URLs as links,
 and fenced code highlighted by Pygments on the server with classes only (``shared/static/forum.css``
-styles them; no inline style survives the cleaner). Images only from the forum itself: a ``src``
-that is not a same-origin path (``/media/...``) is dropped.
+styles them; no inline style survives the cleaner). Images only from the forum's own uploads: a ``src``
+that is not ``/media/<file name>`` is dropped.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
+
+from shared.uploads import MEDIA_URL
 
 _formatter = HtmlFormatter(nowrap=True)   # spans with short class names (k, s2, nf ...) and nothing else
 
@@ -48,10 +50,15 @@ _md = (MarkdownIt("commonmark", {"html": False, "linkify": True, "highlight": _h
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 
 
+# An upload's URL as shared.uploads.save_image makes it: /media/ and one plain file name (no "..", no
+# "%2e%2e", no second slash, no backslash, no query), so an image can never point at another path.
+_UPLOADED = re.compile(re.escape(MEDIA_URL) + r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
 def _same_origin_images(tag: str, attribute: str, value: str) -> str | None:
-    """An image's ``src`` must be a path on this forum (its uploads); anything else is dropped."""
+    """An image's ``src`` must be one of this forum's uploads (``/media/<name>``); anything else is dropped."""
     if tag == "img" and attribute == "src":
-        return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else None
+        return value if _UPLOADED.fullmatch(value) else None
     return value
 
 

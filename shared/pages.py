@@ -371,3 +371,23 @@ def revision_diffs(revisions: Sequence[Mapping[str, Any]]) -> list[list[tuple[st
                 lines.append((DIFF_KINDS.get(line[:1], "same"), line[1:]))
         shown.append(lines)
     return shown
+
+
+# -- the editors' script (shared/static/editor.js) ----------------------------------------------------
+
+# The editors' "Upload image" and "Preview" post here with the session cookie and the XSRF token (the
+# API reads no cookie), and get the API's own answer: POST /api/v1/uploads's and POST /api/v1/markdown's,
+# or its problem+json. Same operations, same rate limits.
+EDITOR_UPLOAD_FIELD = "file"
+
+
+def editor_upload(sent: bytes | None) -> bytes:
+    """The image the editor's script sent in its ``file`` field (422 when it sent none)."""
+    if sent is None:
+        raise Invalid.one(EDITOR_UPLOAD_FIELD, _l("required: send the image as this multipart field"))
+    return sent
+
+
+def editor_preview_body(form: Mapping[str, str]) -> dict[str, Any]:
+    """The preview form (``content``) as the body of POST /api/v1/markdown."""
+    return {"content": form.get("content", "")}

@@ -44,6 +44,8 @@ RULE_SETTINGS: dict[str, str] = {
     "password-reset": "limit_password_reset",                  # reset links for one e-mail address
     "password-reset-address": "limit_password_reset_address",  # reset links asked from one client
     "verification": "limit_verification",     # verification links sent for one user
+    "uploads": "limit_uploads",               # images for text (POST /uploads) by one user
+    "preview": "limit_preview",               # Markdown previews by one user
 }
 
 # Which write routes (method, path as in shared.routes) a throttle applies to, and who it counts.
@@ -55,6 +57,8 @@ ROUTE_RULES: dict[tuple[str, str], tuple[str, Literal["address", "user"]]] = {
     ("POST", "/questions/{question_id}/answers"): ("posting", "user"),
     ("POST", "/auth/password-reset"): ("password-reset-address", "address"),
     ("POST", "/auth/resend-verification"): ("verification", "user"),
+    ("POST", "/uploads"): ("uploads", "user"),
+    ("POST", "/markdown"): ("preview", "user"),
 }
 
 

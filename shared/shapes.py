@@ -297,6 +297,18 @@ class LinkPreview(TypedDict):
 
 
 @exact
+class UploadedImage(TypedDict):
+    url: str          # /media/<random name>, for use as ![](url)
+    width: int
+    height: int
+
+
+@exact
+class Rendered(TypedDict):
+    html: str         # sanitised, exactly as a post's content_html would be
+
+
+@exact
 class Status(TypedDict):
     status: str
 

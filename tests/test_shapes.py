@@ -131,6 +131,8 @@ def test_every_route_answers_exactly_the_type_it_names(app: Flask) -> None:
     s.call("GET", f"/groups/{g}", b)
     s.call("PATCH", f"/groups/{g}", a, json={"description": "About Python."})
     s.call("PUT", f"/groups/{g}/cover", a, data={"cover": (io.BytesIO(image()), "c.png")})
+    s.call("POST", "/uploads", a, data={"file": (io.BytesIO(image()), "t.png")})
+    s.call("POST", "/markdown", a, json={"content": "| a |\n|---|\n| ![x](/media/x.png) |"})
     s.call("POST", f"/groups/{g}/applications", b, json={"reason": "hi"})
     s.call("POST", f"/groups/{g}/applications", c, json={})
     pending = s.call("POST", f"/groups/{closed['id']}/applications", b, json={"reason": "please"})

@@ -32,7 +32,7 @@ from shared.storage import likes, roles, watching
 from shared.storage.effects import Compute, Op, Publish, Query, read_only
 from shared.storage.likes import excerpt
 from shared.storage.notifications import notify, notify_mentions
-from shared.validation import MAX_ID, Body, check_id
+from shared.validation import MAX_ID, Body, check_id, parse
 
 # -- text fields ------------------------------------------------------------------------------------
 
@@ -56,6 +56,17 @@ def render(text: str) -> Op[str]:
     Like every Compute, it comes before the operation's first write (the runner refuses it inside one)."""
     html: str = yield Compute(markdown.render, (text,))
     return html
+
+
+class Preview(Body):
+    content: Annotated[str, StringConstraints(max_length=20000)]    # as long as a post may be; "" is fine
+
+
+def preview(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
+    """``POST /markdown``: the text as a post would show it, by the same renderer; nothing is stored."""
+    viewer.require()
+    data = parse(Preview, body)
+    return {"html": (yield from render(data.content))}
 
 
 # -- keyset lists -----------------------------------------------------------------------------------

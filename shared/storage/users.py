@@ -224,3 +224,12 @@ def set_avatar(viewer: Viewer, data: bytes, media_dir: str) -> Op[dict[str, Any]
     yield Query("UPDATE users SET avatar_url = %s WHERE id = %s", (url, user_id), "rowcount")
     yield from record_upload(user_id, "avatar", url, img)
     return user_private((yield from _user_row(user_id)))
+
+
+def upload_image(viewer: Viewer, data: bytes, media_dir: str) -> Op[dict[str, Any]]:
+    """An image for a text (``![](url)``), by the avatar's rules → 201 ``{url, width, height}``."""
+    user_id = viewer.require()
+    img = yield Compute(process_image, (data, MAX_AVATAR_BYTES, MAX_PIXELS, "file"))
+    url = yield Compute(save_image, (img, media_dir))
+    yield from record_upload(user_id, "text", url, img)
+    return {"url": url, "width": img.width, "height": img.height}

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from .client import ANSWER_KEYS, COMMENT_KEYS, REVISION_KEYS, field_errors, is_time, items, ok, problem
+import io
+from urllib.parse import urljoin
+
+from PIL import Image
+
+from .client import (
+    ANSWER_KEYS,
+    COMMENT_KEYS,
+    REVISION_KEYS,
+    describe,
+    field_errors,
+    is_time,
+    items,
+    ok,
+    problem,
+)
+from .rawhttp import multipart, raw_request
 
 # --------------------------------------------------------------------------- edits with history
 
@@ -191,3 +207,62 @@ def test_the_authors_own_visits_are_not_views(api, forum, make_user):
         assert ok(api.get(path, user=bob))["view_count"] == 1
         assert ok(api.get(path))["view_count"] == 2
         assert ok(api.get(path, user=alice))["view_count"] == 2
+
+
+# --------------------------------------------------------------------------- images in text, previews
+
+
+def png_bytes(size: tuple[int, int] = (24, 16)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_uploaded_image_is_served_and_shows_in_a_post(api, forum, make_user):
+    alice = make_user()
+    problem(api.post("/uploads", files={"file": ("a.png", png_bytes(), "image/png")}), 401)
+    image = ok(api.post("/uploads", user=alice, files={"file": ("../mine.png", png_bytes(), "image/png")}), 201)
+    assert set(image) == {"url", "width", "height"} and (image["width"], image["height"]) == (24, 16)
+    assert image["url"].startswith("/media/") and "mine" not in image["url"] and ".." not in image["url"]
+    served = api.http.get(urljoin(api.base_url + "/", image["url"]), timeout=30)
+    assert served.status_code == 200 and served.headers.get("X-Content-Type-Options") == "nosniff", describe(served)
+    assert Image.open(io.BytesIO(served.content)).size == (24, 16)
+    post = forum.post(forum.group(alice), alice, content=f"Look: ![chart]({image['url']})")
+    assert f'<img src="{image["url"]}" alt="chart"' in post["content_html"]
+
+
+def test_uploads_follow_the_avatar_rules(api, make_user):
+    alice = make_user()
+    body, content_type = multipart("file", "big.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (3 * 1024 * 1024), "image/png")
+    status, headers, text = raw_request(api.base_url, "POST", "/api/v1/uploads", body,
+                                        {"Content-Type": content_type, "Authorization": f"Bearer {alice['token']}"})
+    assert status == 413 and headers.get("content-type") == "application/problem+json", (status, text[:300])
+    just_over = b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024)      # under the body limit, over the image's
+    problem(api.post("/uploads", user=alice, files={"file": ("big.png", just_over, "image/png")}), 413)
+    text_file = api.post("/uploads", user=alice, files={"file": ("notes.png", b"just some text\n" * 20, "image/png")})
+    assert text_file.status_code in (415, 422), describe(text_file)
+    problem(text_file, text_file.status_code)
+    problem(api.post("/uploads", user=alice, files={"image": ("a.png", png_bytes(), "image/png")}), 422)
+
+
+def test_uploads_are_rate_limited_per_user(api, make_user):
+    alice, bob = make_user(), make_user()
+    statuses = [api.post("/uploads", user=alice, files={"file": ("x.png", b"not an image", "image/png")}).status_code
+                for _ in range(31)]
+    assert statuses[:30] == [415] * 30 and statuses[30] == 429, statuses
+    ok(api.post("/uploads", user=bob, files={"file": ("b.png", png_bytes(), "image/png")}), 201)
+
+
+def test_a_preview_renders_as_a_post_would_and_sanitised(api, make_user):
+    alice = make_user()
+    problem(api.post("/markdown", json={"content": "hi"}), 401)
+    hostile = ("| a |\n|---|\n| **b** |\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n"
+               "![x](https://evil.example/x.png) ![y](/media/y.png)\n\n```python\nprint(1)\n```\n")
+    html = ok(api.post("/markdown", user=alice, json={"content": hostile}))["html"]
+    assert "<table>" in html and "<strong>b</strong>" in html and '<span class="nb">print</span>' in html
+    assert "<script" not in html and "&lt;script&gt;" in html          # shown as text, never run
+    assert 'href="javascript' not in html and "evil.example" not in html
+    assert '<img src="/media/y.png"' in html
+    assert ok(api.post("/markdown", user=alice, json={"content": ""})) == {"html": ""}
+    assert "content" in field_errors(api.post("/markdown", user=alice, json={"content": "x" * 20001}))
+    assert "content" in field_errors(api.post("/markdown", user=alice, json={}))

@@ -183,6 +183,14 @@ def test_oversized_upload_is_refused_by_nginx(site: Site) -> None:
     assert media.headers["Content-Type"].startswith("image/")
     assert user["id"] == accepted.json()["id"]
 
+    # Images for texts (POST /uploads) have the upload locations' limit too, and nginx serves them.
+    not_image = site.api("POST", "/uploads", token, files={"file": ("x.png", os.urandom(1536 * 1024), "image/png")})
+    assert not_image.status_code in (415, 422), not_image.text
+    image = site.api("POST", "/uploads", token, files={"file": ("t.png", _png(), "image/png")})
+    assert image.status_code == 201, image.text
+    served = requests.get(site.url + image.json()["url"], timeout=10)
+    assert served.status_code == 200 and served.headers["X-Content-Type-Options"] == "nosniff"
+
 
 def _masters(site: Site) -> list[psutil.Process]:
     """nginx's master, and the app's master where the flavour has one (gunicorn and uWSGI)."""

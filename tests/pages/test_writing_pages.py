@@ -3,11 +3,16 @@ vote; bookmarks and what is new since your last visit. Then Chromium does each o
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.servers import Server
 
@@ -198,3 +203,79 @@ def test_bookmark_a_post_and_see_what_is_new_in_chromium(site: Server, chromium:
     user.press("#bookmarks a.title")
     assert user.find("#first-unread").is_displayed()
     assert "A reply while you were away" in user.text("#comments")
+
+
+# --------------------------------------------------------------------------- the editors: preview, images
+
+
+def png_file(size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 160, 90)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_every_editor_has_its_tabs_and_image_button(site: Server, browser: Browser) -> None:
+    browser.register()
+    post = new_post(browser)
+    for path in ("/questions/new", post, f"{post}/edit"):      # the new post page: the Chromium walk
+        page = browser.get(path).text
+        assert '<div class="editor" id="f-content-editor" data-for="f-content"' in page, path
+        assert 'id="f-content-preview-tab"' in page and 'id="f-content-image"' in page, path
+        assert "/editor.js" in page and 'hidden>' in page, path                  # shown by the script only
+
+
+def test_the_editor_script_uploads_and_previews_with_the_session(site: Server, browser: Browser) -> None:
+    anonymous = Browser(site.base_url)
+    assert anonymous.submit("/editor/preview", {"content": "x"}).status_code == 401
+    browser.register()
+    token = browser.token("/questions/new")
+    assert browser.http.post(site.base_url + "/editor/preview", data={"content": "x"}, timeout=10).status_code == 403
+    preview = browser.http.post(site.base_url + "/editor/preview", timeout=10, data={
+        "_xsrf": token, "content": "| a |\n|---|\n| <script>x</script> |\n\n![i](https://evil.example/i.png)"})
+    assert preview.status_code == 200 and preview.headers["Content-Type"].startswith("application/json")
+    html = preview.json()["html"]
+    assert "<table>" in html and "<script" not in html and "evil.example" not in html
+    upload = browser.http.post(site.base_url + "/editor/upload", data={"_xsrf": token}, timeout=10,
+                               files={"file": ("x.png", png_file(), "image/png")})
+    assert upload.status_code == 201, upload.text[:300]
+    image = upload.json()
+    assert image["url"].startswith("/media/") and (image["width"], image["height"]) == (40, 30)
+    assert browser.get(image["url"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+    refused = browser.http.post(site.base_url + "/editor/upload", data={"_xsrf": token}, timeout=10,
+                                files={"file": ("x.png", b"not an image", "image/png")})
+    assert refused.status_code == 415 and refused.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("site", BOTH_APPS, indirect=True, ids=lambda t: f"{t[0]}:{t[1]}")
+def test_write_preview_and_publish_a_post_with_an_image_in_chromium(site: Server, chromium: Any,
+                                                                    tmp_path: Path) -> None:
+    chromium.delete_all_cookies()
+    user = User(chromium, site.base_url)
+    name = "writer" + secrets.token_hex(3)
+    user.open("/register")
+    user.fill("#register-form", username=name, email=f"{name}@example.com", password=PASSWORD)
+    user.open("/groups/new")
+    user.fill("#group-form", name=f"Pictures of {name}", category="testing", description="")
+    user.press("#new-post")
+    wait = WebDriverWait(chromium, 15)
+    wait.until(lambda _: user.find("#f-content-editor").is_displayed())   # the script showed the bar
+    user.find("#post-form [name=title]").send_keys("A table, some code and a picture")
+    user.find("#f-content").send_keys("| fruit | count |\n|---|---|\n| apple | 3 |\n\n```python\nprint('hi')\n```\n")
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(png_file((40, 30)))
+    user.find("#f-content-image").send_keys(str(picture))
+    wait.until(lambda _: "![](/media/" in (user.find("#f-content").get_attribute("value") or ""))
+
+    user.find("#f-content-preview-tab").click()
+    wait.until(lambda _: chromium.find_elements(By.CSS_SELECTOR, "#f-content-preview img"))
+    assert not user.find("#f-content").is_displayed()
+    assert user.text("#f-content-preview td") == "apple"
+    assert "print" in user.text("#f-content-preview pre")
+    user.find("#f-content-write").click()
+    assert user.find("#f-content").is_displayed()
+
+    user.press("#post-form button[type=submit]")
+    image = user.find("#post .content img")
+    assert (image.get_attribute("src") or "").startswith(site.base_url + "/media/")
+    wait.until(lambda _: chromium.execute_script("return arguments[0].naturalWidth", image) == 40)
+    assert user.text("#post .content td") == "apple"

@@ -1,11 +1,11 @@
-"""The history of edited posts, comments, questions and answers."""
+"""The history of edited posts, comments, questions and answers; images for texts and Markdown previews."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from shared.storage import revisions
-from wsgi_app.api.base import answer, query, viewer
+from shared.storage import revisions, threads, users
+from wsgi_app.api.base import answer, body, media_dir, query, upload, viewer
 from wsgi_app.db import run
 
 bp = Blueprint("revisions", __name__)
@@ -29,3 +29,13 @@ def list_question_revisions(question_id: int) -> Response:
 @bp.get("/answers/<int:answer_id>/revisions")
 def list_answer_revisions(answer_id: int) -> Response:
     return answer(run(revisions.list_answer_revisions(viewer(), answer_id, query())))
+
+
+@bp.post("/uploads")
+def upload_image() -> Response:
+    return answer(run(users.upload_image(viewer(), upload(), media_dir())))
+
+
+@bp.post("/markdown")
+def preview() -> Response:
+    return answer(run(threads.preview(viewer(), body())))

@@ -1,4 +1,5 @@
-"""Writing and reading (API.md §10): edit your own words, and see every version of an edited text."""
+"""Writing and reading (API.md §10): edit your own words, see every version of an edited text, and what
+the editors' script calls: an image upload and a Markdown preview."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 from flask import g, render_template, request
 from werkzeug.wrappers import Response
 
-from shared import pages
+from shared import i18n, pages
+from shared.errors import ForumError, problem
 from shared.i18n import _l
-from shared.storage import page_data
-from wsgi_app.db import run
-from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, see
+from shared.storage import page_data, threads, users
+from shared.storage.effects import Op
+from wsgi_app.db import current_settings, run
+from wsgi_app.pages.base import attempt, back, bp, form, login_required, query, see, throttle
+from wsgi_app.responses import json_response, problem_response
 
 KINDS = "<any(posts, comments, questions, answers):kind>/<int:item_id>"
 
@@ -48,3 +52,23 @@ def vote(answer_id: int, action: str) -> Response:
 def accept(question_id: int, action: str) -> Response:
     run(page_data.accept(g.viewer, question_id, action, form()))
     return back(f"/questions/{question_id}")
+
+
+def answer_script(path: str, op: Op[Any]) -> Response:
+    """What the editors' script calls (session cookie + XSRF): the API's answer, or its problem+json."""
+    try:
+        return json_response(run(throttle(path, op)), 201 if path == "/uploads" else 200)
+    except ForumError as exc:
+        return problem_response(problem(exc, i18n.from_accept_language(request.headers.get("Accept-Language"))))
+
+
+@bp.post("/editor/upload")
+def editor_upload() -> Response:
+    sent = request.files.get(pages.EDITOR_UPLOAD_FIELD)
+    return answer_script("/uploads", users.upload_image(g.viewer, pages.editor_upload(sent.read() if sent else None),
+                                                        current_settings().media_dir))
+
+
+@bp.post("/editor/preview")
+def editor_preview() -> Response:
+    return answer_script("/markdown", threads.preview(g.viewer, pages.editor_preview_body(form())))

@@ -1,9 +1,9 @@
-"""The history of edited posts, comments, questions and answers."""
+"""The history of edited posts, comments, questions and answers; images for texts and Markdown previews."""
 
 from __future__ import annotations
 
 from async_app.handlers.api.base import ApiHandler
-from shared.storage import revisions
+from shared.storage import revisions, threads, users
 
 
 class PostRevisionsHandler(ApiHandler):
@@ -28,3 +28,15 @@ class AnswerRevisionsHandler(ApiHandler):
     async def get(self, answer_id: str) -> None:
         viewer = await self.admit()
         self.answer(await self.run(revisions.list_answer_revisions(viewer, int(answer_id), self.query())))
+
+
+class UploadsHandler(ApiHandler):
+    async def post(self) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(users.upload_image(viewer, self.upload(), self.media_dir)))
+
+
+class MarkdownHandler(ApiHandler):
+    async def post(self) -> None:
+        viewer = await self.admit()
+        self.answer(await self.run(threads.preview(viewer, self.json_body())))
