@@ -3,6 +3,7 @@
 // - Preview posts the text to /editor/preview and shows the HTML the server made of it with the same
 //   renderer a post gets (shared/markdown.py; already sanitised there), in place of the textarea.
 // - Upload image posts the chosen file to /editor/upload and puts ![](url) where the cursor is.
+// Loaded in the head of every signed-in page (base.html), so the pages' bodies stay the same in both flavours.
 // Both are page requests like any form: the session cookie names the user and the form's own _xsrf
 // field goes along (the JSON API reads no cookie). They answer as POST /api/v1/markdown and
 // POST /api/v1/uploads do, or with their problem+json. Without JavaScript the bar stays hidden and
