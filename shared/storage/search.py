@@ -105,6 +105,18 @@ _MATCH = {
                " FROM search_docs d WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE)", 2),
 }
 
+# SQLite ranks only the newest :data:`RANKED` matches: the highest document ids, which FTS5 takes by
+# walking its match list backwards and stopping, before any score is computed. Without a bound, a query
+# that matches much of the forum costs a bm25 score for every match (the commonest words of the bench's
+# data: 167,000-355,000 of 1.1 M documents) before the page is cut; with it, at most RANKED. Scores
+# stay bm25's own (its document frequencies are the whole index's), so it is best match first within
+# the window, and the window is the same for every page while the index is unchanged (stable keyset
+# pages). InnoDB has no such step: its FULLTEXT search reads every match whatever the statement says
+# (an ``ORDER BY d.id DESC LIMIT`` measured slower, not faster), so there it ranks every match; see
+# docs/search.md and loadtests/RESULTS.md.
+RANKED = 5000        # 0: rank every match (how it was measured before the bound)
+_NEWEST = {"fts5": " ORDER BY search_fts.rowid DESC LIMIT %s", "innodb": ""}
+
 # The best ``LIMIT`` of them after the cursor: ranked first, so only one page's rows are joined below.
 _RANKED = "SELECT * FROM ({match}) m{after} ORDER BY m.score DESC, m.doc_id DESC LIMIT %s"  # noqa: S608
 ORDER = Keyset(("m.score", "m.doc_id"))
@@ -203,8 +215,9 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     engine = yield Query("SELECT engine FROM search_state", returns="value")
     match_sql, uses = _MATCH[engine]
     words = wanted.fts5() if engine == "fts5" else wanted.boolean_mode()
-    match_sql += (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "")
-    params = [words] * uses + kind + group * 2
+    newest = _NEWEST[engine] if RANKED else ""
+    match_sql += (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "") + newest
+    params = [words] * uses + kind + group * 2 + ([RANKED] if newest else [])
     rows: list[dict[str, Any]] = []
     after = request.after
     while len(rows) < request.fetch:     # again only when a page had rows that may not be shown

@@ -100,6 +100,27 @@ async def test_results_page_by_score_and_id_without_repeats(run: Any, forum: dic
     assert len(seen) == len(set(seen)) and set(seen) == made
 
 
+async def test_sqlite_ranks_only_the_newest_matches(run: Any, forum: dict[str, Any],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``search.RANKED``: FTS5 ranks the newest N matches, every page the same N; InnoDB ranks every match."""
+    monkeypatch.setattr(search, "RANKED", 4)
+    made = [("post", forum["post"]["id"])]
+    for n in range(7):
+        post = await run(posts.create_post(forum["mike"], forum["group_id"],
+                                           {"title": f"tornado {n}", "content": "tornado " * (7 - n)}))
+        made.append(("post", post["id"]))
+    seen: list[tuple[str, int]] = []
+    cursor = None
+    while True:
+        page = await found(run, "tornado", limit="3", **({"cursor": cursor} if cursor else {}))
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    engine = await run(perform(Query("SELECT engine FROM search_state", returns="value")))
+    assert len(seen) == len(set(seen)) and set(seen) == set(made[-4:] if engine == "fts5" else made)
+
+
 async def test_a_rebuild_matches_what_the_hooks_wrote(run: Any, forum: dict[str, Any]) -> None:
     await run(comments.create_comment(forum["olga"], forum["post"]["id"], {"content": "协程 and pools"}))
     before = await run(documents())
