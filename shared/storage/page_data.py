@@ -119,6 +119,12 @@ def user_page(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
     }
 
 
+@read_only
+def user_by_name(viewer: Viewer, username: str) -> Op[str]:
+    """``/users/by-name/{username}`` (where a rendered ``@username`` links): the path of that user's page."""
+    return f"/users/{(yield from users.id_by_name(username))}"
+
+
 def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:
     """Set ``item["replies"]`` (the first :data:`REPLIES_SHOWN`, oldest first) on a page of top-level items."""
     parents = [item["id"] for item in items if item["reply_count"]]

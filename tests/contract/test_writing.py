@@ -191,3 +191,16 @@ def test_the_authors_own_visits_are_not_views(api, forum, make_user):
         assert ok(api.get(path, user=bob))["view_count"] == 1
         assert ok(api.get(path))["view_count"] == 2
         assert ok(api.get(path, user=alice))["view_count"] == 2
+
+
+def test_a_mention_links_to_the_users_page(api, forum, make_user):
+    alice, bob = make_user(), make_user()
+    group = forum.group(alice)
+    post = forum.post(group, alice, content=f"Hello @{bob['username']}, not `@{bob['username']}` nor a@b.org")
+    link = f'<a href="/users/by-name/{bob["username"]}" class="mention" rel="nofollow noopener">@{bob["username"]}</a>'
+    assert link in post["content_html"] and post["content_html"].count("/users/by-name/") == 1
+    for name in (bob["username"], bob["username"].upper()):                  # any case, like the mention
+        found = api.get(f"/users/by-name/{name}", site=True, allow_redirects=False)
+        assert found.status_code == 302 and found.headers["Location"].endswith(f"/users/{bob['id']}"), found
+    for name in ("nobody_here_at_all", "no", "a%3Cb%3E", "x" * 40):
+        assert api.get(f"/users/by-name/{name}", site=True, allow_redirects=False).status_code == 404, name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request
 from markupsafe import Markup
 
 from shared import pages
@@ -18,6 +18,11 @@ from wsgi_app.pages.base import attempt, bp, form, login_required, query, see, t
 def user_page(user_id: int) -> str:
     page = run(page_data.user_page(g.viewer, user_id))
     return render_template("user.html", title=page["user"]["username"], **page)
+
+
+@bp.get("/users/by-name/<username>")
+def user_by_name_page(username: str) -> Any:
+    return redirect(run(page_data.user_by_name(g.viewer, username)))
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

@@ -16,6 +16,11 @@ class UserPage(PageHandler):
         self.render("user.html", title=page["user"]["username"], **page)
 
 
+class UserByNamePage(PageHandler):
+    async def get(self, username: str) -> None:
+        self.redirect(await self.run(page_data.user_by_name(self.viewer, username)))
+
+
 class NotificationsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
