@@ -173,7 +173,7 @@ def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
     """Where a comment or an answer is shown: its post's or question's page, at the item (404 if the viewer
     may not see it). Reports and audit entries link to ``/comments/{id}`` and ``/answers/{id}``."""
     item = yield from moderation.locate(kind, item_id)
-    if not (yield from roles.may_see(viewer, item, item["group_id"])):
+    if not (yield from roles.may_see_in_place(viewer, item)):
         raise NotFound(kind)
     page = "posts" if kind == "comment" else "questions"
     return f"/{page}/{item['container_id']}#{kind}-{item_id}"

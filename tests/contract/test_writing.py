@@ -99,6 +99,10 @@ def test_a_hidden_items_history_is_hidden_too(api, forum, make_user, server):
     assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=bob))) == 2
     assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=alice))) == 2
     ok(api.patch(f"/comments/{comment['id']}", user=bob, json={"content": "edited again"}))   # still its author's
+    ok(api.post(f"/comments/{comment['id']}/restore", user=alice), 204)
+    ok(api.post(f"/posts/{post['id']}/hide", user=alice, json={"reason": "spam"}), 204)      # its post hidden
+    problem(api.get(f"/comments/{comment['id']}/revisions", user=carol), 404)
+    assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=alice))) == 3   # the post's author
     ok(api.delete(f"/comments/{comment['id']}", user=alice), 204)             # the group's owner may delete
     problem(api.get(f"/comments/{comment['id']}/revisions", user=bob), 404)
 
