@@ -285,6 +285,7 @@ def urls(settings: Settings) -> list[URLSpec]:
         url(r"/questions/(\d+)$", question_pages.QuestionPage, name="question_page"),
         url(r"/users/(\d+)$", people_pages.UserPage, name="user_page"),
         url(r"/users/(\d+)/(posts|questions|groups)$", people_pages.UserActivityPage, name="user_activity_page"),
+        url(r"/users/by-name/([^/]+)$", people_pages.UserByNamePage, name="user_by_name_page"),
         url(r"/notifications$", people_pages.NotificationsPage, name="notifications_page"),
         url(r"/guestbook$", people_pages.GuestbookPage, name="guestbook_page"),
         # Moderation and administration (API.md §12).

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from shared.markdown import render
+from shared.markdown import MENTION_PATH, mentions, render
 
 
 class Seen(HTMLParser):
@@ -98,6 +98,12 @@ HOSTILE = [
     "~~<script>alert(1)</script>~~",
     "https://example.org/<script>alert(1)</script>",
     "<<script>script>alert(1)<</script>/script>",
+    # mentions: only [A-Za-z0-9_]{3,32} becomes a link, and nothing else rides on it
+    '@alice"onmouseover="alert(1)',
+    "@<script>alert(1)</script>",
+    "@alice<img src=x onerror=alert(1)>",
+    "[@alice](javascript:alert(1))",
+    "@../../admin @alice/../x @%2e%2e",
 ]
 
 
@@ -116,3 +122,24 @@ def test_hostile_markdown_comes_out_harmless(source: str) -> None:
 
 def test_there_are_at_least_forty_hostile_inputs() -> None:
     assert len(HOSTILE) >= 40
+
+
+def mention_links(html: str) -> list[str]:
+    return [attrs["href"] for tag, attrs in Seen(html).tags if tag == "a" and attrs.get("class") == "mention"]
+
+
+@pytest.mark.parametrize(("source", "linked"), [
+    ("hi @alice and @Bob_2, twice @alice", ["alice", "Bob_2", "alice"]),
+    ("in code `@alice` and\n\n```\n@bob\n```\n\n    @carol", []),
+    ("mail ann@example.org, https://example.org/@ann, [see @dave](https://x.org)", []),
+    ("(@alice) '@bob' **@carol** ~~@dave~~", ["alice", "bob", "carol", "dave"]),
+    ('@alice"onmouseover="x @ab @' + "a" * 33 + " @x-y", ["alice"]),
+])
+def test_mentions_link_to_the_users_page_where_they_notify(source: str, linked: list[str]) -> None:
+    html = render(source)
+    assert mention_links(html) == [MENTION_PATH + name for name in linked]
+    # what links is what notifies (in a link's text a mention notifies but cannot be a second link)
+    assert {n.lower() for n in mentions(source)} - {"dave"} == {n.lower() for n in linked} - {"dave"}
+    for tag, attrs in Seen(html).tags:
+        if tag == "a" and attrs.get("class") == "mention":
+            assert attrs["rel"] == "nofollow noopener" and set(attrs) == {"href", "class", "rel"}

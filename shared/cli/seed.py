@@ -305,7 +305,9 @@ DEMO_THREADS = (  # (group, author, title, content, [(commenter, text, replying-
     ("Tornado users", "demo", "Welcome to the forum",
      "This is the **demo** forum. Log in as `demo` / `demo-password` and look around.",
      [("alice", "Thanks! Is there a WebSocket demo?", False),
-      ("demo", "Yes: open the chat page, it uses Tornado's `WebSocketHandler`.", True),
+      ("demo", "Yes: keep this post open in a second tab and reply here; the new comment appears"
+               " without a reload. Threads and notifications come over one WebSocket (Tornado's"
+               " `WebSocketHandler`), or as Server-Sent Events from `/api/v1/events`.", True),
       ("bob", "Works nicely behind nginx too.", False)]),
     ("Tornado users", "alice", "Never block the event loop",
      "Run password hashing in an executor:\n\n```python\nawait loop.run_in_executor(None, hash, pw)\n```",

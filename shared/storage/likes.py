@@ -78,7 +78,8 @@ def like(target: LikeTarget, viewer: Viewer, item_id: int) -> Op[dict[str, Any]]
     if new:
         if target.on_change is not None:
             yield from target.on_change(item_id)
-        yield from notify(row["user_id"], "like", user_id, target.page_type, row["page_id"], excerpt(row["excerpt"], rendered=target.excerpt_column == "content_html"))
+        yield from notify(row["user_id"], "like", user_id, target.page_type, row["page_id"],
+                          excerpt(row["excerpt"], rendered=target.excerpt_column == "content_html"), (target.what, item_id))
     return {"liked": True, "like_count": row["like_count"]}
 
 

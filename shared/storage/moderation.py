@@ -55,27 +55,31 @@ class Kind:
 
     what: str                    # "comment"
     table: str                   # "comments"
-    locate: str                  # SELECT user_id, hidden_at, group_id, container_id, parent_id, text ... WHERE id
+    locate: str                  # SELECT user_id, hidden_at, group_id, container_id, parent_id, text,
+    #                              page_user_id, page_hidden_at (its post's or question's) ... WHERE id
     thread: Thread | None = None  # comments and answers: the counters a hidden item leaves
 
 
 KINDS: dict[str, Kind] = {
     "post": Kind("post", "posts",
                  "SELECT p.user_id, p.hidden_at, p.group_id, p.id AS container_id, NULL AS parent_id,"
-                 " p.title AS text FROM posts p WHERE p.id = %s"),
+                 " p.title AS text, NULL AS page_user_id, NULL AS page_hidden_at FROM posts p WHERE p.id = %s"),
     "comment": Kind("comment", "comments",
                     "SELECT t.user_id, t.hidden_at, c.group_id, t.post_id AS container_id, t.parent_id,"
-                    " t.content AS text FROM comments t JOIN posts c ON c.id = t.post_id WHERE t.id = %s",
+                    " t.content AS text, c.user_id AS page_user_id, c.hidden_at AS page_hidden_at"
+                    " FROM comments t JOIN posts c ON c.id = t.post_id WHERE t.id = %s",
                     COMMENTS),
     "question": Kind("question", "questions",
                      "SELECT q.user_id, q.hidden_at, NULL AS group_id, q.id AS container_id, NULL AS parent_id,"
-                     " q.title AS text FROM questions q WHERE q.id = %s"),
+                     " q.title AS text, NULL AS page_user_id, NULL AS page_hidden_at FROM questions q WHERE q.id = %s"),
     "answer": Kind("answer", "answers",
                    "SELECT t.user_id, t.hidden_at, NULL AS group_id, t.question_id AS container_id, t.parent_id,"
-                   " t.content AS text FROM answers t WHERE t.id = %s", ANSWERS),
+                   " t.content AS text, c.user_id AS page_user_id, c.hidden_at AS page_hidden_at"
+                   " FROM answers t JOIN questions c ON c.id = t.question_id WHERE t.id = %s", ANSWERS),
     "user": Kind("user", "users",
                  "SELECT u.id AS user_id, NULL AS hidden_at, NULL AS group_id, NULL AS container_id,"
-                 " NULL AS parent_id, u.username AS text FROM users u WHERE u.id = %s AND u.deleted_at IS NULL"),
+                 " NULL AS parent_id, u.username AS text, NULL AS page_user_id, NULL AS page_hidden_at"
+                 " FROM users u WHERE u.id = %s AND u.deleted_at IS NULL"),
 }
 
 
@@ -380,7 +384,7 @@ def create_report(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
     data = parse(NewReport, body)
     kind, target_id = data.target.type, data.target.id
     item = yield from locate(kind, target_id)
-    if kind != "user" and not (yield from roles.may_see(viewer, item, item["group_id"])):
+    if kind != "user" and not (yield from roles.may_see_in_place(viewer, item)):
         raise NotFound(kind)
     try:
         report_id = yield Query(

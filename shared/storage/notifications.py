@@ -30,9 +30,11 @@ MAX_IDS = 100
 
 
 def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, target_id: int,
-           excerpt: str) -> Op[int | None]:
+           excerpt: str, source: tuple[str, int] | None = None) -> Op[int | None]:
     """Tell ``user_id`` that ``actor_id`` did ``kind`` to a target; nobody is told about their own acts.
 
+    ``source`` names the post, comment, question or answer the excerpt quotes: while it (or what it
+    hangs off) is hidden or deleted, the notification is left out of every list and count (:data:`VISIBLE`).
     Returns the new notification's id, or None when it was skipped. Once the transaction commits,
     the runner publishes it to the user's open WebSockets; its e-mail copy is queued with it.
     """
@@ -41,9 +43,10 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
     if user_id == actor_id:
         return None
     new_id: int = yield Query(
-        "INSERT INTO notifications (user_id, kind, actor_id, target_type, target_id, excerpt, is_read, created_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, 0, %s)",
-        (user_id, kind, actor_id, target_type, target_id, excerpt.strip()[:EXCERPT_CHARS], db_time()),
+        "INSERT INTO notifications (user_id, kind, actor_id, target_type, target_id, excerpt, source_type, source_id,"
+        " is_read, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s)",
+        (user_id, kind, actor_id, target_type, target_id, excerpt.strip()[:EXCERPT_CHARS],
+         *(source or (None, None)), db_time()),
         "lastrowid",
     )
     yield Publish(user_id, new_id)
@@ -55,7 +58,7 @@ def notify(user_id: int, kind: str, actor_id: int | None, target_type: str, targ
 
 
 def notify_mentions(text: str, actor_id: int, target_type: str, target_id: int, excerpt: str,
-                    exclude: set[int]) -> Op[None]:
+                    exclude: set[int], source: tuple[str, int] | None = None) -> Op[None]:
     """Notify every existing user ``@mentioned`` in ``text`` (one SELECT for all of them).
 
     ``exclude`` names users the event already notified (the post's author told of a comment is not
@@ -68,7 +71,7 @@ def notify_mentions(text: str, actor_id: int, target_type: str, target_id: int, 
     rows = yield Query(f"SELECT id FROM users WHERE username IN ({placeholders})", tuple(names))  # noqa: S608
     for row in rows:
         if row["id"] not in exclude:
-            yield from notify(row["id"], "mention", actor_id, target_type, target_id, excerpt)
+            yield from notify(row["id"], "mention", actor_id, target_type, target_id, excerpt, source)
 
 
 def shape_notification(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,11 +87,33 @@ def shape_notification(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# A notification about hidden content leaves every list and count (API.md §6) and comes back on
+# restore: the page it is about (post, question), its source item and that item's parent are JOINed
+# by primary key, so a page of them is still one query. Gone counts as hidden; a NULL source (groups,
+# reports, rows older than migration 0013) is judged by its page alone.
+VISIBLE_JOINS = (
+    " LEFT JOIN posts tp ON n.target_type = 'post' AND tp.id = n.target_id"
+    " LEFT JOIN questions tq ON n.target_type = 'question' AND tq.id = n.target_id"
+    " LEFT JOIN comments sc ON n.source_type = 'comment' AND sc.id = n.source_id"
+    " LEFT JOIN comments scp ON scp.id = sc.parent_id"
+    " LEFT JOIN answers sa ON n.source_type = 'answer' AND sa.id = n.source_id"
+    " LEFT JOIN answers sap ON sap.id = sa.parent_id"
+)
+VISIBLE = (
+    " AND (n.target_type <> 'post' OR (tp.id IS NOT NULL AND tp.hidden_at IS NULL))"
+    " AND (n.target_type <> 'question' OR (tq.id IS NOT NULL AND tq.hidden_at IS NULL))"
+    " AND (COALESCE(n.source_type, '') <> 'comment'"
+    " OR (sc.id IS NOT NULL AND sc.hidden_at IS NULL AND scp.hidden_at IS NULL))"
+    " AND (COALESCE(n.source_type, '') <> 'answer'"
+    " OR (sa.id IS NOT NULL AND sa.hidden_at IS NULL AND sap.hidden_at IS NULL))"
+)
+
 # Identifiers from constants only; every value is a bound parameter.
 _SELECT = (
     "SELECT n.id, n.kind, n.target_type, n.target_id, n.excerpt, n.is_read, n.created_at, "  # noqa: S608
     + user_columns("a", "actor_")
-    + " FROM notifications n LEFT JOIN users a ON a.id = n.actor_id WHERE n.user_id = %s"
+    + " FROM notifications n LEFT JOIN users a ON a.id = n.actor_id" + VISIBLE_JOINS + " WHERE n.user_id = %s"
+    + VISIBLE
 )
 
 
@@ -139,8 +164,8 @@ def target_titles(items: list[dict[str, Any]]) -> Op[dict[tuple[str, int], str]]
 
 @read_only
 def unread_count(viewer: Viewer) -> Op[dict[str, int]]:
-    count = yield Query("SELECT COUNT(*) FROM notifications WHERE user_id = %s AND is_read = 0",
-                        (viewer.require(),), "value")
+    count = yield Query("SELECT COUNT(*) FROM notifications n" + VISIBLE_JOINS  # noqa: S608
+                        + " WHERE n.user_id = %s AND n.is_read = 0" + VISIBLE, (viewer.require(),), "value")
     return {"count": int(count or 0)}
 
 

@@ -189,6 +189,12 @@ def user_activity_page(viewer: Viewer, user_id: int, kind: str, query: Mapping[s
     return {"user": user, "kind": kind, "listed": (yield from USER_LISTS[kind](viewer, user_id, query))}
 
 
+@read_only
+def user_by_name(viewer: Viewer, username: str) -> Op[str]:
+    """``/users/by-name/{username}`` (where a rendered ``@username`` links): the path of that user's page."""
+    return f"/users/{(yield from users.id_by_name(username))}"
+
+
 def attach_replies(thread: threads.Thread, viewer: Viewer, items: list[dict[str, Any]]) -> Op[None]:
     """Set ``item["replies"]`` (the first :data:`REPLIES_SHOWN`, oldest first) on a page of top-level items."""
     parents = [item["id"] for item in items if item["reply_count"]]
@@ -237,7 +243,7 @@ def item_path(viewer: Viewer, kind: str, item_id: int) -> Op[str]:
     """Where a comment or an answer is shown: its post's or question's page, at the item (404 if the viewer
     may not see it). Reports and audit entries link to ``/comments/{id}`` and ``/answers/{id}``."""
     item = yield from moderation.locate(kind, item_id)
-    if not (yield from roles.may_see(viewer, item, item["group_id"])):
+    if not (yield from roles.may_see_in_place(viewer, item)):
         raise NotFound(kind)
     page = "posts" if kind == "comment" else "questions"
     return f"/{page}/{item['container_id']}#{kind}-{item_id}"

@@ -180,7 +180,7 @@ def create_post(viewer: Viewer, group_id: int, body: Any) -> Op[dict[str, Any]]:
         "lastrowid")
     yield from search.add("post", post_id, found, post_id)
     yield from watching.add_watch(user_id, "post", post_id)   # authors watch what they write
-    yield from notify_mentions(data.content, user_id, "post", post_id, data.title, {user_id})
+    yield from notify_mentions(data.content, user_id, "post", post_id, data.title, {user_id}, ("post", post_id))
     return shape_post((yield from _row(post_id)), liked=False)
 
 

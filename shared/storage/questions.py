@@ -172,7 +172,8 @@ def create_question(viewer: Viewer, body: Any) -> Op[dict[str, Any]]:
         "lastrowid")
     yield from search.add("question", question_id, found, question_id)
     yield from watching.add_watch(user_id, "question", question_id)   # authors watch what they write
-    yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id})
+    yield from notify_mentions(data.content, user_id, "question", question_id, data.title, {user_id},
+                               ("question", question_id))
     return (yield from _one(viewer, question_id))
 
 

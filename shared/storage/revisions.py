@@ -44,7 +44,7 @@ def shape_revision(row: Mapping[str, Any]) -> dict[str, Any]:
 def list_revisions(viewer: Viewer, kind: str, item_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """Every version of one item, newest first; none for an item never edited."""
     item = yield from locate(kind, item_id)
-    if not (yield from roles.may_see(viewer, item, item["group_id"])):
+    if not (yield from roles.may_see_in_place(viewer, item)):
         raise NotFound(kind)
     request = parse_page(query)
     rows = yield from fetch_page(_SELECT, ["r.target_type = %s", "r.target_id = %s"], [kind, item_id],
@@ -89,7 +89,7 @@ def current_text(viewer: Viewer, kind: str, item_id: int, editing: bool = False)
     """An item's text as the viewer may see it, and where it is shown: what the edit and history pages
     start from. ``editing``: the viewer must be its author (403), as the edit itself will check."""
     item = yield from locate(kind, item_id)
-    if not (yield from roles.may_see(viewer, item, item["group_id"])):
+    if not (yield from roles.may_see_in_place(viewer, item)):
         raise NotFound(kind)
     if editing and item["user_id"] != viewer.require():
         raise Forbidden(ONLY_AUTHOR[kind])

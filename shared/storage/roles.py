@@ -91,6 +91,16 @@ def may_see(viewer: Viewer, row: dict[str, Any], group_id: int | None) -> Op[boo
     return (yield from moderates(viewer, group_id))
 
 
+def may_see_in_place(viewer: Viewer, item: dict[str, Any]) -> Op[bool]:
+    """Whether an item found by ``moderation.locate`` is visible to the viewer, and so is the post or
+    question it is on (``page_user_id``, ``page_hidden_at``): a hidden post hides its comments."""
+    page = {"user_id": item["page_user_id"], "hidden_at": item["page_hidden_at"]}
+    for one in (item, page):
+        if not (yield from may_see(viewer, one, item["group_id"])):
+            return False
+    return True
+
+
 def is_staff(viewer: Viewer) -> Op[bool]:
     if viewer.user_id is None:
         return False

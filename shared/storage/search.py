@@ -126,9 +126,11 @@ IN_GROUP = (" AND ((d.kind IN ('post', 'comment') AND d.thread_id IN (SELECT id 
             " OR (d.kind = 'group' AND d.item_id = %s))")
 
 # Hidden content is never found (API.md §6): a row hidden by a moderator (``hidden_at``), or a comment
-# or answer under a hidden post or question, is left out; so is a document whose row is gone (no author).
+# or answer under a hidden post or question or a hidden comment or answer, is left out; so is a document
+# whose row is gone (no author).
 VISIBLE = ("u.id IS NOT NULL"
-           " AND COALESCE(p.hidden_at, c.hidden_at, cp.hidden_at, q.hidden_at, a.hidden_at, aq.hidden_at) IS NULL")
+           " AND COALESCE(p.hidden_at, c.hidden_at, cp.hidden_at, cr.hidden_at, q.hidden_at, a.hidden_at,"
+           " aq.hidden_at, ar.hidden_at) IS NULL")
 
 # Each ranked match joined to its row (and a comment's post, an answer's question, for their titles),
 # with whether it may be shown.
@@ -143,9 +145,11 @@ _SHOW = (
     " LEFT JOIN posts p ON s.kind = 'post' AND p.id = s.item_id"
     " LEFT JOIN comments c ON s.kind = 'comment' AND c.id = s.item_id"
     " LEFT JOIN posts cp ON cp.id = c.post_id"
+    " LEFT JOIN comments cr ON cr.id = c.parent_id"
     " LEFT JOIN questions q ON s.kind = 'question' AND q.id = s.item_id"
     " LEFT JOIN answers a ON s.kind = 'answer' AND a.id = s.item_id"
     " LEFT JOIN questions aq ON aq.id = a.question_id"
+    " LEFT JOIN answers ar ON ar.id = a.parent_id"
     " LEFT JOIN forum_groups g ON s.kind = 'group' AND g.id = s.item_id"
     " LEFT JOIN users u ON u.id = COALESCE(p.user_id, c.user_id, q.user_id, a.user_id, g.owner_id)"
     " ORDER BY s.score DESC, s.doc_id DESC"

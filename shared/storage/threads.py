@@ -341,29 +341,75 @@ RANKED = Keyset(("t.accepted", "t.score", "t.id"), descending=(True, True, False
 @read_only
 def list_top(thread: Thread, viewer: Viewer, container_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     """Top-level items of a post or question, oldest first (index ``(container, parent_id, id)``);
-    answers ranked: accepted, score, oldest (index ``(question_id, parent_id, accepted, score, id)``)."""
+    answers ranked: accepted, score, oldest (index ``(question_id, parent_id, accepted, score, id)``).
+
+    A hidden post or question lists nothing to those who may not see it (404), in the same query."""
     check_id(container_id, thread.container.what)
     request = parse_page(query)
     order = RANKED if thread.votes else OLDEST_FIRST
-    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
-    rows = yield from fetch_page(_select(thread), [f"t.{thread.container_column} = %s", "t.parent_id IS NULL", *hidden],
-                                 [container_id, *params], order, request)
-    if not rows and not (yield from exists(thread.container.table, container_id)):
-        raise NotFound(thread.container.what)
+    where, params = _visible_in_place(thread, viewer, "t", "c")
+    rows = yield from fetch_page(_select(thread) + _in_place(thread), [f"t.{thread.container_column} = %s",
+                                 "t.parent_id IS NULL", *where], [container_id, *params], order, request)
+    if not rows:       # none yet, or none the viewer may see: which, asked only now
+        yield from _require_visible(thread, viewer, thread.container.table, container_id)
     return (yield from _page(thread, viewer, rows, request, order))
 
 
 @read_only
 def list_replies(thread: Thread, viewer: Viewer, item_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """Replies to one item, oldest first (index ``(parent_id, id)``)."""
+    """Replies to one item, oldest first (index ``(parent_id, id)``); the replies to a hidden item, or
+    to one on a hidden post or question, are 404 to those who may not see it."""
     check_id(item_id, thread.what)
     request = parse_page(query)
-    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
-    rows = yield from fetch_page(_select(thread), ["t.parent_id = %s", *hidden], [item_id, *params], OLDEST_FIRST,
-                                 request)
-    if not rows and not (yield from exists(thread.table, item_id)):
-        raise NotFound(thread.what)
+    where, params = _visible_in_place(thread, viewer, "t", "c", "p")
+    rows = yield from fetch_page(_select(thread) + _in_place(thread, parent=True), ["t.parent_id = %s", *where],
+                                 [item_id, *params], OLDEST_FIRST, request)
+    if not rows:
+        yield from _require_visible(thread, viewer, thread.table, item_id)
     return (yield from _page(thread, viewer, rows, request, OLDEST_FIRST))
+
+
+def _in_place(thread: Thread, parent: bool = False) -> str:
+    """JOINs of an item's container (``c``) and, with ``parent``, of its parent item (``p``, NULL for a
+    top-level item): primary-key lookups, so a page stays one query."""
+    container = thread.container
+    sql = f" JOIN {container.table} c ON c.id = t.{thread.container_column}"
+    return sql + (f" LEFT JOIN {thread.table} p ON p.id = t.parent_id" if parent else "")
+
+
+def _visible_in_place(thread: Thread, viewer: Viewer, *aliases: str) -> tuple[list[str], list[Any]]:
+    """:func:`roles.visible_filter` for each of ``aliases`` (the item, its container, its parent),
+    all judged by the container's group (JOINed as ``c`` by :func:`_in_place`)."""
+    group = thread.container.group_sql() if thread.container.group_column else None
+    where: list[str] = []
+    params: list[Any] = []
+    for alias in aliases:
+        more, values = roles.visible_filter(viewer, alias, group)
+        where += more
+        params += values
+    return where, params
+
+
+def _require_visible(thread: Thread, viewer: Viewer, table: str, item_id: int) -> Op[None]:
+    """404 unless the container (``table`` its table) or the item (with its container) exists and the
+    viewer may see every one of them: what an empty list asks before it answers an empty page."""
+    container = thread.container
+    group = container.group_sql()
+    if table == container.table:
+        sql = (f"SELECT c.user_id, c.hidden_at, {group} AS group_id, NULL AS parent_user_id,"  # noqa: S608
+               f" NULL AS parent_hidden_at FROM {container.table} c WHERE c.id = %s")
+        what = container.what
+    else:
+        sql = (f"SELECT c.user_id, c.hidden_at, {group} AS group_id, t.user_id AS parent_user_id,"  # noqa: S608
+               f" t.hidden_at AS parent_hidden_at FROM {thread.table} t{_in_place(thread)} WHERE t.id = %s")
+        what = thread.what
+    row = yield Query(sql, (item_id,), "row")
+    if row is None:
+        raise NotFound(what)
+    parent = {"user_id": row["parent_user_id"], "hidden_at": row["parent_hidden_at"]}
+    for one in (row, parent):
+        if not (yield from roles.may_see(viewer, one, row["group_id"])):
+            raise NotFound(what)
 
 
 def _group_of_item(thread: Thread) -> str | None:
@@ -397,12 +443,15 @@ def first_replies(thread: Thread, viewer: Viewer, parent_ids: Sequence[int], lim
 
 @read_only
 def list_by_user(thread: Thread, viewer: Viewer, user_id: int, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """One user's items, replies included, newest first (index ``(user_id, id)``)."""
+    """One user's items, replies included, newest first (index ``(user_id, id)``).
+
+    Others are not shown an item on a hidden post or question, or under a hidden item; the user
+    is shown all their own (their export too)."""
     check_id(user_id, "user")
     request = parse_page(query)
-    hidden, params = roles.visible_filter(viewer, "t", _group_of_item(thread))
-    rows = yield from fetch_page(_select(thread), ["t.user_id = %s", *hidden], [user_id, *params], NEWEST_FIRST,
-                                 request)
+    where, params = _visible_in_place(thread, viewer, *(("t",) if viewer.user_id == user_id else ("t", "c", "p")))
+    rows = yield from fetch_page(_select(thread) + _in_place(thread, parent=True), ["t.user_id = %s", *where],
+                                 [user_id, *params], NEWEST_FIRST, request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
     return (yield from _page(thread, viewer, rows, request, NEWEST_FIRST))
@@ -458,11 +507,13 @@ def create(thread: Thread, viewer: Viewer, container_id: int, data: NewReply) ->
     summary = excerpt(html, rendered=True)
     for recipient, kind in recipients:
         if recipient is not None and recipient not in told:
-            yield from notify(recipient, kind, user_id, thread.container.what, container_id, summary)
+            yield from notify(recipient, kind, user_id, thread.container.what, container_id, summary,
+                              (thread.what, item_id))
             told.add(recipient)
     if user_id not in watching_now:
         yield from watching.add_watch(user_id, thread.container.what, container_id)
-    yield from notify_mentions(data.content, user_id, thread.container.what, container_id, summary, told)
+    yield from notify_mentions(data.content, user_id, thread.container.what, container_id, summary, told,
+                               (thread.what, item_id))
 
     row = yield Query(_select(thread) + " WHERE t.id = %s", (item_id,), "row")
     item = shape(thread, row, liked=False)

@@ -6,6 +6,7 @@ an executor and never on its event loop, and never while a transaction is open (
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import timedelta
 from typing import Annotated, Any
@@ -205,6 +206,18 @@ def change_password(viewer: Viewer, body: Any) -> Op[None]:
 @read_only
 def get_user(viewer: Viewer, user_id: int) -> Op[dict[str, Any]]:
     return user_public((yield from _user_row(user_id)))
+
+
+@read_only
+def id_by_name(username: str) -> Op[int]:
+    """The id of the user with that name, in any case (where a rendered ``@username`` leads); 404 for a
+    name nobody has, an erased account's, or one no username could be."""
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise NotFound("user")
+    user_id = yield Query("SELECT id FROM users WHERE username = %s AND deleted_at IS NULL", (username,), "value")
+    if user_id is None:
+        raise NotFound("user")
+    return int(user_id)
 
 
 def record_upload(user_id: int, purpose: str, url: str, img: ProcessedImage) -> Op[None]:

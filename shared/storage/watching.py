@@ -22,6 +22,7 @@ from shared.errors import BadRequest, Conflict, NotFound
 from shared.i18n import _l
 from shared.keys import Keys
 from shared.storage.effects import Op, Query, Send, Transaction
+from shared.storage.notifications import VISIBLE, VISIBLE_JOINS
 from shared.validation import Body, check_id, parse
 
 TABLES = {"post": "posts", "question": "questions"}
@@ -149,8 +150,10 @@ def queue_digests() -> Op[int]:
     if due:
         yield Transaction()
     for user in due:
-        items = yield Query("SELECT kind, target_type, target_id, excerpt FROM notifications"
-                            " WHERE user_id = %s AND created_at > %s AND created_at <= %s ORDER BY id LIMIT %s",
+        # what is hidden by now is left out, as from the list (shared.storage.notifications.VISIBLE)
+        items = yield Query("SELECT n.kind, n.target_type, n.target_id, n.excerpt FROM notifications n"  # noqa: S608
+                            + VISIBLE_JOINS + " WHERE n.user_id = %s AND n.created_at > %s AND n.created_at <= %s"
+                            + VISIBLE + " ORDER BY n.id LIMIT %s",
                             (user["id"], user["digest_through"], clock.db_time(now), DIGEST_ITEMS))
         moved = yield Query("UPDATE users SET digest_through = %s WHERE id = %s AND digest_through = %s",
                             (clock.db_time(now), user["id"], user["digest_through"]), "rowcount")

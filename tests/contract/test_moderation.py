@@ -139,6 +139,33 @@ def test_a_hidden_post_is_404_but_to_its_author_and_moderators(api, forum, make_
     assert "hidden" not in ok(api.get(f"/posts/{post['id']}"))
 
 
+def test_a_hidden_posts_thread_and_its_notifications_go_with_it(api, forum, make_user, staff):
+    t = thread(forum, make_user)
+    post, comment, member, owner, commenter = t["post"], t["comment"], t["member"], t["owner"], t["commenter"]
+    reply = forum.comment(post, member, content=f"thanks @{commenter['username']}", parent_id=comment["id"])
+    excerpts = [n["excerpt"] for n in forum.notifications(member)]
+    assert comment["content"] in " ".join(excerpts)
+    ok(api.post(f"/comments/{comment['id']}/hide", user=owner, json={"reason": "leak"}), 204)
+    assert comment["content"] not in " ".join(n["excerpt"] for n in forum.notifications(member))
+    assert ok(api.get("/notifications/unread-count", user=member))["count"] == len(excerpts) - 1
+    problem(api.get(f"/comments/{comment['id']}/replies", user=make_user()), 404)   # a hidden item's replies
+    assert [r["id"] for r in items(api.get(f"/comments/{comment['id']}/replies", user=owner))] == [reply["id"]]
+    ok(api.post(f"/comments/{comment['id']}/restore", user=owner), 204)
+    assert [n["excerpt"] for n in forum.notifications(member)] == excerpts             # back, whole
+    assert ok(api.get("/notifications/unread-count", user=member))["count"] == len(excerpts)
+
+    ok(api.post(f"/posts/{post['id']}/hide", user=staff["moderator"], json={"reason": "spam"}), 204)
+    for viewer in (None, commenter, make_user()):                                      # 404 to others ...
+        problem(api.get(f"/posts/{post['id']}/comments", user=viewer), 404)
+        problem(api.get(f"/comments/{comment['id']}/replies", user=viewer), 404)
+    assert forum.notifications(commenter) == []                 # the reply that mentioned them is on it
+    for viewer in (member, owner, staff["moderator"]):                                 # ... not to these
+        assert [c["id"] for c in items(api.get(f"/posts/{post['id']}/comments", user=viewer))] == [comment["id"]]
+        assert [r["id"] for r in items(api.get(f"/comments/{comment['id']}/replies", user=viewer))] == [reply["id"]]
+    ok(api.post(f"/posts/{post['id']}/restore", user=owner), 204)
+    assert [n["excerpt"] for n in forum.notifications(commenter)] != []
+
+
 def test_questions_and_answers_are_moderated_by_site_staff_only(api, forum, make_user, staff):
     asker, answerer, group_owner = make_user(), make_user(), make_user()
     forum.group(group_owner)
@@ -151,7 +178,10 @@ def test_questions_and_answers_are_moderated_by_site_staff_only(api, forum, make
     ok(api.post(f"/questions/{question['id']}/hide", user=staff["moderator"], json={"reason": "dup"}), 204)
     assert question["id"] not in [q["id"] for q in items(api.get("/questions", params={"limit": 100}))]
     problem(api.get(f"/questions/{question['id']}"), 404)
+    problem(api.get(f"/questions/{question['id']}/answers", user=answerer), 404)     # its answers with it
+    problem(api.get(f"/answers/{answer['id']}/replies"), 404)
     assert ok(api.get(f"/questions/{question['id']}", user=asker))["hidden"] is True
+    assert items(api.get(f"/questions/{question['id']}/answers", user=asker)) == []   # the answer is hidden too
     ok(api.post(f"/questions/{question['id']}/restore", user=staff["admin"]), 204)
     ok(api.post(f"/answers/{answer['id']}/restore", user=staff["admin"]), 204)
     assert ok(api.get(f"/questions/{question['id']}"))["answer_count"] == 1

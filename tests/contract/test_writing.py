@@ -115,6 +115,10 @@ def test_a_hidden_items_history_is_hidden_too(api, forum, make_user, server):
     assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=bob))) == 2
     assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=alice))) == 2
     ok(api.patch(f"/comments/{comment['id']}", user=bob, json={"content": "edited again"}))   # still its author's
+    ok(api.post(f"/comments/{comment['id']}/restore", user=alice), 204)
+    ok(api.post(f"/posts/{post['id']}/hide", user=alice, json={"reason": "spam"}), 204)      # its post hidden
+    problem(api.get(f"/comments/{comment['id']}/revisions", user=carol), 404)
+    assert len(items(api.get(f"/comments/{comment['id']}/revisions", user=alice))) == 3   # the post's author
     ok(api.delete(f"/comments/{comment['id']}", user=alice), 204)             # the group's owner may delete
     problem(api.get(f"/comments/{comment['id']}/revisions", user=bob), 404)
 
@@ -266,3 +270,16 @@ def test_a_preview_renders_as_a_post_would_and_sanitised(api, make_user):
     assert ok(api.post("/markdown", user=alice, json={"content": ""})) == {"html": ""}
     assert "content" in field_errors(api.post("/markdown", user=alice, json={"content": "x" * 20001}))
     assert "content" in field_errors(api.post("/markdown", user=alice, json={}))
+
+
+def test_a_mention_links_to_the_users_page(api, forum, make_user):
+    alice, bob = make_user(), make_user()
+    group = forum.group(alice)
+    post = forum.post(group, alice, content=f"Hello @{bob['username']}, not `@{bob['username']}` nor a@b.org")
+    link = f'<a href="/users/by-name/{bob["username"]}" class="mention" rel="nofollow noopener">@{bob["username"]}</a>'
+    assert link in post["content_html"] and post["content_html"].count("/users/by-name/") == 1
+    for name in (bob["username"], bob["username"].upper()):                  # any case, like the mention
+        found = api.get(f"/users/by-name/{name}", site=True, allow_redirects=False)
+        assert found.status_code == 302 and found.headers["Location"].endswith(f"/users/{bob['id']}"), found
+    for name in ("nobody_here_at_all", "no", "a%3Cb%3E", "x" * 40):
+        assert api.get(f"/users/by-name/{name}", site=True, allow_redirects=False).status_code == 404, name

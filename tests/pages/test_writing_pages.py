@@ -83,12 +83,15 @@ def test_edit_a_post_and_see_its_history_in_chromium(site: Server, chromium: Any
     user.press("#new-post")
     user.fill("#post-form", title="Draft", content="Hello wrold")
     user.press("#post a.edit")
-    user.fill("#edit-form", content="Hello world")
-    assert user.text("#post .content") == "Hello world"
+    user.fill("#edit-form", content=f"Hello world, @{name}")
+    assert user.text("#post .content") == f"Hello world, @{name}"
     user.press("#post a.edited")
     assert user.text("h1") == "History"
     assert "Hello wrold" in user.text(".revision .diff-del")
     assert "Hello world" in user.text(".revision .diff-ins")
+    chromium.back()
+    user.press("#post .content a.mention")            # the @mention is a link to the user's page
+    assert user.text("h1") == name and re.search(r"/users/\d+$", chromium.current_url)
 
 
 def ask(browser: Browser, title: str = "How do I?") -> str:

@@ -19,12 +19,15 @@ from shared.moderation import may_moderate
 from shared.revocation import Standings
 from shared.storage import (
     accounts,
+    answers,
     bans,
     comments,
     groups,
     moderation,
+    notifications,
     page_data,
     posts,
+    questions,
     roles,
     sessions,
     threads,
@@ -68,7 +71,10 @@ async def test_who_moderates_what(run: Any) -> None:
 
 async def listed(run: Any, viewer: Viewer, group: int, post_id: int, author: Viewer) -> dict[str, list[int]]:
     """What each list shows ``viewer``: ids by list."""
-    top = (await run(comments.list_comments(viewer, post_id, {})))["items"]
+    try:
+        top = (await run(comments.list_comments(viewer, post_id, {})))["items"]
+    except NotFound:            # a hidden post's comments are as hidden as the post
+        top = []
     parent = [c["id"] for c in top]
     replies = await run(threads.first_replies(comments.COMMENTS, viewer, parent, 10))
     return {
@@ -106,7 +112,13 @@ async def test_hidden_content_leaves_every_list_and_count_and_recount_agrees(run
     await run(moderation.hide_post(owner, post["id"], {"reason": "spam"}))
     assert await run(value("SELECT post_count FROM forum_groups WHERE id = %s", group)) == 0
     shown = await listed(run, reader, group, post["id"], author)
-    assert shown["group"] == shown["latest"] == shown["user"] == []
+    assert shown["group"] == shown["latest"] == shown["user"] == shown["comments"] == []
+    for viewer in (reader, ANONYMOUS):       # its thread is 404 to others; its author and moderator read it
+        await expect(run, NotFound, comments.list_comments(viewer, post["id"], {}))
+        await expect(run, NotFound, comments.list_replies(viewer, top["id"], {}))
+    for viewer in (author, owner):
+        assert (await run(comments.list_comments(viewer, post["id"], {})))["items"][0]["id"] == top["id"]
+        assert (await run(comments.list_replies(viewer, top["id"], {})))["items"][0]["id"] == reply["id"]
     await expect(run, NotFound, posts.get_post(reader, post["id"]))
     assert (await run(posts.get_post(author, post["id"])))["hidden"] is True
     await expect(run, NotFound, page_data.post_page(reader, post["id"], {}))
@@ -121,6 +133,43 @@ async def test_hidden_content_leaves_every_list_and_count_and_recount_agrees(run
     hides = await run(value("SELECT COUNT(*) FROM audit_log WHERE actor_id = %s AND action IN ('hide', 'restore',"
                             " 'delete')", owner.user_id))
     assert hides == 4
+
+
+async def test_a_notification_of_hidden_content_leaves_the_list_and_count_until_restored(run: Any) -> None:
+    owner, author, reader = [await run(add_user(f"n{n}_{secrets.token_hex(3)}")) for n in range(3)]
+    group = await run(add_group(owner, author, reader))
+    post = await run(posts.create_post(reader, group, {"title": "t", "content": "c"}))
+    comment = await run(comments.create_comment(author, post["id"], {"content": "secret words"}))
+    question = await run(questions.create_question(reader, {"title": "q", "content": "c", "category": "x"}))
+    answer = await run(answers.create_answer(author, question["id"], {"content": "an answer"}))
+
+    async def seen() -> tuple[list[str], int, list[str]]:
+        items = (await run(notifications.list_notifications(reader, {})))["items"]
+        after = await run(notifications.events_after(reader, 0))
+        assert [n["excerpt"] for n in after["notifications"]] == [n["excerpt"] for n in reversed(items)]
+        return ([n["excerpt"] for n in items], (await run(notifications.unread_count(reader)))["count"],
+                [n["excerpt"] for n in (await run(accounts.export_me(reader)))["notifications"]])
+
+    both = (["an answer", "secret words"], 2, ["an answer", "secret words"])
+    assert await seen() == both
+    await run(moderation.hide_comment(owner, comment["id"], {"reason": "leak"}))
+    assert await seen() == (["an answer"], 1, ["an answer"])
+    await run(moderation.restore_comment(owner, comment["id"]))
+    assert await seen() == both
+    site_mod = await run(add_user(f"sm_{secrets.token_hex(3)}"))
+    await run(moderation.change_role(None, site_mod.user_id, "moderator"))
+    await run(moderation.hide_question(site_mod, question["id"], {"reason": "spam"}))    # its page hidden
+    assert await seen() == (["secret words"], 1, ["secret words"])
+    for viewer in (author, ANONYMOUS):       # a hidden question's answers are 404 to others ...
+        await expect(run, NotFound, answers.list_answers(viewer, question["id"], {}))
+        await expect(run, NotFound, answers.list_replies(viewer, answer["id"], {}))
+        assert (await run(answers.list_user_answers(viewer, author.user_id, {})))["items"] == [] or viewer == author
+    for viewer in (reader, site_mod):        # ... but to its author and the moderators
+        assert (await run(answers.list_answers(viewer, question["id"], {})))["items"][0]["id"] == answer["id"]
+    await run(moderation.restore_question(site_mod, question["id"]))
+    assert await seen() == both
+    await run(comments.delete_comment(author, comment["id"]))               # deleted: gone for good
+    assert await seen() == (["an answer"], 1, ["an answer"])
 
 
 @pytest.mark.parametrize("remembered", [False, True], ids=["asked", "remembered"])

@@ -205,8 +205,9 @@ async def test_cover_needs_the_owner(run: Run, tmp_path: Path) -> None:
 # -- notifications ----------------------------------------------------------------------------------
 
 def _mention_event(text: str, actor: Viewer, exclude: set[int]) -> Op[None]:
-    """What a comment does: mention notifications in the causing transaction."""
-    yield from notifications.notify_mentions(text, actor.require(), "post", 1, text, exclude)
+    """What a comment does: mention notifications in the causing transaction (about a group, which no
+    hiding takes out of the list: a post that does not exist would)."""
+    yield from notifications.notify_mentions(text, actor.require(), "group", 1, text, exclude)
 
 
 async def test_mentions_and_marking_read(run: Run) -> None:

@@ -116,8 +116,10 @@ def test_a_page_of_comments_costs_two_queries_whatever_its_size() -> None:
     rows = [comment_row(i) for i in (1, 2, 3, 4)]
     result, queries = run_canned(op, [rows, [{"id": 2}]])
     assert len(queries) == 2                                      # the page (authors JOINed) + liked flags
-    assert "LEFT JOIN users r" in queries[0].sql and queries[0].params == (7, 1, 1, 1, 4)   # + who sees hidden ones
+    # + who sees hidden comments, and the hidden post they are on (JOINed)
+    assert "LEFT JOIN users r" in queries[0].sql and queries[0].params == (7, 1, 1, 1, 1, 1, 1, 4)
     assert "t.hidden_at IS NULL OR t.user_id = %s" in queries[0].sql
+    assert "c.hidden_at IS NULL OR c.user_id = %s" in queries[0].sql
     assert [c["liked"] for c in result["items"]] == [False, True, False]
     assert result["next_cursor"] == encode_cursor([3])
     check_statements(queries)
@@ -126,8 +128,13 @@ def test_a_page_of_comments_costs_two_queries_whatever_its_size() -> None:
 def test_an_empty_page_asks_whether_the_parent_exists() -> None:
     with pytest.raises(NotFound):
         run_canned(comments.list_comments(ANONYMOUS, 7, {}), [[], None])
-    result, queries = run_canned(answers.list_answers(ANONYMOUS, 7, {}), [[], 1])
+    shown = {"user_id": 3, "hidden_at": None, "group_id": None, "parent_user_id": None, "parent_hidden_at": None}
+    result, queries = run_canned(answers.list_answers(ANONYMOUS, 7, {}), [[], shown])
     assert result == {"items": [], "next_cursor": None} and "FROM questions" in queries[1].sql
+    with pytest.raises(NotFound):                  # a hidden question's answers are as hidden as it is
+        run_canned(answers.list_answers(ANONYMOUS, 7, {}), [[], {**shown, "hidden_at": "2026-01-01 00:00:00"}])
+    with pytest.raises(NotFound):                  # and so are the replies to a hidden answer
+        run_canned(answers.list_replies(ANONYMOUS, 9, {}), [[], {**shown, "parent_hidden_at": "2026-01-01 00:00:00"}])
 
 
 def test_group_posts_new_and_hot_use_their_keys() -> None:

@@ -154,6 +154,16 @@ async def test_hidden_content_is_never_found(run: Any, forum: dict[str, Any]) ->
     assert ids(await found(run, "协程")) == []
 
 
+async def test_a_reply_under_a_hidden_comment_is_not_found(run: Any, forum: dict[str, Any]) -> None:
+    top = await run(comments.create_comment(forum["olga"], forum["post"]["id"], {"content": "first"}))
+    reply = await run(comments.create_comment(forum["mike"], forum["post"]["id"],
+                                              {"content": "uvloop reply", "parent_id": top["id"]}))
+    assert ids(await found(run, "uvloop")) == [("comment", reply["id"])]
+    await run(perform(Query("UPDATE comments SET hidden_at = %s WHERE id = %s",
+                            ("2026-01-01 00:00:00", top["id"]), "rowcount")))
+    assert ids(await found(run, "uvloop")) == []
+
+
 def test_words_are_segmented_and_marked() -> None:
     assert index_terms("基于协程的高并发 ＰＹＴＨＯＮ") == "zz基于 zz协程 zz的 zz高 zz并发 zzpython"
     query = parse_query('"C++" -python NEAR(协程)')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request
 from markupsafe import Markup
 
 from shared import pages
@@ -24,6 +24,11 @@ def user_page(user_id: int) -> str:
 def user_activity(user_id: int, kind: str) -> str:
     page = run(page_data.user_activity_page(g.viewer, user_id, kind, query()))
     return render_template("user_activity.html", title=pages.USER_LIST_TITLES[kind], **page)
+
+
+@bp.get("/users/by-name/<username>")
+def user_by_name_page(username: str) -> Any:
+    return redirect(run(page_data.user_by_name(g.viewer, username)))
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

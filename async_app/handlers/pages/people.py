@@ -22,6 +22,11 @@ class UserActivityPage(PageHandler):
         self.render("user_activity.html", title=pages.USER_LIST_TITLES[kind], **page)
 
 
+class UserByNamePage(PageHandler):
+    async def get(self, username: str) -> None:
+        self.redirect(await self.run(page_data.user_by_name(self.viewer, username)))
+
+
 class NotificationsPage(PageHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
