@@ -238,7 +238,8 @@ async def test_questions_answers(run: Any) -> None:
     q2 = await run(questions.create_question(ben, {"title": "Tornado or Flask", "content": "which one",
                                                    "category": "web"}))
     assert set(q1) == {"id", "author", "title", "content", "content_html", "category", "view_count",
-                       "answer_count", "created_at", "updated_at", "edited_at", "accepted_answer_id"}
+                       "answer_count", "created_at", "updated_at", "edited_at", "accepted_answer_id",
+                       "bookmarked", "unread_answers"}
     listed = await run(questions.list_questions(ANONYMOUS, {}))
     assert [q["id"] for q in listed["items"]] == [q2["id"], q1["id"]]
     by_category = await run(questions.list_questions(ANONYMOUS, {"category": "python"}))
