@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -107,6 +109,80 @@ class Heartbeat:
                 await asyncio.sleep(0)
 
 
+class LazyDeque:
+    """A deque made only while something is queued: what :class:`FrameReader` gives a socket's stream
+    for its two write queues (the bytes not sent yet, and the futures of the writes).
+
+    ``IOStream`` makes both as ``collections.deque()`` when a connection starts, and an empty deque is
+    760 bytes (CPython allocates its first block of 64 slots at once): 1.5 KB of an idle socket's
+    memory for queues that are empty nearly all the time. This is 56 bytes until a write is pending,
+    and lets go of its deque when the last item leaves. Only what ``tornado.iostream`` calls is here.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._items: deque[Any] | None = deque(items) or None
+
+    def append(self, item: Any) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+
+    def popleft(self) -> Any:
+        if self._items is None:
+            raise IndexError("pop from an empty deque")
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    def clear(self) -> None:
+        self._items = None
+
+    def __getitem__(self, index: int) -> Any:
+        if self._items is None:
+            raise IndexError("deque index out of range")
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return 0 if self._items is None else len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(()) if self._items is None else iter(self._items)
+
+
+class FrameReader(tornado.websocket.WebSocketProtocol13):
+    """Tornado's protocol, reading frames in a task of its own once the socket is open.
+
+    Tornado reads a socket's frames at the bottom of the request's coroutines: the request's task runs
+    ``_execute``, which awaits the handler's ``get()``, which awaits ``accept_connection``, then
+    ``_accept_connection``, then the frame loop, for as long as the socket is open. Each suspended
+    coroutine keeps its frame (its locals, ``_execute``'s many) alive. Here the frame loop runs as its
+    own task, so the handshake's coroutines finish with the handshake and only the loop and the read
+    it waits for are left. What the frame loop does is unchanged. The stream's two write queues become
+    :class:`LazyDeque` at the same moment.
+    """
+
+    frames: asyncio.Task[None] | None = None
+
+    async def _receive_frame_loop(self) -> None:
+        stream: Any = self.stream   # its write queues, made again lazily (LazyDeque), with what they hold
+        stream._write_futures = LazyDeque(stream._write_futures)
+        stream._write_buffer._buffers = LazyDeque(stream._write_buffer._buffers)
+        self.frames = asyncio.ensure_future(super()._receive_frame_loop())
+        self.frames.add_done_callback(self._frames_done)
+
+    def _frames_done(self, frames: asyncio.Task[None]) -> None:
+        """What ``accept_connection`` did when the loop was its own: a cancelled loop (the server
+        stopping) aborts the connection; an error is logged like any request's."""
+        if frames.cancelled():
+            self._abort()
+        elif (error := frames.exception()) is not None:
+            log.error("a socket's frame loop failed", exc_info=error)
+            self._abort()
+
+
 class SocketHost(Protocol):
     """What the handler needs from its application."""
 
@@ -144,6 +220,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         # schedules from now on copies the current context, and would carry the trace for hours.
         xray.end()
         await super().get(*args, **kwargs)
+
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        """Tornado's protocol 13 (the only one it speaks), as a :class:`FrameReader`."""
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, tornado.websocket.WebSocketProtocol13):
+            return FrameReader(self, False, protocol.params)
+        return protocol
 
     def check_origin(self, origin: str) -> bool:
         """Tornado's rule (the page's own host and port; no Origin: not a browser), and the notifier's:
