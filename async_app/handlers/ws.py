@@ -6,8 +6,8 @@ is what we want (RELIABILITY 37): a browser page from another site is refused wi
 that sends no ``Origin`` (not a browser) is let through.
 
 Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
-checks its credential again (closing with 1008 when a ban, an erased account or a new password has
-ended it: ``shared.storage.bans`` publishes ``Publish(user_id)`` for that), then reads the
+checks its credential again (closing with 1008 when it has ended: see :meth:`NotificationsSocket.still_signed_in`;
+a ban, an erased account or a new password close the user's sockets at once), then reads the
 notification and a fresh unread count (one read-only operation each) and sends them. A client may
 send ``{"type": "watch", "post_id": N}`` (or ``question_id``): from then on it also gets each new
 comment or answer of that thread, as the hub hands it over. Nothing else is expected from clients,
@@ -23,8 +23,10 @@ header fields and query, the HTTP/1 objects that parsed them, the answer's heade
 trace. :meth:`NotificationsSocket.forget_handshake` lets go of them once the socket is open (and the
 trace ends before the upgrade), and one
 :class:`Heartbeat` per process pings every socket instead of Tornado's ping task per socket (a task,
-a coroutine and a timer each). What is left per socket is the kernel's socket, Tornado's stream and
-protocol objects, the handler, the coroutines that wait for the next frame, and its place in the hub:
+a coroutine and a timer each). :class:`FrameReader` reads the frames in a task of their own, so the
+handshake's coroutines end with it, and gives the stream write queues that exist only while a write
+is pending (:class:`LazyDeque`). What is left per socket is the kernel's socket, Tornado's stream and
+protocol objects, the handler, the frame loop's coroutines, and its place in the hub:
 ``loadtests/RESULTS.md`` ("Long connections") has the measurements.
 
 Three Tornado applications host this handler: the Tornado forum itself, and — through
@@ -254,8 +256,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         return authenticate(self.token) if self.token is not None else session_viewer(self.cookie)
 
     async def still_signed_in(self) -> bool:
-        """The credential the socket opened with, checked again: a ban, an erased account or a new
-        password ends it at once (RELIABILITY 49), and the operations that do so publish an event."""
+        """The credential the socket opened with, checked again before anything is sent to it.
+
+        Not redundant with ``Publish(user_id, close=True)`` (which the hub turns into a close of every
+        socket of the user, at once: a ban, an erased account, a new password; RELIABILITY 49): that
+        covers what changes a user's standing, while a login cookie logged out (``end_session``, one
+        session among several, publishes nothing) or expired, and a token past its expiry, end only
+        one credential; they are noticed here, at the socket's next event."""
         try:
             viewer: Viewer = await self.run(self.credential())
         except Unauthorized:
