@@ -93,6 +93,9 @@ class Heartbeat:
     def __init__(self, hub: Hub, interval: float) -> None:
         self.hub = hub
         self.timer = PeriodicCallback(self.beat, interval * 1000) if interval > 0 else None
+        # The sockets pinged that have not answered yet. Kept here rather than as a flag on each socket:
+        # an attribute added to an open socket's handler costs its __dict__ a larger table (1.6 KB).
+        self.waiting: set[Any] = set()
 
     def start(self) -> None:
         """Idempotent: called as each socket opens (the loop is running by then); it stops itself
@@ -166,14 +169,13 @@ class FrameReader(tornado.websocket.WebSocketProtocol13):
     :class:`LazyDeque` at the same moment.
     """
 
-    frames: asyncio.Task[None] | None = None
-
     async def _receive_frame_loop(self) -> None:
         stream: Any = self.stream   # its write queues, made again lazily (LazyDeque), with what they hold
         stream._write_futures = LazyDeque(stream._write_futures)
         stream._write_buffer._buffers = LazyDeque(stream._write_buffer._buffers)
-        self.frames = asyncio.ensure_future(super()._receive_frame_loop())
-        self.frames.add_done_callback(self._frames_done)
+        # No reference is kept (an attribute added to the protocol would cost it a larger __dict__): the
+        # task is held by the read it waits for, which the stream holds, which the loop watches.
+        asyncio.ensure_future(super()._receive_frame_loop()).add_done_callback(self._frames_done)
 
     def _frames_done(self, frames: asyncio.Task[None]) -> None:
         """What ``accept_connection`` did when the loop was its own: a cancelled loop (the server
@@ -202,10 +204,8 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     # Per socket, and small: the class's defaults stand until a socket needs its own.
     viewer: Viewer = ANONYMOUS
-    watching: frozenset[str] = frozenset()   # topics: "post:12", "question:5" (the empty one is shared)
     token: str | None = None                 # how the caller signed in: a token, else the login cookie
     cookie: str | None = None
-    answered = True                          # the last ping was answered (see Heartbeat)
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
@@ -298,10 +298,11 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     def heartbeat(self) -> None:
         """Called by :class:`Heartbeat`: cut a socket that did not answer the last ping (a client that
         reads answers at once), ping the others."""
-        if not self.answered:
+        waiting = self.application.heartbeat.waiting
+        if self in waiting:
             self.drop("no answer to the last ping")
             return
-        self.answered = False
+        waiting.add(self)
         try:
             self.ping()
         except tornado.websocket.WebSocketClosedError:
@@ -310,7 +311,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
             self.drop(f"{MAX_QUEUED_BYTES} bytes queued")
 
     def on_pong(self, data: bytes) -> None:
-        self.answered = True
+        self.application.heartbeat.waiting.discard(self)
 
     def on_message(self, message: str | bytes) -> None:
         """``{"type": "watch", "post_id": N}`` (or ``question_id``): new items of that thread from now on,
@@ -320,13 +321,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         """
         try:
             topic = watch_topic(orjson.loads(message))
-            if topic not in self.watching and len(self.watching) >= MAX_WATCHES:
+            watching = self.application.hub.watching(self)
+            if topic not in watching and len(watching) >= MAX_WATCHES:
                 raise BadRequest(_l("a socket watches at most %(num)d threads", num=MAX_WATCHES))
         except (orjson.JSONDecodeError, BadRequest) as exc:
             detail = exc.detail if isinstance(exc, BadRequest) else "messages are JSON"
             self.forward(orjson.dumps({"type": "error", "detail": detail}).decode())
             return
-        self.watching |= {topic}
         self.application.hub.watch(topic, self)
         kind, _, thread_id = topic.partition(":")
         self.send({"type": "watching", f"{kind}_id": int(thread_id)})   # from now on, nothing is missed
@@ -334,8 +335,8 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         if self.viewer.user_id is not None:
             self.application.hub.unsubscribe(self.viewer.user_id, self)
-        for topic in self.watching:
-            self.application.hub.unwatch(topic, self)
+        self.application.hub.unwatch_all(self)
+        self.application.heartbeat.waiting.discard(self)
 
     def forward(self, text: str) -> None:
         """Called by the hub on the loop: queue ``text`` and return at once (never wait for this client)."""
