@@ -20,6 +20,7 @@ exit 0.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -116,8 +117,27 @@ async def serve_process(settings: Settings, sockets: list[socket.socket], announ
     return 0
 
 
+def return_large_buffers() -> None:
+    """Make the C allocator give every large block (128 KiB and more) back to the system when it is
+    freed, as it does for the first one (glibc's ``M_MMAP_THRESHOLD``, fixed at its default).
+
+    A password hash (argon2id, 19 MiB: ``shared.auth``) is such a block, made on an executor thread.
+    Left to itself glibc raises its threshold after the first one is freed, and serves the next ones
+    from the thread's heap, which it keeps: about 20 MB of an idle process's memory after a few logins,
+    19 MB more for each thread that hashed at the same moment (issue #18, where an idle process's
+    memory is counted). Python's own objects are unaffected (its allocator maps its arenas itself).
+    Only on glibc; elsewhere nothing is done.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 128 * 1024)   # M_MMAP_THRESHOLD (malloc.h); setting it ends the dynamic threshold
+
+
 def _run(coro: Any) -> int:
     """Run the process's loop: uvloop when installed (its loop is faster), else asyncio's own."""
+    return_large_buffers()
     try:
         import uvloop
     except ImportError:

@@ -29,8 +29,10 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import jieba
+if TYPE_CHECKING:
+    import jieba
 
 MARK = "zz"
 MAX_TERM = 32            # characters of one word kept (InnoDB's longest token is 84)
@@ -49,9 +51,15 @@ _ready = threading.Lock()
 _jieba_loaded = False
 
 
+# -- jieba, loaded lazily (issue #18): its import is ~10 MB (it pulls in pkg_resources) and its
+# dictionary ~60 MB more, so a process loads it only when a text has Chinese to segment: a process
+# that only holds WebSockets, or a forum whose texts have no Han characters, never does.
+
 def _segmenter() -> jieba.Tokenizer:
-    """jieba's tokenizer, its dictionary loaded once per process (about a second, the first time)."""
+    """jieba's tokenizer, imported and its dictionary loaded once per process (about a second, the first time)."""
     global _jieba_loaded
+    import jieba
+
     if not _jieba_loaded:
         with _ready:
             if not _jieba_loaded:
@@ -59,6 +67,16 @@ def _segmenter() -> jieba.Tokenizer:
                 jieba.dt.initialize()
                 _jieba_loaded = True
     return jieba.dt
+
+
+def _cut_for_search(han: str) -> Iterable[str]:
+    return _segmenter().cut_for_search(han)
+
+
+def _cut(han: str) -> Iterable[str]:
+    return _segmenter().cut(han)
+
+# -- end of jieba's loading
 
 
 def normalise(text: str) -> str:
@@ -77,7 +95,7 @@ def _words(text: str, cut: Callable[[str], Iterable[str]]) -> list[str]:
 
 def index_terms(text: str) -> str:
     """What the index stores for ``text``: its words, each with :data:`MARK`, space-separated."""
-    words = _words(normalise(text), _segmenter().cut_for_search)
+    words = _words(normalise(text), _cut_for_search)
     return " ".join(MARK + word for word in words)
 
 
@@ -116,7 +134,7 @@ def parse_query(text: str) -> SearchQuery:
     The last word matches as a prefix too, unless it is one Latin letter or digit (``a*`` would
     match nearly everything, and cost as much); a lone Chinese character does (``协`` finds ``协程``).
     """
-    words = list(dict.fromkeys(_words(normalise(text), _segmenter().cut)))[:MAX_QUERY_TERMS]
+    words = list(dict.fromkeys(_words(normalise(text), _cut)))[:MAX_QUERY_TERMS]
     last = words[-1] if words else ""
     return SearchQuery(tuple(words), prefix=bool(last) and not (len(last) == 1 and _ASCII_WORD.match(last)))
 

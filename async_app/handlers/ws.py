@@ -6,8 +6,8 @@ is what we want (RELIABILITY 37): a browser page from another site is refused wi
 that sends no ``Origin`` (not a browser) is let through.
 
 Each socket subscribes to the process's :class:`shared.notifier.Hub`; on an event for its user it
-checks its credential again (closing with 1008 when a ban, an erased account or a new password has
-ended it: ``shared.storage.bans`` publishes ``Publish(user_id)`` for that), then reads the
+checks its credential again (closing with 1008 when it has ended: see :meth:`NotificationsSocket.still_signed_in`;
+a ban, an erased account or a new password close the user's sockets at once), then reads the
 notification and a fresh unread count (one read-only operation each) and sends them. A client may
 send ``{"type": "watch", "post_id": N}`` (or ``question_id``): from then on it also gets each new
 comment or answer of that thread, as the hub hands it over. Nothing else is expected from clients,
@@ -23,8 +23,10 @@ header fields and query, the HTTP/1 objects that parsed them, the answer's heade
 trace. :meth:`NotificationsSocket.forget_handshake` lets go of them once the socket is open (and the
 trace ends before the upgrade), and one
 :class:`Heartbeat` per process pings every socket instead of Tornado's ping task per socket (a task,
-a coroutine and a timer each). What is left per socket is the kernel's socket, Tornado's stream and
-protocol objects, the handler, the coroutines that wait for the next frame, and its place in the hub:
+a coroutine and a timer each). :class:`FrameReader` reads the frames in a task of their own, so the
+handshake's coroutines end with it, and gives the stream write queues that exist only while a write
+is pending (:class:`LazyDeque`). What is left per socket is the kernel's socket, Tornado's stream and
+protocol objects, the handler, the frame loop's coroutines, and its place in the hub:
 ``loadtests/RESULTS.md`` ("Long connections") has the measurements.
 
 Three Tornado applications host this handler: the Tornado forum itself, and — through
@@ -36,6 +38,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -89,6 +93,9 @@ class Heartbeat:
     def __init__(self, hub: Hub, interval: float) -> None:
         self.hub = hub
         self.timer = PeriodicCallback(self.beat, interval * 1000) if interval > 0 else None
+        # The sockets pinged that have not answered yet. Kept here rather than as a flag on each socket:
+        # an attribute added to an open socket's handler costs its __dict__ a larger table (1.6 KB).
+        self.waiting: set[Any] = set()
 
     def start(self) -> None:
         """Idempotent: called as each socket opens (the loop is running by then); it stops itself
@@ -105,6 +112,79 @@ class Heartbeat:
                 socket.heartbeat()
             if n % PINGS_PER_PAUSE == 0:
                 await asyncio.sleep(0)
+
+
+class LazyDeque:
+    """A deque made only while something is queued: what :class:`FrameReader` gives a socket's stream
+    for its two write queues (the bytes not sent yet, and the futures of the writes).
+
+    ``IOStream`` makes both as ``collections.deque()`` when a connection starts, and an empty deque is
+    760 bytes (CPython allocates its first block of 64 slots at once): 1.5 KB of an idle socket's
+    memory for queues that are empty nearly all the time. This is 56 bytes until a write is pending,
+    and lets go of its deque when the last item leaves. Only what ``tornado.iostream`` calls is here.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        self._items: deque[Any] | None = deque(items) or None
+
+    def append(self, item: Any) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+
+    def popleft(self) -> Any:
+        if self._items is None:
+            raise IndexError("pop from an empty deque")
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    def clear(self) -> None:
+        self._items = None
+
+    def __getitem__(self, index: int) -> Any:
+        if self._items is None:
+            raise IndexError("deque index out of range")
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return 0 if self._items is None else len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(()) if self._items is None else iter(self._items)
+
+
+class FrameReader(tornado.websocket.WebSocketProtocol13):
+    """Tornado's protocol, reading frames in a task of its own once the socket is open.
+
+    Tornado reads a socket's frames at the bottom of the request's coroutines: the request's task runs
+    ``_execute``, which awaits the handler's ``get()``, which awaits ``accept_connection``, then
+    ``_accept_connection``, then the frame loop, for as long as the socket is open. Each suspended
+    coroutine keeps its frame (its locals, ``_execute``'s many) alive. Here the frame loop runs as its
+    own task, so the handshake's coroutines finish with the handshake and only the loop and the read
+    it waits for are left. What the frame loop does is unchanged. The stream's two write queues become
+    :class:`LazyDeque` at the same moment.
+    """
+
+    async def _receive_frame_loop(self) -> None:
+        stream: Any = self.stream   # its write queues, made again lazily (LazyDeque), with what they hold
+        stream._write_futures = LazyDeque(stream._write_futures)
+        stream._write_buffer._buffers = LazyDeque(stream._write_buffer._buffers)
+        # No reference is kept (an attribute added to the protocol would cost it a larger __dict__): the
+        # task is held by the read it waits for, which the stream holds, which the loop watches.
+        asyncio.ensure_future(super()._receive_frame_loop()).add_done_callback(self._frames_done)
+
+    def _frames_done(self, frames: asyncio.Task[None]) -> None:
+        """What ``accept_connection`` did when the loop was its own: a cancelled loop (the server
+        stopping) aborts the connection; an error is logged like any request's."""
+        if frames.cancelled():
+            self._abort()
+        elif (error := frames.exception()) is not None:
+            log.error("a socket's frame loop failed", exc_info=error)
+            self._abort()
 
 
 class SocketHost(Protocol):
@@ -124,10 +204,8 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
 
     # Per socket, and small: the class's defaults stand until a socket needs its own.
     viewer: Viewer = ANONYMOUS
-    watching: frozenset[str] = frozenset()   # topics: "post:12", "question:5" (the empty one is shared)
     token: str | None = None                 # how the caller signed in: a token, else the login cookie
     cookie: str | None = None
-    answered = True                          # the last ping was answered (see Heartbeat)
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Authenticate, then upgrade. Until the upgrade this is a plain request, so a refusal is a
@@ -144,6 +222,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         # schedules from now on copies the current context, and would carry the trace for hours.
         xray.end()
         await super().get(*args, **kwargs)
+
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        """Tornado's protocol 13 (the only one it speaks), as a :class:`FrameReader`."""
+        protocol = super().get_websocket_protocol()
+        if isinstance(protocol, tornado.websocket.WebSocketProtocol13):
+            return FrameReader(self, False, protocol.params)
+        return protocol
 
     def check_origin(self, origin: str) -> bool:
         """Tornado's rule (the page's own host and port; no Origin: not a browser), and the notifier's:
@@ -171,8 +256,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         return authenticate(self.token) if self.token is not None else session_viewer(self.cookie)
 
     async def still_signed_in(self) -> bool:
-        """The credential the socket opened with, checked again: a ban, an erased account or a new
-        password ends it at once (RELIABILITY 49), and the operations that do so publish an event."""
+        """The credential the socket opened with, checked again before anything is sent to it.
+
+        Not redundant with ``Publish(user_id, close=True)`` (which the hub turns into a close of every
+        socket of the user, at once: a ban, an erased account, a new password; RELIABILITY 49): that
+        covers what changes a user's standing, while a login cookie logged out (``end_session``, one
+        session among several, publishes nothing) or expired, and a token past its expiry, end only
+        one credential; they are noticed here, at the socket's next event."""
         try:
             viewer: Viewer = await self.run(self.credential())
         except Unauthorized:
@@ -208,10 +298,11 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     def heartbeat(self) -> None:
         """Called by :class:`Heartbeat`: cut a socket that did not answer the last ping (a client that
         reads answers at once), ping the others."""
-        if not self.answered:
+        waiting = self.application.heartbeat.waiting
+        if self in waiting:
             self.drop("no answer to the last ping")
             return
-        self.answered = False
+        waiting.add(self)
         try:
             self.ping()
         except tornado.websocket.WebSocketClosedError:
@@ -220,7 +311,7 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
             self.drop(f"{MAX_QUEUED_BYTES} bytes queued")
 
     def on_pong(self, data: bytes) -> None:
-        self.answered = True
+        self.application.heartbeat.waiting.discard(self)
 
     def on_message(self, message: str | bytes) -> None:
         """``{"type": "watch", "post_id": N}`` (or ``question_id``): new items of that thread from now on,
@@ -230,13 +321,13 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
         """
         try:
             topic = watch_topic(orjson.loads(message))
-            if topic not in self.watching and len(self.watching) >= MAX_WATCHES:
+            watching = self.application.hub.watching(self)
+            if topic not in watching and len(watching) >= MAX_WATCHES:
                 raise BadRequest(_l("a socket watches at most %(num)d threads", num=MAX_WATCHES))
         except (orjson.JSONDecodeError, BadRequest) as exc:
             detail = exc.detail if isinstance(exc, BadRequest) else "messages are JSON"
             self.forward(orjson.dumps({"type": "error", "detail": detail}).decode())
             return
-        self.watching |= {topic}
         self.application.hub.watch(topic, self)
         kind, _, thread_id = topic.partition(":")
         self.send({"type": "watching", f"{kind}_id": int(thread_id)})   # from now on, nothing is missed
@@ -244,8 +335,8 @@ class NotificationsSocket(ProblemMixin, tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         if self.viewer.user_id is not None:
             self.application.hub.unsubscribe(self.viewer.user_id, self)
-        for topic in self.watching:
-            self.application.hub.unwatch(topic, self)
+        self.application.hub.unwatch_all(self)
+        self.application.heartbeat.waiting.discard(self)
 
     def forward(self, text: str) -> None:
         """Called by the hub on the loop: queue ``text`` and return at once (never wait for this client)."""

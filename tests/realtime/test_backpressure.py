@@ -132,3 +132,23 @@ def test_a_socket_that_answers_no_ping_is_cut_and_one_that_reads_lives_on(quick_
     finally:
         reading.close()
         silent.close()
+
+
+def test_a_sockets_write_queues_exist_only_while_a_write_is_pending() -> None:
+    """``LazyDeque``, what an open socket's stream queues its writes in: a deque as far as
+    ``tornado.iostream`` can tell, 40 bytes instead of 760 while empty (issue #18)."""
+    from async_app.handlers.ws import LazyDeque
+
+    queue = LazyDeque([(1, "a")])
+    queue.append((2, "b"))
+    assert queue and len(queue) == 2 and queue[0] == (1, "a") and queue[-1] == (2, "b")
+    assert [item for item in queue] == [(1, "a"), (2, "b")]
+    assert queue.popleft() == (1, "a") and queue.popleft() == (2, "b")
+    assert not queue and len(queue) == 0 and list(queue) == [] and queue._items is None
+    with pytest.raises(IndexError):
+        queue[0]
+    with pytest.raises(IndexError):
+        queue.popleft()
+    queue.append(3)
+    queue.clear()
+    assert not queue

@@ -7,6 +7,8 @@ switch for hidden content (moderation) agreeing with the schema.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -172,6 +174,15 @@ def test_words_are_segmented_and_marked() -> None:
     assert query.boolean_mode() == "+zzc +zzpython +zznear +zz协程*"
     assert parse_query("a").prefix is False and parse_query("协").prefix is True
     assert parse_query("!!! *** ---").empty
+
+
+def test_jieba_is_loaded_only_for_chinese_text() -> None:
+    """Its import and dictionary are ~70 MB: a process that segments no Chinese never loads them (#18)."""
+    script = ("import sys; from shared.search_text import index_terms, parse_query; "
+              "index_terms('Plain English, 2 words'); parse_query('python tornado'); "
+              "print('jieba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_excerpts_escape_everything_but_the_marks() -> None:
