@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 
 from shared import clock
-from shared.auth import ANONYMOUS
+from shared.auth import ANONYMOUS, Viewer
 from shared.mail import Mailer, deliver_sync, one_pass
-from shared.storage import outbox, users, verification
+from shared.storage import outbox, posts, users, verification
 from shared.storage.drivers import open_sync
-from shared.storage.effects import Op, Query, Send
+from shared.storage.effects import Op, Query, Send, Transaction
 from shared.storage.runners import run_sync
+from tests.storage.test_ops_content import add_group
 from tests.support.mail import Sink, smtp_sink, token_in
 
 
@@ -184,28 +185,32 @@ async def test_without_an_smtp_url_each_message_is_an_eml_file(run: Any, db_url:
     assert len(files) == 2 and b"Confirm your e-mail address" in files[0].read_bytes()
 
 
-def _make_daily_reader() -> Op[int]:
-    """A verified user on daily digests whose day began yesterday, with two notifications since."""
+def _make_daily_reader() -> Op[tuple[int, int]]:
+    """A verified user on daily digests whose day began yesterday, with two notifications since about a
+    post of theirs (a real one: a notification whose post is gone is left out of the digest)."""
     user_id: int = yield Query("INSERT INTO users (username, email, password_hash, token_version, nickname, bio,"
                                " created_at, email_verified, email_notifications, digest_through)"
                                " VALUES ('dee', 'dee@example.org', 'x', 0, '', '', %s, 1, 'daily', %s)",
                                ("2026-01-01 00:00:00", "2026-01-01 00:00:00"), "lastrowid")
+    group_id = yield from add_group(Viewer(user_id))
+    yield Transaction()                                             # the post renders its Markdown first
+    post = yield from posts.create_post(Viewer(user_id), group_id, {"title": "t", "content": "c"})
     for kind in ("comment", "answer"):
         yield Query("INSERT INTO notifications (user_id, kind, actor_id, target_type, target_id, excerpt, is_read,"
-                    " created_at) VALUES (%s, %s, NULL, 'post', 7, %s, 0, %s)",
-                    (user_id, kind, f"about {kind}", "2026-01-01 12:00:00"), "rowcount")
-    return user_id
+                    " created_at) VALUES (%s, %s, NULL, 'post', %s, %s, 0, %s)",
+                    (user_id, kind, post["id"], f"about {kind}", "2026-01-01 12:00:00"), "rowcount")
+    return user_id, post["id"]
 
 
 async def test_a_daily_reader_gets_one_digest_a_day_with_an_unsubscribe_link(run: Any, mail_settings: Any,
                                                                               sink: Sink) -> None:
-    await run(_make_daily_reader())
+    _, post_id = await run(_make_daily_reader())
     mailer = Mailer(mail_settings)
     assert await deliver_all(run, mailer) == 1
     assert await deliver_all(run, mailer) == 0                      # the next one is a day away
     digest = sink.wait_for("dee@example.org", "Your day on the forum: 2 new notifications")
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "about comment" in text and "about answer" in text and "http://forum.test/posts/7" in text
+    assert "about comment" in text and "about answer" in text and f"http://forum.test/posts/{post_id}" in text
     assert digest["List-Unsubscribe"].startswith("<http://forum.test/api/v1/email/unsubscribe?token=")
 
 
