@@ -57,6 +57,8 @@ class Settings:
     write_timeout: float = setting(10.0, "seconds to wait while sending to MySQL")
     pool_recycle: int = setting(280, "seconds a connection may idle before it is replaced; capped below the "
                                 "server's wait_timeout at start")
+    search_timeout: float = setting(1.0, "seconds a search may run on MySQL/MariaDB; then the server stops it and "
+                                    "the answer is a 422 asking for a more specific word (0: no bound)")
     sqlite_busy_timeout: float = setting(5.0, "seconds SQLite waits for another process's write lock")
     token_ttl: int = setting(86400, "seconds an access token lives")
     max_json_bytes: int = setting(1024 * 1024, "the largest JSON body accepted (413 beyond)")
