@@ -88,10 +88,12 @@ _MYSQL_CONFLICT = {1062, 1451, 1452, 1557, 1586}          # duplicate key, FK pa
 _MYSQL_CONTENTION = {1205, 1213}                          # lock wait timeout, deadlock
 _MYSQL_GONE = {1040, 1053, 1077, 1152, 1153, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006,
                2013, 2014, 2055, 4031}                    # refused, too many, lost, killed, timed out
-# A statement stopped at its time bound: MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT;
-# MySQL's ER_QUERY_INTERRUPTED too, but only for a bounded statement (otherwise a KILL QUERY said it).
+# A statement stopped at its time bound: MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT. For a
+# bounded statement also how the stop may surface from deeper down (otherwise a KILL QUERY said it):
+# ER_QUERY_INTERRUPTED, ER_FILSORT_ABORT (stopped while sorting) and 188, InnoDB's HA_ERR_ABORTED_BY_USER,
+# which MariaDB 10.11 passes on as it is when a FULLTEXT search is stopped while it starts.
 _MYSQL_TIMED_OUT = {1969, 3024}
-_MYSQL_INTERRUPTED = 1317
+_MYSQL_INTERRUPTED = {188, 1028, 1317}
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ SQLITE = Dialect("sqlite")
 
 def _classify_mysql(exc: BaseException, errors: Any, bounded: bool = False) -> tuple[ForumError | None, bool]:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-    if code in _MYSQL_TIMED_OUT or (bounded and code == _MYSQL_INTERRUPTED):
+    if code in _MYSQL_TIMED_OUT or (bounded and code in _MYSQL_INTERRUPTED):
         return TimedOut(), False      # the server stopped the statement; the session is fine
     if isinstance(exc, errors.IntegrityError) and code in _MYSQL_CONFLICT:
         return Conflict(_l("This conflicts with existing data.")), False
