@@ -253,3 +253,9 @@ def test_each_server_gets_its_own_bound_and_its_own_timeout_errors() -> None:
         interrupted = pymysql.err.InternalError(code, "Query execution was interrupted")
         assert isinstance(MYSQL.classify(interrupted, bounded=True)[0], TimedOut)
         assert MYSQL.classify(interrupted)[0] is None, "unbounded, it was a KILL QUERY: not a timeout"
+
+
+def test_search_timeout_must_end_before_the_read_timeout() -> None:
+    assert load_settings({"search_timeout": 0}, environ={}).search_timeout == 0
+    with pytest.raises(ConfigError, match="FORUM_SEARCH_TIMEOUT"):
+        load_settings({"search_timeout": 10}, environ={})
