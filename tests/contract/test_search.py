@@ -196,7 +196,7 @@ def bounded(request: pytest.FixtureRequest) -> Iterator[Api]:
         with fresh_database(target.database) as url, \
                 running_server(target.flavour, url, extra_env={"FORUM_SEARCH_TIMEOUT": "0.000001"}) as srv:
             api = Api(srv)
-            for _ in range(4):      # each worker loads jieba's dictionary at its first search (about 1.3 s)
+            for _ in range(15):     # each worker (gunicorn: 5) loads jieba's dictionary at its first search (1.3 s)
                 assert api.get("/search", params={"q": "warm"}).status_code in (200, 422)
             yield api
             trace = tracebacks(srv)
