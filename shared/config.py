@@ -57,6 +57,8 @@ class Settings:
     write_timeout: float = setting(10.0, "seconds to wait while sending to MySQL")
     pool_recycle: int = setting(280, "seconds a connection may idle before it is replaced; capped below the "
                                 "server's wait_timeout at start")
+    search_timeout: float = setting(1.0, "seconds a search may run on MySQL/MariaDB; then the server stops it and "
+                                    "the answer is a 422 asking for a more specific word (0: no bound; below read_timeout)")
     sqlite_busy_timeout: float = setting(5.0, "seconds SQLite waits for another process's write lock")
     token_ttl: int = setting(86400, "seconds an access token lives")
     max_json_bytes: int = setting(1024 * 1024, "the largest JSON body accepted (413 beyond)")
@@ -164,6 +166,9 @@ def load_settings(flags: dict[str, Any] | None = None, environ: dict[str, str] |
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     settings = Settings(**{k: _coerce(k, v) for k, v in merged.items()})
     settings.mysql_drivers  # noqa: B018 - an unknown driver stops start-up here, in one line
+    if not 0 <= settings.search_timeout < settings.read_timeout:
+        raise ConfigError(f"FORUM_SEARCH_TIMEOUT {settings.search_timeout:g}: must be 0 (no bound) or less than "
+                          f"FORUM_READ_TIMEOUT ({settings.read_timeout:g}), so the server stops a search first")
     if settings.production and settings.debug:
         raise ConfigError("FORUM_DEBUG shows what every request ran: it is refused when FORUM_ENV=production")
     try:

@@ -141,6 +141,20 @@ class Invalid(ForumError):
                 "errors": [{"field": e.field, "message": translate(e.message, locale)} for e in self.errors]}
 
 
+class TimedOut(ForumError):
+    """A bounded statement (``Query(bounded=True)``) ran past its time and the database stopped it.
+
+    Raised into the operation, which says what the user can change (search: :class:`Invalid` on
+    ``q``). Uncaught it is a 422 too: what was asked costs more than the server may spend on it, and
+    asking the same again would cost the same, so it is not a 503 to retry.
+    """
+
+    status, title = 422, "Unprocessable Content"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or _l("This asks more than the database may spend on one request; ask for less."))
+
+
 class TooManyRequests(ForumError):
     status, title = 429, "Too Many Requests"
 

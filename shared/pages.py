@@ -151,7 +151,7 @@ FORM_STATUSES = frozenset({401, 409, 413, 415, 422, 429})   # 413, 415: an avata
 # The fields whose refusal the forms show beside the field itself (no second copy on top).
 SHOWN_FIELDS = frozenset({"login", "username", "email", "password", "new_password", "name", "category",
                           "description", "join_policy", "address", "message", "title", "content", "token",
-                          "nickname", "bio", "old_password", "confirm"})
+                          "nickname", "bio", "old_password", "confirm", "q"})
 
 
 def form_body(form_name: str, form: Mapping[str, str]) -> dict[str, Any]:

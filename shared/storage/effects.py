@@ -55,12 +55,18 @@ class Query:
     the operation is sent back: all rows as dicts, one row or None, the first column of the first row
     or None, the affected row count, or the new row's id. With ``many=True`` ``params`` is a sequence
     of parameter tuples (``executemany``) and the result is the row count.
+
+    ``bounded=True``: a SELECT that may run at most ``search_timeout`` seconds, after which the server
+    itself stops it (MariaDB ``max_statement_time``, MySQL ``MAX_EXECUTION_TIME``) and the operation
+    is thrown :class:`~shared.errors.TimedOut`; the connection stays fit for the pool. For a statement
+    whose cost the user's input decides (search words) and no SQL shape bounds. SQLite runs it unbounded.
     """
 
     sql: str
     params: Sequence[Any] = ()
     returns: Returns = "rows"
     many: bool = False
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

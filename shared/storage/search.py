@@ -29,7 +29,7 @@ from typing import Any
 
 from shared import clock
 from shared.auth import Viewer
-from shared.errors import BadRequest, Invalid
+from shared.errors import BadRequest, FieldError, Invalid, TimedOut
 from shared.i18n import _l
 from shared.pagination import page, parse_page
 from shared.search_text import SearchQuery, document_terms, excerpt_html, parse_query, plain_text
@@ -112,8 +112,9 @@ _MATCH = {
 # stay bm25's own (its document frequencies are the whole index's), so it is best match first within
 # the window, and the window is the same for every page while the index is unchanged (stable keyset
 # pages). InnoDB has no such step: its FULLTEXT search reads every match whatever the statement says
-# (an ``ORDER BY d.id DESC LIMIT`` measured slower, not faster), so there it ranks every match; see
-# docs/search.md and loadtests/RESULTS.md.
+# (an ``ORDER BY d.id DESC LIMIT`` measured slower, not faster), so there it ranks every match, and the
+# statement is bounded instead: the server stops it after ``search_timeout`` and the answer is
+# :class:`SearchTooBroad`; see docs/search.md and loadtests/RESULTS.md.
 RANKED = 5000        # 0: rank every match (how it was measured before the bound)
 _NEWEST = {"fts5": " ORDER BY search_fts.rowid DESC LIMIT %s", "innodb": ""}
 
@@ -154,6 +155,20 @@ _SHOW = (
     " LEFT JOIN users u ON u.id = COALESCE(p.user_id, c.user_id, q.user_id, a.user_id, g.owner_id)"
     " ORDER BY s.score DESC, s.doc_id DESC"
 )
+
+
+class SearchTooBroad(Invalid):
+    """422 ``/problems/search-too-broad``: the statement ran past ``search_timeout`` and MySQL stopped it.
+
+    422 and not 503: the server is well, the words are what cost too much, and the same words would
+    cost the same again; the user can fix it by adding a more specific word (the ``q`` field's error).
+    """
+
+    title = "Search Too Broad"
+
+    def __init__(self) -> None:
+        said = _l("These words are in too many posts to rank in time: add a more specific word")
+        super().__init__([FieldError("q", said)], detail=said)
 
 
 def _kind(query: Mapping[str, str]) -> list[str]:
@@ -227,7 +242,10 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     while len(rows) < request.fetch:     # again only when a page had rows that may not be shown
         where, extra = ORDER.after(after) if after is not None else ("", [])
         ranked = _RANKED.format(match=match_sql, after=f" WHERE {where}" if where else "")
-        batch = yield Query(_SHOW.format(ranked=ranked), (*params, *extra, request.fetch))
+        try:     # InnoDB reads every match whatever the SQL says: the server stops it at search_timeout
+            batch = yield Query(_SHOW.format(ranked=ranked), (*params, *extra, request.fetch), bounded=True)
+        except TimedOut:
+            raise SearchTooBroad() from None
         rows += [row for row in batch if row["visible"]]
         if len(batch) < request.fetch:
             break

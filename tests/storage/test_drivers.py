@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
+import pymysql
 import pytest
 
 from shared.config import ConfigError, load_settings
-from shared.errors import Conflict, Unavailable
+from shared.errors import Conflict, TimedOut, Unavailable
 from shared.storage.drivers import open_async, open_sync, parse_database_url
+from shared.storage.drivers.common import MYSQL, SQLITE
 from shared.storage.effects import Op, Query, read_only
 from shared.storage.runners import run_async, run_sync
 
@@ -192,3 +195,67 @@ async def test_many_concurrent_coroutines_share_a_small_pool(db_url: str, settin
     assert counts == [0] * 30
     assert db.in_use == 0
     await db.close()
+
+
+# -- a bounded statement (Query(bounded=True), search_timeout): the server stops it ---------------------
+
+@read_only
+def sleep_bounded(seconds: float) -> Op[str]:
+    try:
+        yield Query("SELECT SLEEP(%s)", (seconds,), "value", bounded=True)
+    except TimedOut:          # thrown into the operation, which says what the user may change
+        return "stopped"
+    return "finished"
+
+
+@read_only
+def sleep(seconds: float) -> Op[int]:
+    return int((yield Query("SELECT SLEEP(%s)", (seconds,), "value")))
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("runner", ["sync", "async"])
+async def test_a_bounded_statement_is_stopped_by_the_server_and_the_connection_kept(
+        mysql_url: str, settings_for: Any, runner: str) -> None:
+    settings = settings_for(mysql_url, search_timeout=0.2, pool_size=1)
+    db: Any = open_sync(settings) if runner == "sync" else await open_async(settings)
+
+    async def go(op: Op[Any]) -> Any:
+        return run_sync(db, op) if runner == "sync" else await run_async(db, op)
+
+    try:
+        assert db.dialect_rules.server == "mariadb"        # what runs here and in CI; VERSION() said so
+        started = time.monotonic()
+        assert await go(sleep_bounded(5)) == "stopped"
+        assert time.monotonic() - started < 2, "stopped by the server at the bound, not by the read timeout"
+        assert await go(sleep_bounded(0)) == "finished", "the one connection went back to the pool, fit"
+        assert await go(sleep(0.4)) == 0, "an unbounded statement runs on"
+        assert (db.in_use, db.pool.size) == (0, 1)
+    finally:
+        if runner == "sync":
+            db.close()
+        else:
+            await db.close()
+
+
+def test_each_server_gets_its_own_bound_and_its_own_timeout_errors() -> None:
+    bounded, plain = Query("SELECT 1 FROM users", bounded=True), Query("SELECT 1 FROM users")
+    assert MYSQL.for_server("10.11.19-MariaDB-0+deb12u1").statement(bounded, 1.5) == \
+        "SET STATEMENT max_statement_time = 1.500000 FOR SELECT 1 FROM users"
+    assert MYSQL.for_server("8.0.36").statement(bounded, 1.5) == "SELECT /*+ MAX_EXECUTION_TIME(1500) */ 1 FROM users"
+    assert MYSQL.for_server("8.0.36").statement(plain, 1.5) == "SELECT 1 FROM users"
+    assert MYSQL.for_server("8.0.36").statement(bounded, 0) == "SELECT 1 FROM users", "0: no bound"
+    assert SQLITE.statement(bounded, 1.5) == "SELECT 1 FROM users"
+    for code in (1969, 3024):          # MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT
+        err, broken = MYSQL.classify(pymysql.err.OperationalError(code, "interrupted"))
+        assert isinstance(err, TimedOut) and err.status == 422 and not broken
+    for code in (188, 1028, 1317):     # stopped deeper down: InnoDB's "aborted by user", a sort, "interrupted"
+        interrupted = pymysql.err.InternalError(code, "Query execution was interrupted")
+        assert isinstance(MYSQL.classify(interrupted, bounded=True)[0], TimedOut)
+        assert MYSQL.classify(interrupted)[0] is None, "unbounded, it was a KILL QUERY: not a timeout"
+
+
+def test_search_timeout_must_end_before_the_read_timeout() -> None:
+    assert load_settings({"search_timeout": 0}, environ={}).search_timeout == 0
+    with pytest.raises(ConfigError, match="FORUM_SEARCH_TIMEOUT"):
+        load_settings({"search_timeout": 10}, environ={})

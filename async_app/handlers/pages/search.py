@@ -11,5 +11,7 @@ from shared.storage import search
 class SearchPage(PageHandler):
     async def get(self) -> None:
         query = self.query()
-        found = await self.run(search.search(self.viewer, query)) if query.get("q", "").strip() else None
-        self.render("search.html", title=_l("Search"), found=found, **pages.search_form(query))
+        found, refusal = await self.attempt(search.search(self.viewer, query)) if query.get("q", "").strip() \
+            else (None, None)
+        state = self.refused(refusal) if refusal else {"errors": {}}   # words too broad: said in the form
+        self.render("search.html", title=_l("Search"), found=found, **pages.search_form(query), **state)

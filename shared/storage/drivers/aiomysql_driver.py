@@ -34,7 +34,8 @@ async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDataba
 
 async def open_coroutine_mysql(settings: Settings, url: DatabaseUrl, driver_connect: Callable[[], Awaitable[Any]],
                                dialect: Dialect) -> CoroutineDatabase:
-    """Check the server once (and read its ``wait_timeout``), then make the pool, still empty.
+    """Check the server once (and read its ``wait_timeout`` and whether it is MariaDB or MySQL), then make
+    the pool, still empty.
 
     ``driver_connect`` opens one connection; ``dialect.errors`` holds the exceptions it raises
     (aiomysql raises PyMySQL's)."""
@@ -57,13 +58,14 @@ async def open_coroutine_mysql(settings: Settings, url: DatabaseUrl, driver_conn
     first = await connect()
     try:
         async with first.cursor() as cursor:
-            await cursor.execute("SELECT @@SESSION.wait_timeout")
-            (wait_timeout,) = await cursor.fetchone() or (None,)
+            await cursor.execute("SELECT @@SESSION.wait_timeout, VERSION()")
+            wait_timeout, version = await cursor.fetchone() or (None, "")
     finally:
         await close(first)
     pool = AsyncPool(connect, close, size=settings.pool_size, timeout=settings.pool_timeout,
                      max_idle=recycle_after(settings, wait_timeout))
-    return CoroutineDatabase(dialect, pool, read_timeout=settings.read_timeout)
+    return CoroutineDatabase(dialect.for_server(version), pool, read_timeout=settings.read_timeout,
+                             bound=settings.search_timeout)
 
 
 async def close(conn: Any) -> None:

@@ -2,7 +2,8 @@
 
 A driver error becomes a domain error here and nowhere else: a duplicate key is a
 :class:`~shared.errors.Conflict` (409) the operation may catch; a lost, refused or timed-out
-connection, a deadlock or a lock wait is :class:`~shared.errors.Unavailable` (503 with Retry-After).
+connection, a deadlock or a lock wait is :class:`~shared.errors.Unavailable` (503 with Retry-After); a
+bounded statement the server stopped is :class:`~shared.errors.TimedOut`, thrown into the operation.
 Each mapping also says whether the connection is still fit to go back to the pool.
 """
 
@@ -12,14 +13,14 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pymysql
 
 from shared.config import ConfigError
-from shared.errors import Conflict, ForumError, Unavailable
+from shared.errors import Conflict, ForumError, TimedOut, Unavailable
 from shared.i18n import _l
 from shared.storage.effects import Query
 
@@ -87,6 +88,12 @@ _MYSQL_CONFLICT = {1062, 1451, 1452, 1557, 1586}          # duplicate key, FK pa
 _MYSQL_CONTENTION = {1205, 1213}                          # lock wait timeout, deadlock
 _MYSQL_GONE = {1040, 1053, 1077, 1152, 1153, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006,
                2013, 2014, 2055, 4031}                    # refused, too many, lost, killed, timed out
+# A statement stopped at its time bound: MariaDB's ER_STATEMENT_TIMEOUT, MySQL's ER_QUERY_TIMEOUT. For a
+# bounded statement also how the stop may surface from deeper down (otherwise a KILL QUERY said it):
+# ER_QUERY_INTERRUPTED, ER_FILSORT_ABORT (stopped while sorting) and 188, InnoDB's HA_ERR_ABORTED_BY_USER,
+# which MariaDB 10.11 passes on as it is when a FULLTEXT search is stopped while it starts.
+_MYSQL_TIMED_OUT = {1969, 3024}
+_MYSQL_INTERRUPTED = {188, 1028, 1317}
 
 
 @dataclass(frozen=True)
@@ -100,9 +107,24 @@ class Dialect:
 
     name: str
     errors: Any = field(default=pymysql.err, compare=False, repr=False)
+    server: str = ""     # 'mariadb' | 'mysql', read from VERSION() when the pool is made ('' on SQLite)
 
     def sql(self, sql: str) -> str:
         return _qmark(sql) if self.name == "sqlite" else sql
+
+    def statement(self, query: Query, bound: float) -> str:
+        """The SQL to send: ``%s`` as the driver wants it, and a bounded SELECT wrapped so the server
+        stops it after ``bound`` seconds (0: no bound; SQLite: none, its search bounds itself)."""
+        if not (query.bounded and bound > 0) or self.name != "mysql":
+            return self.sql(query.sql)
+        if self.server == "mysql":   # MySQL >= 5.7.8: an optimizer hint on the SELECT, in milliseconds
+            head, select, rest = query.sql.partition("SELECT ")
+            return f"{head}{select}/*+ MAX_EXECUTION_TIME({max(1, round(bound * 1000))}) */ {rest}"
+        return f"SET STATEMENT max_statement_time = {bound:.6f} FOR {query.sql}"   # MariaDB >= 10.1
+
+    def for_server(self, version: str) -> Dialect:
+        """This dialect once the server's ``VERSION()`` is known (MariaDB's says so)."""
+        return replace(self, server="mariadb" if "mariadb" in version.lower() else "mysql")
 
     @property
     def begin(self) -> str:
@@ -113,15 +135,15 @@ class Dialect:
         # with SQLITE_BUSY when a read lock cannot be upgraded; readers never wait in WAL mode.
         return "BEGIN IMMEDIATE"
 
-    def classify(self, exc: BaseException) -> tuple[ForumError | None, bool]:
+    def classify(self, exc: BaseException, bounded: bool = False) -> tuple[ForumError | None, bool]:
         """The domain error for a driver error (None: not ours, re-raise it) and whether the
-        connection must be thrown away."""
+        connection must be thrown away (``bounded``: the statement had a time bound)."""
         if isinstance(exc, ForumError):
             return exc, False
         if isinstance(exc, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
             return Unavailable(_l("The database did not answer in time; try again shortly.")), True
         if self.name == "mysql":
-            return _classify_mysql(exc, self.errors)
+            return _classify_mysql(exc, self.errors, bounded)
         return _classify_sqlite(exc)
 
 
@@ -135,8 +157,10 @@ MYSQL = Dialect("mysql")
 SQLITE = Dialect("sqlite")
 
 
-def _classify_mysql(exc: BaseException, errors: Any) -> tuple[ForumError | None, bool]:
+def _classify_mysql(exc: BaseException, errors: Any, bounded: bool = False) -> tuple[ForumError | None, bool]:
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+    if code in _MYSQL_TIMED_OUT or (bounded and code in _MYSQL_INTERRUPTED):
+        return TimedOut(), False      # the server stopped the statement; the session is fine
     if isinstance(exc, errors.IntegrityError) and code in _MYSQL_CONFLICT:
         return Conflict(_l("This conflicts with existing data.")), False
     if code in _MYSQL_CONTENTION:

@@ -4,7 +4,8 @@
 :class:`~shared.storage.effects.Query`, commits when the block ends, rolls back on any exception and
 returns the connection to the pool, or closes it when it can no longer be trusted: lost, timed out,
 or left in the middle of a cancelled query (RELIABILITY 7). Both drivers of a kind speak DB-API, so
-the only per-database knowledge is the :class:`~shared.storage.drivers.common.Dialect`.
+the only per-database knowledge is the :class:`~shared.storage.drivers.common.Dialect`. ``bound``
+(``search_timeout``) is how long a ``Query(bounded=True)`` may run before the server stops it.
 
 Connections stay in autocommit mode, and only a writing operation opens a transaction
 (``START TRANSACTION`` / ``BEGIN IMMEDIATE``, then ``COMMIT``). A read-only operation is just its
@@ -39,8 +40,8 @@ def _params(query: Query) -> Any:
 
 
 class BlockingTransaction:
-    def __init__(self, pool: SyncPool[Any], conn: Any, dialect: Dialect, writes: bool) -> None:
-        self.pool, self.dialect, self.writes = pool, dialect, writes
+    def __init__(self, pool: SyncPool[Any], conn: Any, dialect: Dialect, writes: bool, bound: float = 0) -> None:
+        self.pool, self.dialect, self.writes, self.bound = pool, dialect, writes, bound
         self.conn, self.broken, self.fresh = conn, False, True
 
     def perform(self, query: Query) -> Any:
@@ -60,7 +61,7 @@ class BlockingTransaction:
         try:
             cursor = self.conn.cursor()
             try:
-                sql = self.dialect.sql(query.sql)
+                sql = self.dialect.statement(query, self.bound)
                 if query.many:
                     cursor.executemany(sql, _params(query))
                 else:
@@ -70,7 +71,7 @@ class BlockingTransaction:
             finally:
                 cursor.close()
         except Exception as exc:
-            mapped = self.mapped(exc)
+            mapped = self.mapped(exc, query.bounded)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -78,9 +79,9 @@ class BlockingTransaction:
             self.broken = True  # interrupted mid-query (gevent.Timeout, KeyboardInterrupt): state unknown
             raise
 
-    def mapped(self, exc: BaseException) -> ForumError | None:
+    def mapped(self, exc: BaseException, bounded: bool = False) -> ForumError | None:
         """The domain error for a driver error (None: not ours), noting whether the connection is lost."""
-        err, broken = self.dialect.classify(exc)
+        err, broken = self.dialect.classify(exc, bounded)
         self.broken = self.broken or broken
         return err
 
@@ -105,8 +106,10 @@ class BlockingDatabase:
     and give up at the busy timeout; a queue in the process lets each writer in turn.
     """
 
-    def __init__(self, dialect: Dialect, pool: SyncPool[Any], writer_wait: float | None = None) -> None:
+    def __init__(self, dialect: Dialect, pool: SyncPool[Any], writer_wait: float | None = None,
+                 bound: float = 0) -> None:
         self.dialect_rules = dialect
+        self.bound = bound
         self.dialect = dialect.name
         self.pool = pool
         self.writer_wait = writer_wait
@@ -132,7 +135,8 @@ class BlockingDatabase:
 
     @contextmanager
     def _transaction(self, read_only: bool) -> Iterator[BlockingTransaction]:
-        tx = BlockingTransaction(self.pool, self.pool.acquire(), self.dialect_rules, writes=not read_only)
+        tx = BlockingTransaction(self.pool, self.pool.acquire(), self.dialect_rules, writes=not read_only,
+                                 bound=self.bound)
         try:
             if tx.writes:
                 tx.perform(Query(self.dialect_rules.begin, returns="rowcount"))
@@ -166,8 +170,9 @@ class BlockingDatabase:
 
 class CoroutineTransaction:
     def __init__(self, pool: AsyncPool[Any], conn: Any, dialect: Dialect, read_timeout: float,
-                 writes: bool) -> None:
+                 writes: bool, bound: float = 0) -> None:
         self.pool, self.dialect, self.read_timeout, self.writes = pool, dialect, read_timeout, writes
+        self.bound = bound
         self.conn, self.broken, self.fresh, self.timed_out = conn, False, True, False
 
     async def perform(self, query: Query) -> Any:
@@ -191,7 +196,7 @@ class CoroutineTransaction:
             # left mid-query by the timeout (or by a cancelled request) is closed, never reused.
             async with asyncio.timeout(self.read_timeout):
                 cursor = await self.conn.cursor()
-                sql = self.dialect.sql(query.sql)
+                sql = self.dialect.statement(query, self.bound)
                 if query.many:
                     await cursor.executemany(sql, _params(query))
                 else:
@@ -204,7 +209,7 @@ class CoroutineTransaction:
                 return result
         except Exception as exc:
             self.timed_out = isinstance(exc, TimeoutError)
-            mapped = self.mapped(exc)
+            mapped = self.mapped(exc, query.bounded)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -212,8 +217,8 @@ class CoroutineTransaction:
             self.broken = True  # cancelled mid-query: the connection is in an unknown state
             raise
 
-    def mapped(self, exc: BaseException) -> ForumError | None:
-        err, broken = self.dialect.classify(exc)
+    def mapped(self, exc: BaseException, bounded: bool = False) -> ForumError | None:
+        err, broken = self.dialect.classify(exc, bounded)
         self.broken = self.broken or broken
         return err
 
@@ -232,8 +237,9 @@ class CoroutineDatabase:
     as for :class:`BlockingDatabase`)."""
 
     def __init__(self, dialect: Dialect, pool: AsyncPool[Any], read_timeout: float,
-                 writer_wait: float | None = None) -> None:
+                 writer_wait: float | None = None, bound: float = 0) -> None:
         self.dialect_rules = dialect
+        self.bound = bound
         self.dialect = dialect.name
         self.pool = pool
         self.read_timeout = read_timeout
@@ -264,7 +270,7 @@ class CoroutineDatabase:
     @asynccontextmanager
     async def _transaction(self, read_only: bool) -> AsyncIterator[CoroutineTransaction]:
         tx = CoroutineTransaction(self.pool, await self.pool.acquire(), self.dialect_rules, self.read_timeout,
-                                  writes=not read_only)
+                                  writes=not read_only, bound=self.bound)
         try:
             if tx.writes:
                 await tx.perform(Query(self.dialect_rules.begin, returns="rowcount"))

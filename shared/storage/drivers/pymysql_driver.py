@@ -34,7 +34,8 @@ def open_pymysql(settings: Settings, url: DatabaseUrl) -> BlockingDatabase:
 
 def open_blocking_mysql(settings: Settings, url: DatabaseUrl, driver_connect: Callable[[], Any],
                         dialect: Dialect) -> BlockingDatabase:
-    """Check the server once (and read its ``wait_timeout``), then make the pool, still empty.
+    """Check the server once (and read its ``wait_timeout`` and whether it is MariaDB or MySQL), then make
+    the pool, still empty.
 
     ``driver_connect`` opens one connection; ``dialect.errors`` holds the exceptions it raises."""
 
@@ -51,13 +52,13 @@ def open_blocking_mysql(settings: Settings, url: DatabaseUrl, driver_connect: Ca
     first = connect()
     try:
         with first.cursor() as cursor:
-            cursor.execute("SELECT @@SESSION.wait_timeout")
-            (wait_timeout,) = cursor.fetchone() or (None,)
+            cursor.execute("SELECT @@SESSION.wait_timeout, VERSION()")
+            wait_timeout, version = cursor.fetchone() or (None, "")
     finally:
         close(first)
     pool = SyncPool(connect, close, size=settings.pool_size, timeout=settings.pool_timeout,
                     max_idle=recycle_after(settings, wait_timeout))
-    return BlockingDatabase(dialect, pool)
+    return BlockingDatabase(dialect.for_server(version), pool, bound=settings.search_timeout)
 
 
 def close(conn: Any) -> None:
