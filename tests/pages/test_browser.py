@@ -150,7 +150,7 @@ def test_two_people_on_one_thread_see_each_others_comments_without_reloading(
     group_path = urlsplit(reader.driver.current_url).path
     reader.press("#new-post")
     reader.fill("#post-form", title="Watch this thread", content="Comments appear as they are made.")
-    assert reader.text(".flash") == "Your post is published."
+    assert reader.text("p.flash[role=alert]") == "Your post is published."
     post_path = urlsplit(reader.driver.current_url).path
     reader.driver.execute_script("window.stayed = true")   # gone if the page were loaded again
 

@@ -64,7 +64,7 @@ def test_an_owner_runs_a_group_from_the_pages(site: Server, chromium: Any, tmp_p
     user.press("#group-settings")                                 # the owner's settings
     user.fill("#group-settings-form", description="Edited from the settings")
     assert user.driver.current_url.endswith(alpha + "?done=group_saved")
-    assert user.text(".flash") == "The group's settings are saved."
+    assert user.text("p.flash[role=alert]") == "The group's settings are saved."
     assert user.text(".description") == "Edited from the settings"
     user.press("#group-settings")
     user.find("#f-cover").send_keys(png(str(tmp_path / "cover.png")))
