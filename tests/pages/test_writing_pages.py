@@ -42,7 +42,8 @@ def test_the_author_edits_a_post_and_everyone_sees_its_history(site: Server, bro
     assert bad.status_code == 422 and 'id="f-title-error"' in bad.text
     saved = browser.submit(f"{post}/edit", {"title": "Better <title>", "content": "First line\nthird line"},
                            page=f"{post}/edit")
-    assert saved.url.endswith(post) and f'href="{post}/history"' in saved.text
+    assert saved.url.endswith(post + "?done=edited") and f'href="{post}/history"' in saved.text
+    assert "Your changes are saved." in saved.text
 
     history = Browser(site.base_url).get(f"{post}/history")           # anyone may read it
     assert history.status_code == 200
