@@ -111,9 +111,11 @@ RESET_LINK_SENT = _l("If that address belongs to an account, a link to choose a 
                      "It works once, for one hour.")
 ADDRESS_VERIFIED = _l("Thank you: your e-mail address is confirmed.")
 CONFIRM_DELETE = _l("tick this box to delete your account")
-# "A confirmation after every action": a form's redirect names what was done (``with_done(path, key)``
-# adds ``?done=key``) and the page it lands on shows that key's message in its flash (``done_message``).
-# Only these keys say anything, so a link cannot make a page say words of its own choosing.
+# "A confirmation after every action" (issue #17): a form's redirect names what was done (``with_done(path,
+# key)`` adds ``?done=key``; the apps' ``back``/``see`` take the key) and the page it lands on shows that key's
+# message in its flash (``done_message``). The URL carries a key, never words: only these keys say anything, so
+# a link cannot make a page say words of its own choosing, and the message is said in the reader's language.
+# Toggles whose new state the page shows on the button itself (like, vote, watch, bookmark) say nothing more.
 DONE = {
     "profile": _l("Your profile is saved."),
     "avatar": _l("Your new picture is in place."),
@@ -124,13 +126,79 @@ DONE = {
     "deleted": _l("Deleted."),
     "account_deleted": _l("Your account is deleted: your personal data is erased, and what you wrote "
                           "now shows \"deleted user\". Goodbye."),
+    # writing
+    "posted": _l("Your post is published."),
+    "asked": _l("Your question is posted."),
+    "commented": _l("Your comment is posted."),
+    "answered": _l("Your answer is posted."),
+    "edited": _l("Your changes are saved."),
+    "accepted": _l("The answer is marked as accepted."),
+    "unaccepted": _l("The answer is no longer marked as accepted."),
+    "signed": _l("Thank you for signing the guestbook."),
+    # groups
+    "group_created": _l("Your group is created."),
+    "joined": _l("Welcome: you are a member of this group now."),
+    "applied": _l("Your application is sent; the owner will decide."),
+    "left": _l("You left the group."),
+    "application_approved": _l("The application is approved."),
+    "application_rejected": _l("The application is rejected."),
+    "group_saved": _l("The group's settings are saved."),
+    "cover": _l("The new cover is in place."),
+    "moderator_added": _l("The moderator is added."),
+    "moderator_removed": _l("The moderator is removed."),
+    "pinned": _l("The post is pinned."),
+    "unpinned": _l("The post is no longer pinned."),
+    "locked": _l("The post is locked: no new comments."),
+    "unlocked": _l("The post is unlocked."),
+    # moderation
+    "reported": _l("Thank you: your report is sent to the moderators."),
+    "resolved": _l("The report is resolved."),
+    "hidden": _l("Hidden."),
+    "restored": _l("Restored."),
+    "banned": _l("The ban is in place."),
+    "unbanned": _l("The ban is lifted."),
+    "role": _l("The role is changed."),
+    # account
+    "all_read": _l("All notifications are marked as read."),
+    "welcome": _l("Welcome! Your account is ready."),
+    "logged_in": _l("Welcome back: you are logged in."),
+    "logged_out": _l("You are logged out."),
+    "password_reset": _l("Your new password is set, and you are logged in."),
+    "verification_sent": _l("A new confirmation link is on its way to your address."),
+}
+# The key of a route that does one of several things, by its URL's word (``/posts/7/pin``) or the
+# owner's decision (``status``).
+DONE_AFTER = {
+    "pin": "pinned", "unpin": "unpinned", "lock": "locked", "unlock": "unlocked",
+    "hide": "hidden", "restore": "restored", "delete": "deleted",
+    "accept": "accepted", "unaccept": "unaccepted",
+    "add": "moderator_added", "remove": "moderator_removed",
+    "approved": "application_approved", "rejected": "application_rejected",
 }
 
 
+def joined(application: Mapping[str, Any]) -> str:
+    """The key after the Join button: in at once (an open group), or an application waiting for the owner."""
+    return "joined" if application["status"] == "approved" else "applied"
+
+
 def with_done(path: str, key: str) -> str:
-    """``path`` with ``done=key`` in its query (before any ``#fragment``): the next page confirms the action."""
+    """``path`` with ``done=key`` in its query (before any ``#fragment``): the next page confirms the action.
+
+    A ``done`` the path had already (a form's ``next`` is the page it was on, which may have been
+    reached with one) gives way to this one. ``key`` must be one of ``DONE``'s (a KeyError otherwise).
+    """
+    if key not in DONE:
+        raise KeyError(key)
     path, hash_, fragment = path.partition("#")
-    return path + ("&" if "?" in path else "?") + "done=" + key + hash_ + fragment
+    path, _, query = path.partition("?")
+    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != "done"]
+    return path + "?" + "&".join([*kept, "done=" + key]) + hash_ + fragment
+
+
+def done_path(path: str, done: str | None) -> str:
+    """Where a form sends the browser: ``path``, confirming ``done`` when the form names one."""
+    return with_done(path, done) if done else path
 
 
 def export_file(export: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -224,7 +292,7 @@ def pager_links(path: str, query: Mapping[str, str], next_cursor: str | None) ->
     """``{"older": href or None, "newer": href or None}`` under a list (other parameters, e.g. ``sort``, kept)."""
     here = query.get("cursor", "")
     trail = query[PREV_FIELD].split(".") if PREV_FIELD in query else None
-    rest = {name: value for name, value in query.items() if name not in ("cursor", PREV_FIELD)}
+    rest = {name: value for name, value in query.items() if name not in ("cursor", PREV_FIELD, "done")}
     older = None
     if next_cursor:
         older = path + "?" + urlencode({**rest, "cursor": next_cursor,

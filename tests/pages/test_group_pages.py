@@ -39,12 +39,12 @@ def test_an_owner_runs_a_group_from_the_pages(site: Server, chromium: Any, tmp_p
     for name in ("Alpha", "Beta"):                     # Alpha is the older of the two
         made = owner.submit("/groups/new", {"name": f"{name} {tag}", "category": category, "join_policy": "open"},
                             page="/groups/new")
-        groups[name] = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+        groups[name] = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
     alpha = groups["Alpha"]
     member.submit(alpha, {}, page=alpha)
     post = owner.submit(alpha + "/posts/new", {"title": f"Findable {tag}", "content": "Pin me."},
                         page=alpha + "/posts/new")
-    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    post_path = re.search(r"/posts/\d+(?=\?done=posted$)", post.url).group(0)  # type: ignore[union-attr]
     member_id = own_id(member)
 
     user = log_in(chromium, site, names["owner"])
@@ -63,7 +63,8 @@ def test_an_owner_runs_a_group_from_the_pages(site: Server, chromium: Any, tmp_p
 
     user.press("#group-settings")                                 # the owner's settings
     user.fill("#group-settings-form", description="Edited from the settings")
-    assert user.driver.current_url.endswith(alpha)
+    assert user.driver.current_url.endswith(alpha + "?done=group_saved")
+    assert user.text("p.flash[role=alert]") == "The group's settings are saved."
     assert user.text(".description") == "Edited from the settings"
     user.press("#group-settings")
     user.find("#f-cover").send_keys(png(str(tmp_path / "cover.png")))
@@ -105,10 +106,10 @@ def test_group_pages_refuse_who_may_not(site: Server) -> None:
     other.register()
     made = owner.submit("/groups/new", {"name": "Refusals " + secrets.token_hex(3), "category": "c",
                                         "join_policy": "open"}, page="/groups/new")
-    group = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    group = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
     other.submit(group, {}, page=group)
     post = other.submit(group + "/posts/new", {"title": "Mine", "content": "x"}, page=group + "/posts/new")
-    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    post_path = re.search(r"/posts/\d+(?=\?done=posted$)", post.url).group(0)  # type: ignore[union-attr]
     assert other.get(group + "/settings").status_code == 403
     assert owner.submit(group + "/leave", {}, page=group).status_code == 409
     assert other.submit(post_path + "/pin", {}, page=post_path).status_code == 403

@@ -32,11 +32,11 @@ def forum_thread(site: Server) -> dict[str, Any]:
     names = {"owner": owner.register(), "author": author.register()}
     made = owner.submit("/groups/new", {"name": "mods " + names["owner"], "category": "c", "join_policy": "open"},
                         page="/groups/new")
-    group = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    group = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
     author.submit(group, {}, page=group)
     post = author.submit(group + "/posts/new", {"title": "Mind the gap", "content": "A post."},
                          page=group + "/posts/new")
-    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    post_path = re.search(r"/posts/\d+(?=\?done=posted$)", post.url).group(0)  # type: ignore[union-attr]
     comment = author.submit(post_path, {"content": "You are all wrong"}, page=post_path)
     comment_id = re.search(r"#comment-(\d+)$", comment.url).group(1)  # type: ignore[union-attr]
     return {"owner": owner, "author": author, "names": names, "group": group, "post": post_path,
@@ -61,7 +61,7 @@ def test_a_report_is_resolved_from_the_queue(site: Server, chromium: Any) -> Non
     user.find(f"{item} details.report summary").click()
     Select(user.find(f"{item} .report-form select[name=reason]")).select_by_value("abuse")
     user.fill(f"{item} .report-form", note="Rude to everyone")
-    assert chromium.current_url.endswith(t["post"] + item)
+    assert chromium.current_url.endswith(t["post"] + "?done=reported" + item)
 
     user = log_in(chromium, site, t["names"]["owner"])                  # the group's moderator: the queue
     user.open(t["group"])
@@ -128,4 +128,4 @@ def test_the_other_buttons(site: Server) -> None:
     assert "Audit log" in admin.get("/admin").text and owner.get("/admin").status_code == 403
 
     deleted = owner.submit(post + "/delete", {"next": t["group"]}, page=post)
-    assert deleted.url.endswith(t["group"]) and "Mind the gap" not in deleted.text
+    assert deleted.url.endswith(t["group"] + "?done=deleted") and "Mind the gap" not in deleted.text

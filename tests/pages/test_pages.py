@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from shared.pages import XSRF_FIELD, security_headers
+from shared.pages import DONE, XSRF_FIELD, security_headers
 from shared.storage.sessions import COOKIE_NAME
 from tests.support.servers import Server, ServerUnavailable, fresh_database, running_server
 from tests.support.services import missing_service
@@ -134,7 +134,7 @@ def test_group_with_approval_post_comment_reply_like(site: Server, browser: Brow
     made = browser.submit("/groups/new", {"name": "club " + owner, "category": "c", "description": "d",
                                           "join_policy": "approval"}, page="/groups/new")
     assert made.status_code == 200
-    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    group_path = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
 
     member = Browser(site.base_url)
     member_name = member.register()
@@ -150,7 +150,7 @@ def test_group_with_approval_post_comment_reply_like(site: Server, browser: Brow
 
     post = member.submit(group_path + "/posts/new", {"title": "Hello", "content": "**hi** @" + owner},
                          page=group_path + "/posts/new")
-    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    post_path = re.search(r"/posts/\d+(?=\?done=posted$)", post.url).group(0)  # type: ignore[union-attr]
     assert "<strong>hi</strong>" in post.text
     comment = browser.submit(post_path, {"content": "welcome"}, page=post_path)
     comment_id = re.search(r"#comment-(\d+)$", comment.url).group(1)  # type: ignore[union-attr]
@@ -176,7 +176,7 @@ def test_non_member_cannot_post(site: Server, browser: Browser) -> None:
     owner = browser.register()
     made = browser.submit("/groups/new", {"name": "solo " + owner, "category": "c", "join_policy": "open"},
                           page="/groups/new")
-    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    group_path = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
     stranger = Browser(site.base_url)
     stranger.register()
     refused = stranger.submit(group_path + "/posts/new", {"title": "t", "content": "c"}, page="/guestbook")
@@ -295,9 +295,9 @@ def test_authors_delete_their_own_content_in_two_steps(site: Server, browser: Br
     owner = browser.register()
     made = browser.submit("/groups/new", {"name": "own " + owner, "category": "c", "description": "d",
                                           "join_policy": "open"}, page="/groups/new")
-    group_path = re.search(r"/groups/\d+$", made.url).group(0)  # type: ignore[union-attr]
+    group_path = re.search(r"/groups/\d+(?=\?done=group_created$)", made.url).group(0)  # type: ignore[union-attr]
     post = browser.submit(group_path + "/posts/new", {"title": "Mine", "content": "mine"}, page=group_path + "/posts/new")
-    post_path = re.search(r"/posts/\d+$", post.url).group(0)  # type: ignore[union-attr]
+    post_path = re.search(r"/posts/\d+(?=\?done=posted$)", post.url).group(0)  # type: ignore[union-attr]
     comment = browser.submit(post_path, {"content": "my comment"}, page=post_path)
     comment_id = re.search(r"#comment-(\d+)$", comment.url).group(1)  # type: ignore[union-attr]
     page = comment.text
@@ -312,3 +312,50 @@ def test_authors_delete_their_own_content_in_two_steps(site: Server, browser: Br
     assert "my comment" not in deleted.text
     gone = browser.submit(post_path + "/delete", {"next": f"{group_path}?done=deleted"}, page=post_path)
     assert gone.url.endswith(f"{group_path}?done=deleted") and browser.get(post_path).status_code == 404
+
+
+def confirmed(answer: requests.Response, key: str) -> str:
+    """The page a form landed on confirms what was done: its URL names the key (``?done=``, before any
+    ``#fragment``), its flash says that key's message. The path it landed on."""
+    landed = urlsplit(answer.url)
+    assert answer.status_code == 200 and landed.query == f"done={key}", (answer.url, answer.text[:300])
+    flash = re.findall(r'<p class="flash" role="alert">(.*?)</p>', answer.text)
+    assert [html.unescape(text) for text in flash] == [str(DONE[key])], (key, flash)
+    return landed.path
+
+
+def test_every_action_is_confirmed_on_the_page_it_lands_on(site: Server) -> None:
+    """Issue #17, a representative walk in plain HTTP: each form's redirect names a ``DONE`` key and the
+    page shows its message once; a key the table does not have says nothing and is not echoed."""
+    owner, member = Browser(site.base_url), Browser(site.base_url)
+    name = "c" + secrets.token_hex(5)
+    confirmed(owner.submit("/register", {"username": name, "email": f"{name}@example.com", "password": PASSWORD},
+                           page="/register"), "welcome")
+    member_name = member.register()
+    group = confirmed(owner.submit("/groups/new", {"name": "confirm " + name, "category": "c", "join_policy": "open"},
+                                   page="/groups/new"), "group_created")
+    confirmed(member.submit(group, {}, page=group), "joined")
+    post = confirmed(member.submit(group + "/posts/new", {"title": "Said", "content": "done"},
+                                   page=group + "/posts/new"), "posted")
+    comment = owner.submit(post, {"content": "noted"}, page=post)
+    assert confirmed(comment, "commented") == post and urlsplit(comment.url).fragment.startswith("comment-")
+    item = "/comments/" + urlsplit(comment.url).fragment.removeprefix("comment-")
+    reported = member.submit("/reports", {"target_type": "comment", "target_id": item.rsplit("/", 1)[1],
+                                          "reason": "spam", "note": "", "next": f"{post}#{urlsplit(comment.url).fragment}"},
+                             page=post)
+    assert confirmed(reported, "reported") == post
+    # a form on a page reached with ?done= (the moderation queue's "next" is the page itself): one key, the new one
+    hidden = owner.submit(item + "/hide", {"reason": "noise", "next": f"{post}?done=reported"}, page=post)
+    assert confirmed(hidden, "hidden") == post and "Hidden by a moderator: noise" in hidden.text
+    member_id = re.search(r'id="nav-user" href="/users/(\d+)"', member.get("/").text).group(1)  # type: ignore[union-attr]
+    banned = owner.submit(group + "/bans", {"user_id": member_id, "reason": "spam", "until": ""}, page=group)
+    assert confirmed(banned, "banned") == group
+    assert confirmed(member.submit("/guestbook", {"name": member_name, "email": "", "address": "",
+                                                  "message": "Thanks"}), "signed") == "/guestbook"
+    assert confirmed(owner.submit("/logout", {}, page="/"), "logged_out") == "/"
+    again = owner.submit("/login", {"login": name, "password": PASSWORD, "next": post}, page="/login")
+    assert confirmed(again, "logged_in") == post and 'id="nav-user"' in again.text
+
+    for unknown in ("nope", "%3Cb%3Ebold%3C%2Fb%3E"):   # only the table's keys speak, and nothing is echoed
+        page = owner.get(f"{post}?done={unknown}").text
+        assert 'role="alert"' not in page and "<b>bold" not in page

@@ -35,7 +35,7 @@ def reset_password() -> Any:
         if refusal:
             return render_template("reset_password.html", title=title, token=body["token"],
                                    **pages.form_state(refusal, form())), refusal.status
-        return with_session(session_id)
+        return with_session(session_id, done="password_reset")
     op = verification.request_password_reset(g.viewer, pages.form_body("password_reset", form()))
     _, refusal = attempt(throttle("/auth/password-reset", op))
     if refusal:
@@ -63,7 +63,7 @@ def verify_email() -> Any:
 @login_required
 def resend_verification() -> Response:
     run(throttle("/auth/resend-verification", verification.resend_verification(g.viewer)))
-    return back("/settings")
+    return back("/settings", "verification_sent")
 
 
 @bp.get("/settings")
@@ -80,7 +80,7 @@ def change_setting(which: str) -> Any:
     me, refusal = attempt(page_data.change_setting(g.viewer, which, form()))
     if refusal:
         return settings_refused(refusal)
-    response = see(pages.with_done("/settings", which))
+    response = see("/settings", which)
     if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
         language_cookie(response, me["locale"])
     return response
@@ -99,7 +99,7 @@ def change_avatar() -> Any:
     """The multipart field ``avatar``, through ``PUT /me/avatar``'s operation."""
     sent = request.files.get("avatar")
     _, refusal = attempt(users.set_avatar(g.viewer, sent.read() if sent else b"", current_settings().media_dir))
-    return settings_refused(refusal) if refusal else see(pages.with_done("/settings", "avatar"))
+    return settings_refused(refusal) if refusal else see("/settings", "avatar")
 
 
 @bp.post("/settings/password")
@@ -109,7 +109,7 @@ def change_password() -> Any:
     session_id, refusal = attempt(page_data.change_password_with_session(g.viewer, form()))
     if refusal:
         return settings_refused(refusal)
-    return with_session(session_id, pages.with_done("/settings", "password"))
+    return with_session(session_id, "/settings", "password")
 
 
 @bp.get("/settings/export")
@@ -127,7 +127,7 @@ def delete_account() -> Any:
     _, refusal = attempt(page_data.delete_account(g.viewer, form()))
     if refusal:
         return settings_refused(refusal)
-    response = see(pages.with_done("/", "account_deleted"))
+    response = see("/", "account_deleted")
     response.delete_cookie(sessions.COOKIE_NAME, secure=secure_cookies())
     return response
 

@@ -23,17 +23,17 @@ def login() -> Any:
     if refusal:
         return render_template("login.html", title=_l("Log in"), next=request.form.get("next", "/"),
                                **pages.form_state(refusal, form())), refusal.status
-    return with_session(session_id)
+    return with_session(session_id, done="logged_in")
 
 
 def log_in(user_id: int) -> Response:
     """A brand-new session (never the one the browser came with) for a user who just registered."""
-    return with_session(run(sessions.start_session(user_id)))
+    return with_session(run(sessions.start_session(user_id)), done="welcome")
 
 
-def with_session(session_id: str, to: str = "") -> Response:
-    """The new session's cookie, then on to ``to`` or where they were going."""
-    response = see(to) if to else back("/")
+def with_session(session_id: str, to: str = "", done: str | None = None) -> Response:
+    """The new session's cookie, then on to ``to`` or where they were going (confirming ``done``)."""
+    response = see(to, done) if to else back("/", done)
     response.set_cookie(sessions.COOKIE_NAME, session_id, httponly=True,
                         samesite="Lax", secure=secure_cookies(), max_age=sessions.SESSION_DAYS * 86400)
     return response
@@ -54,6 +54,6 @@ def register() -> Any:
 def logout() -> Response:
     """End the session in the database: a copy of the cookie kept anywhere stops working too."""
     run(sessions.end_session(request.cookies.get(sessions.COOKIE_NAME)))
-    response = see("/")
+    response = see("/", "logged_out")
     response.delete_cookie(sessions.COOKIE_NAME, secure=secure_cookies())
     return response

@@ -175,9 +175,12 @@ def throttle(path: str, op: Op[T]) -> Op[T]:
     return throttled("POST", path, g.viewer.user_id, request.remote_addr or "", op)
 
 
-def back(default: str) -> Response:
-    return redirect(pages.local_path(request.form.get("next", ""), default), 303)
+def back(default: str, done: str | None = None) -> Response:
+    """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``;
+    that page confirms ``done`` (a key of ``shared.pages.DONE``) in its flash."""
+    return see(pages.local_path(request.form.get("next", ""), default), done)
 
 
-def see(path: str) -> Response:
-    return redirect(path, 303)
+def see(path: str, done: str | None = None) -> Response:
+    """303 to ``path``, which confirms ``done`` (a key of ``shared.pages.DONE``) in its flash."""
+    return redirect(pages.done_path(path, done), 303)

@@ -30,7 +30,7 @@ def new_group() -> Any:
     group, refusal = attempt(groups.create_group(g.viewer, pages.form_body("group", form())))
     if refusal:
         return render_template("group_new.html", title=_l("New group"), **pages.form_state(refusal, form())), refusal.status
-    return see(f"/groups/{group['id']}")
+    return see(f"/groups/{group['id']}", "group_created")
 
 
 @bp.get("/groups/<int:group_id>")
@@ -43,8 +43,8 @@ def group_page(group_id: int) -> str:
 @login_required
 def join(group_id: int) -> Response:
     """Join an open group, or apply to one that needs the owner's approval."""
-    run(groups.apply(g.viewer, group_id, pages.form_body("application", form())))
-    return see(f"/groups/{group_id}")
+    application = run(groups.apply(g.viewer, group_id, pages.form_body("application", form())))
+    return see(f"/groups/{group_id}", pages.joined(application))
 
 
 @bp.get("/groups")
@@ -61,7 +61,7 @@ def members_page(group_id: int) -> str:
 @login_required
 def leave(group_id: int) -> Response:
     run(groups.leave(g.viewer, group_id))
-    return see(f"/groups/{group_id}")
+    return see(f"/groups/{group_id}", "left")
 
 
 def show_settings(group_id: int, **state: Any) -> str:
@@ -78,7 +78,7 @@ def group_settings(group_id: int) -> Any:
     _, refusal = attempt(groups.update_group(g.viewer, group_id, pages.form_body("group", form())))
     if refusal:
         return show_settings(group_id, **pages.form_state(refusal, form())), refusal.status
-    return see(f"/groups/{group_id}")
+    return see(f"/groups/{group_id}", "group_saved")
 
 
 @bp.post("/groups/<int:group_id>/cover")
@@ -87,7 +87,7 @@ def group_cover(group_id: int) -> Response:
     """The cover form (multipart, field ``cover``): ``PUT /groups/{id}/cover``."""
     sent = request.files.get("cover")
     run(groups.set_cover(g.viewer, group_id, sent.read() if sent else b"", current_settings().media_dir))
-    return see(f"/groups/{group_id}/settings")
+    return see(f"/groups/{group_id}/settings", "cover")
 
 
 @bp.post("/posts/<int:post_id>/<any(pin, unpin, lock, unlock):action>")
@@ -95,15 +95,15 @@ def group_cover(group_id: int) -> Response:
 def flag_post(post_id: int, action: str) -> Response:
     """Pin, unpin, lock or unlock a post (its group's owner)."""
     run(page_data.flag_post(g.viewer, post_id, action))
-    return see(f"/posts/{post_id}")
+    return see(f"/posts/{post_id}", pages.DONE_AFTER[action])
 
 
 @bp.post("/groups/<int:group_id>/applications/<int:application_id>")
 @login_required
 def decide(group_id: int, application_id: int) -> Response:
     """The owner approves or rejects an application."""
-    run(groups.decide_application(g.viewer, group_id, application_id, pages.form_body("decision", form())))
-    return see(f"/groups/{group_id}")
+    decided = run(groups.decide_application(g.viewer, group_id, application_id, pages.form_body("decision", form())))
+    return see(f"/groups/{group_id}", pages.DONE_AFTER[decided["status"]])
 
 
 @bp.route("/groups/<int:group_id>/posts/new", methods=["GET", "POST"])
@@ -117,7 +117,7 @@ def new_post(group_id: int) -> Any:
     if refusal:
         return render_template("post_new.html", title=_l("New post"), group=group,
                                **pages.form_state(refusal, form())), refusal.status
-    return see(f"/posts/{post['id']}")
+    return see(f"/posts/{post['id']}", "posted")
 
 
 def show_post(post_id: int, **state: Any) -> str:
@@ -138,7 +138,7 @@ def comment(post_id: int) -> Any:
     made, refusal = attempt(throttle("/posts/{post_id}/comments", create))
     if refusal:
         return show_post(post_id, **pages.form_state(refusal, form())), refusal.status
-    return see(f"/posts/{post_id}#comment-{made['id']}")
+    return see(f"/posts/{post_id}#comment-{made['id']}", "commented")
 
 
 # What each like button changes, by the URL's words: /posts/7/like, /comments/9/unlike ...

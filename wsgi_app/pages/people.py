@@ -36,7 +36,7 @@ def user_by_name_page(username: str) -> Any:
 def notifications_page() -> Any:
     if request.method == "POST":   # mark all as read
         run(notifications.mark_read(g.viewer, {"all": True}))
-        return see("/notifications")
+        return see("/notifications", "all_read")
     listed = run(page_data.notifications_page(g.viewer, query()))
     return render_template("notifications.html", title=_l("Notifications"), notifications=listed,
                            sentence=lambda item: Markup(pages.notification_html(item, item["title"], g.lang)))
@@ -55,4 +55,4 @@ def guestbook_page() -> Any:
     _, refusal = attempt(throttle("/guestbook", sign))
     if refusal:
         return show_guestbook(**pages.form_state(refusal, form())), refusal.status
-    return see("/guestbook")
+    return see("/guestbook", "signed")

@@ -29,7 +29,7 @@ def new_question() -> Any:
     if refusal:
         return render_template("question_new.html", title=_l("Ask a question"),
                                **pages.form_state(refusal, form())), refusal.status
-    return see(f"/questions/{question['id']}")
+    return see(f"/questions/{question['id']}", "asked")
 
 
 def show_question(question_id: int, **state: Any) -> str:
@@ -50,4 +50,4 @@ def answer(question_id: int) -> Any:
     made, refusal = attempt(throttle("/questions/{question_id}/answers", create))
     if refusal:
         return show_question(question_id, **pages.form_state(refusal, form())), refusal.status
-    return see(f"/questions/{question_id}#answer-{made['id']}")
+    return see(f"/questions/{question_id}#answer-{made['id']}", "answered")

@@ -31,7 +31,7 @@ def edit(kind: str, item_id: int) -> Any:
         page = run(page_data.edit_page(g.viewer, kind, item_id))
         return render_template("edit.html", title=_l("Edit"), **{**page, **pages.form_state(refusal, form())}), \
             refusal.status
-    return see(path)
+    return see(path, "edited")
 
 
 @bp.get(f"/{KINDS}/history")
@@ -51,7 +51,7 @@ def vote(answer_id: int, action: str) -> Response:
 @login_required
 def accept(question_id: int, action: str) -> Response:
     run(page_data.accept(g.viewer, question_id, action, form()))
-    return back(f"/questions/{question_id}")
+    return back(f"/questions/{question_id}", pages.DONE_AFTER[action])
 
 
 def answer_script(path: str, op: Op[Any]) -> Response:

@@ -33,7 +33,7 @@ class ResetPasswordPage(PageHandler):
                             **self.refused(refusal))
                 return
             self.start_session_cookie(session_id)
-            self.redirect("/", status=303)
+            self.see("/", "password_reset")
             return
         op = verification.request_password_reset(self.viewer, pages.form_body("password_reset", self.form()))
         _, refusal = await self.attempt(self.throttled("/auth/password-reset", op))
@@ -60,7 +60,7 @@ class ResendVerificationPage(PageHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         await self.run(self.throttled("/auth/resend-verification", verification.resend_verification(self.viewer)))
-        self.back("/settings")
+        self.back("/settings", "verification_sent")
 
 
 class SettingsForms(PageHandler):
@@ -89,7 +89,7 @@ class SettingsFormPage(SettingsForms):
             return
         if which == "language":   # the switcher's cookie follows the choice (it would outrank it)
             self.set_cookie(i18n.COOKIE, me["locale"], expires_days=i18n.COOKIE_DAYS, samesite="Lax")
-        self.redirect(pages.with_done("/settings", which), status=303)
+        self.see("/settings", which)
 
 
 class AvatarPage(SettingsForms):
@@ -103,7 +103,7 @@ class AvatarPage(SettingsForms):
         if refusal:
             await self.show_refusal(refusal)
             return
-        self.redirect(pages.with_done("/settings", "avatar"), status=303)
+        self.see("/settings", "avatar")
 
 
 class PasswordPage(SettingsForms):
@@ -116,7 +116,7 @@ class PasswordPage(SettingsForms):
             await self.show_refusal(refusal)
             return
         self.start_session_cookie(session_id)
-        self.redirect(pages.with_done("/settings", "password"), status=303)
+        self.see("/settings", "password")
 
 
 class ExportPage(PageHandler):
@@ -140,7 +140,7 @@ class DeleteAccountPage(SettingsForms):
             await self.show_refusal(refusal)
             return
         self.clear_cookie(sessions.COOKIE_NAME)
-        self.redirect(pages.with_done("/", "account_deleted"), status=303)
+        self.see("/", "account_deleted")
 
 
 class LanguagePage(PageHandler):

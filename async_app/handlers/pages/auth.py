@@ -22,12 +22,12 @@ class LoginPage(PageHandler):
             self.render("login.html", title=_l("Log in"), next=self.get_body_argument("next", "/"), **self.refused(refusal))
             return
         self.start_session_cookie(session_id)
-        self.back("/")
+        self.back("/", "logged_in")
 
     async def log_in(self, user_id: int) -> None:
         """A brand-new session (never the one the browser came with), then on to where they were going."""
         self.start_session_cookie(await self.run(sessions.start_session(user_id)))
-        self.back("/")
+        self.back("/", "welcome")
 
 
 class RegisterPage(LoginPage):
@@ -49,4 +49,4 @@ class LogoutPage(PageHandler):
         """End the session in the database: a copy of the cookie kept anywhere stops working too."""
         await self.run(sessions.end_session(self.get_cookie(sessions.COOKIE_NAME)))
         self.clear_cookie(sessions.COOKIE_NAME)
-        self.redirect("/", status=303)
+        self.see("/", "logged_out")

@@ -86,9 +86,14 @@ class PageHandler(BaseHandler):
         """``op`` behind the API route's rate limit for the same action (posting, signing the guestbook ...)."""
         return throttled("POST", path, self.viewer.user_id, self.client_address, op)
 
-    def back(self, default: str) -> None:
-        """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``."""
-        self.redirect(pages.local_path(self.get_body_argument("next", ""), default), status=303)
+    def back(self, default: str, done: str | None = None) -> None:
+        """303 to the form's ``next`` page (a local path only: never an open redirect), else ``default``;
+        that page confirms ``done`` (a key of ``shared.pages.DONE``) in its flash."""
+        self.see(pages.local_path(self.get_body_argument("next", ""), default), done)
+
+    def see(self, path: str, done: str | None = None) -> None:
+        """303 to ``path``, which confirms ``done`` (a key of ``shared.pages.DONE``) in its flash."""
+        self.redirect(pages.done_path(path, done), status=303)
 
     def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
         """Every cookie a page sets (the session's, Tornado's own ``_xsrf``, a cleared one) is ``Secure``

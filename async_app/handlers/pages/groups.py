@@ -31,7 +31,7 @@ class NewGroupPage(PageHandler):
         if refusal:
             self.render("group_new.html", title=_l("New group"), **self.refused(refusal))
         else:
-            self.redirect(self.reverse_url("group_page", group["id"]), status=303)
+            self.see(self.reverse_url("group_page", group["id"]), "group_created")
 
 
 class GroupPage(PageHandler):
@@ -42,8 +42,8 @@ class GroupPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str) -> None:
         """Join an open group, or apply to one that needs the owner's approval."""
-        await self.run(groups.apply(self.viewer, int(group_id), pages.form_body("application", self.form())))
-        self.redirect(self.reverse_url("group_page", group_id), status=303)
+        application = await self.run(groups.apply(self.viewer, int(group_id), pages.form_body("application", self.form())))
+        self.see(self.reverse_url("group_page", group_id), pages.joined(application))
 
 
 class GroupsPage(PageHandler):
@@ -61,7 +61,7 @@ class LeavePage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str) -> None:
         await self.run(groups.leave(self.viewer, int(group_id)))
-        self.redirect(self.reverse_url("group_page", group_id), status=303)
+        self.see(self.reverse_url("group_page", group_id), "left")
 
 
 class GroupSettingsPage(PageHandler):
@@ -81,7 +81,7 @@ class GroupSettingsPage(PageHandler):
         if refusal:
             await self.show(group_id, **self.refused(refusal))
         else:
-            self.redirect(self.reverse_url("group_page", group_id), status=303)
+            self.see(self.reverse_url("group_page", group_id), "group_saved")
 
 
 class GroupCoverPage(PageHandler):
@@ -91,7 +91,7 @@ class GroupCoverPage(PageHandler):
         sent = self.request.files.get("cover")
         data = sent[0]["body"] if sent else b""
         await self.run(groups.set_cover(self.viewer, int(group_id), data, self.application.forum_settings.media_dir))
-        self.redirect(self.reverse_url("group_settings_page", group_id), status=303)
+        self.see(self.reverse_url("group_settings_page", group_id), "cover")
 
 
 class PostFlagPage(PageHandler):
@@ -99,16 +99,16 @@ class PostFlagPage(PageHandler):
     async def post(self, post_id: str, action: str) -> None:
         """Pin, unpin, lock or unlock a post (its group's owner)."""
         await self.run(page_data.flag_post(self.viewer, int(post_id), action))
-        self.redirect(self.reverse_url("post_page", post_id), status=303)
+        self.see(self.reverse_url("post_page", post_id), pages.DONE_AFTER[action])
 
 
 class DecisionPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str, application_id: str) -> None:
         """The owner approves or rejects an application."""
-        await self.run(groups.decide_application(self.viewer, int(group_id), int(application_id),
-                                                 pages.form_body("decision", self.form())))
-        self.redirect(self.reverse_url("group_page", group_id), status=303)
+        decided = await self.run(groups.decide_application(self.viewer, int(group_id), int(application_id),
+                                                           pages.form_body("decision", self.form())))
+        self.see(self.reverse_url("group_page", group_id), pages.DONE_AFTER[decided["status"]])
 
 
 class NewPostPage(PageHandler):
@@ -125,7 +125,7 @@ class NewPostPage(PageHandler):
         if refusal:
             self.render("post_new.html", title=_l("New post"), group=group, **self.refused(refusal))
         else:
-            self.redirect(self.reverse_url("post_page", post["id"]), status=303)
+            self.see(self.reverse_url("post_page", post["id"]), "posted")
 
 
 class PostPage(PageHandler):
@@ -144,7 +144,7 @@ class PostPage(PageHandler):
         if refusal:
             await self.show(post_id, **self.refused(refusal))
         else:
-            self.redirect(f"{self.reverse_url('post_page', post_id)}#comment-{comment['id']}", status=303)
+            self.see(f"{self.reverse_url('post_page', post_id)}#comment-{comment['id']}", "commented")
 
 
 # What each like button changes, by the URL's words: /posts/7/like, /comments/9/unlike ...

@@ -36,14 +36,14 @@ class NewReportPage(PageHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         await self.run(moderation.create_report(self.viewer, pages.report_body(self.form())))
-        self.back("/")
+        self.back("/", "reported")
 
 
 class ResolveReportPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, report_id: str) -> None:
         await self.run(moderation.resolve_report(self.viewer, int(report_id), pages.form_body("resolve", self.form())))
-        self.back(self.reverse_url("moderation_page"))
+        self.back(self.reverse_url("moderation_page"), "resolved")
 
 
 class ContentActionPage(PageHandler):
@@ -52,28 +52,28 @@ class ContentActionPage(PageHandler):
         """Hide (with a reason), restore or delete a post, comment, question or answer."""
         body = pages.form_body("hide", self.form())
         await self.run(moderation.page_action(self.viewer, kind[:-1], int(item_id), action, body))
-        self.back("/")
+        self.back("/", pages.DONE_AFTER[action])
 
 
 class UserBanPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, user_id: str) -> None:
         await self.run(bans.ban_user(self.viewer, int(user_id), pages.form_body("ban", self.form())))
-        self.back(self.reverse_url("user_page", user_id))
+        self.back(self.reverse_url("user_page", user_id), "banned")
 
 
 class UserUnbanPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, user_id: str) -> None:
         await self.run(bans.unban_user(self.viewer, int(user_id)))
-        self.back(self.reverse_url("user_page", user_id))
+        self.back(self.reverse_url("user_page", user_id), "unbanned")
 
 
 class UserRolePage(PageHandler):
     @tornado.web.authenticated
     async def post(self, user_id: str) -> None:
         await self.run(moderation.set_role(self.viewer, int(user_id), pages.form_body("role", self.form())))
-        self.back(self.reverse_url("user_page", user_id))
+        self.back(self.reverse_url("user_page", user_id), "role")
 
 
 class GroupModeratorPage(PageHandler):
@@ -81,18 +81,18 @@ class GroupModeratorPage(PageHandler):
     async def post(self, group_id: str, user_id: str, action: str) -> None:
         change = moderation.add_moderator if action == "add" else moderation.remove_moderator
         await self.run(change(self.viewer, int(group_id), int(user_id)))
-        self.back(self.reverse_url("group_page", group_id))
+        self.back(self.reverse_url("group_page", group_id), pages.DONE_AFTER[action])
 
 
 class GroupBanPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str) -> None:
         await self.run(bans.ban_from_group(self.viewer, int(group_id), pages.form_body("group_ban", self.form())))
-        self.back(self.reverse_url("group_page", group_id))
+        self.back(self.reverse_url("group_page", group_id), "banned")
 
 
 class GroupUnbanPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, group_id: str, user_id: str) -> None:
         await self.run(bans.unban_from_group(self.viewer, int(group_id), int(user_id)))
-        self.back(self.reverse_url("group_page", group_id))
+        self.back(self.reverse_url("group_page", group_id), "unbanned")

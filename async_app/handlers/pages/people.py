@@ -38,7 +38,7 @@ class NotificationsPage(PageHandler):
     async def post(self) -> None:
         """Mark all as read."""
         await self.run(notifications.mark_read(self.viewer, {"all": True}))
-        self.redirect(self.reverse_url("notifications_page"), status=303)
+        self.see(self.reverse_url("notifications_page"), "all_read")
 
 
 class GuestbookPage(PageHandler):
@@ -55,4 +55,4 @@ class GuestbookPage(PageHandler):
         if refusal:
             await self.show(**self.refused(refusal))
         else:
-            self.redirect(self.reverse_url("guestbook_page"), status=303)
+            self.see(self.reverse_url("guestbook_page"), "signed")

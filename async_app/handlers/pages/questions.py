@@ -30,7 +30,7 @@ class NewQuestionPage(PageHandler):
         if refusal:
             self.render("question_new.html", title=_l("Ask a question"), **self.refused(refusal))
         else:
-            self.redirect(self.reverse_url("question_page", question["id"]), status=303)
+            self.see(self.reverse_url("question_page", question["id"]), "asked")
 
 
 class QuestionPage(PageHandler):
@@ -49,4 +49,4 @@ class QuestionPage(PageHandler):
         if refusal:
             await self.show(question_id, **self.refused(refusal))
         else:
-            self.redirect(f"{self.reverse_url('question_page', question_id)}#answer-{answer['id']}", status=303)
+            self.see(f"{self.reverse_url('question_page', question_id)}#answer-{answer['id']}", "answered")

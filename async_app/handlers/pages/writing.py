@@ -28,7 +28,7 @@ class EditPage(PageHandler):
             page = await self.run(page_data.edit_page(self.viewer, kind, int(item_id)))
             self.render("edit.html", title=_l("Edit"), **{**page, **self.refused(refusal)})
         else:
-            self.redirect(path, status=303)
+            self.see(path, "edited")
 
 
 class HistoryPage(PageHandler):
@@ -48,7 +48,7 @@ class AcceptPage(PageHandler):
     @tornado.web.authenticated
     async def post(self, question_id: str, action: str) -> None:
         await self.run(page_data.accept(self.viewer, int(question_id), action, self.form()))
-        self.back(self.reverse_url("question_page", question_id))
+        self.back(self.reverse_url("question_page", question_id), pages.DONE_AFTER[action])
 
 
 class EditorHandler(PageHandler):
