@@ -9,7 +9,8 @@ at a time) and sorts them: **held** (200 and the first ``retry:`` line), **refus
 stream slot taken), **hung** (no answer within ``--answer-timeout`` s: the request waits for a
 worker), other. Then the server's RSS (its whole process tree: launcher, master, workers, notifier,
 mail sender) and, over ``--rounds`` comments that ``@mention`` every stream's user, the latency of
-each ``event: notification`` from just before the POST to its arrival. The streams are closed
+each ``event: notification`` from just before the POST to its arrival (and the slowest POST's own
+answer: on gthread a worker whose threads all stream still accepts connections, which then wait). The streams are closed
 before the next level. Output: results.json, results.csv, report.md in ``--out``.
 
     forum bench sse                                  # sync, gthread, gevent at 10,100,1000 (+3000 gevent)
@@ -223,6 +224,7 @@ class SseBench:
     def rounds(self, url: str, streams: Streams, held: int) -> dict[str, Any]:
         latencies: list[float] = []
         reached: list[int] = []
+        posts: list[float] = []   # the comment's own answer: on gthread it may wait behind a worker's streams
         text = "Benchmark: " + " ".join(f"@{n}" for n in self.names)
         for _ in range(self.options.rounds):
             streams.collect()
@@ -230,6 +232,7 @@ class SseBench:
             answer = requests.post(f"{url}/api/v1/posts/{self.post_id}/comments", timeout=60,
                                    headers={"Authorization": f"Bearer {self.actor}"}, json={"content": text})
             answer.raise_for_status()
+            posts.append(1000 * (time.time() - sent))
             deadline, seen, changed = time.monotonic() + 60, 0, time.monotonic()
             while seen < held and time.monotonic() < deadline and time.monotonic() - changed < 5:
                 time.sleep(0.05)
@@ -239,7 +242,8 @@ class SseBench:
             latencies += [1000 * (t - sent) for t in arrivals]
             reached.append(len(arrivals))
             time.sleep(0.3)
-        return {"reached_per_event": round(sum(reached) / max(1, len(reached))), **summary(latencies)}
+        return {"reached_per_event": round(sum(reached) / max(1, len(reached))), **summary(latencies),
+                "post_ms": summary(posts)["max_ms"]}
 
     def flavour(self, flavour: str, steps: list[int]) -> None:
         port = free_port()
@@ -320,13 +324,13 @@ class SseBench:
         (self.dir / "results.json").write_text(json.dumps({"meta": self.meta, "results": self.rows}, indent=2))
         fields = ["flavour", "tried", "held", "refused_503", "hung", "other", "open_seconds", "processes",
                   "idle_rss_mb", "rss_mb", "mb_per_held", "kb_per_held_above_idle", "healthz_ok",
-                  "reached_per_event", "p50_ms", "p99_ms", "max_ms", "still_held"]
+                  "reached_per_event", "p50_ms", "p99_ms", "max_ms", "post_ms", "still_held"]
         with open(self.dir / "results.csv", "w", newline="") as out:
             w = csv.DictWriter(out, fields)
             w.writeheader()
             for r in self.rows:
                 w.writerow({**{k: r.get(k) for k in fields}, **{k: r["notification"].get(k) for k in
-                            ("reached_per_event", "p50_ms", "p99_ms", "max_ms")}, "other": json.dumps(r["other"])})
+                            ("reached_per_event", "p50_ms", "p99_ms", "max_ms", "post_ms")}, "other": json.dumps(r["other"])})
         lines = [f"# forum bench sse — {self.meta.get('started')}", "",
                  f"`{' '.join(['forum bench sse', *self.options.argv])}`; commit {self.meta.get('commit')}; "
                  f"open-file limit {self.meta.get('open_file_limit')}; Redis wake-ups: {self.meta.get('redis')}.", "",
