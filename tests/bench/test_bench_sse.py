@@ -21,7 +21,7 @@ def test_the_sse_contrast_holds_on_gevent_and_refuses_past_the_sync_workers(tmp_
     out = tmp_path / "report"
     done = subprocess.run(
         [sys.executable, "-m", "shared.cli", "bench", "sse", "--flavours", "gunicorn-sync,gunicorn-gevent",
-         "--levels", "5", "--gevent-levels", "", "--workers", "2", "--users", "2", "--rounds", "1",
+         "--levels", "5", "--gevent-levels", "", "--workers", "2", "--users", "2", "--rounds", "1", "--settle", "1",
          "--database-url", f"sqlite:///{tmp_path / 'sse.sqlite3'}", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert (out / "results.json").exists(), done.stdout[-3000:] + done.stderr[-3000:]
