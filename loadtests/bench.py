@@ -9,6 +9,7 @@ Everything lands in ``loadtests/reports/<stamp>/``: results.json, results.csv, r
     forum bench --users 10,50,200,1000 --duration 20     # the full comparison on MySQL
     forum bench --mysql-drivers aiomysql,asyncmy,pymysql,mysqlclient   # each flavour on each of its drivers
     forum bench ws                                       # idle WebSockets on one process (loadtests/wsbench.py)
+    forum bench sse                                      # idle SSE streams on gunicorn sync/gthread/gevent
 """
 
 from __future__ import annotations
@@ -612,12 +613,17 @@ def _round(value: float | None) -> float | None:
 
 def main(argv: list[str]) -> int:
     """``forum bench ARGS``: run the comparison, write the report; 1 if any step produced no numbers.
-    ``forum bench ws ARGS`` is the long-connection benchmark (:mod:`loadtests.wsbench`)."""
+    ``forum bench ws ARGS`` is the long-connection benchmark (:mod:`loadtests.wsbench`), ``forum bench sse ARGS``
+    its SSE contrast on gunicorn (:mod:`loadtests.ssebench`)."""
     argv = argv[1:] if argv[:1] == ["--"] else argv
     if argv[:1] == ["ws"]:
         from loadtests import wsbench
 
         return wsbench.main(argv[1:])
+    if argv[:1] == ["sse"]:
+        from loadtests import ssebench
+
+        return ssebench.main(argv[1:])
     options = parse_args(argv)
     return Bench(options, Console()).run()
 
