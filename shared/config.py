@@ -72,6 +72,9 @@ class Settings:
     notifier_socket: str = setting("", "without Redis: the Unix socket where workers hand events to the notifier")
     sse_max_streams: int = setting(0, "event streams gunicorn/uWSGI workers may hold together, each holding a "
                                    "worker or thread (503 beyond); 0: no cap; the launcher sets workers x threads - 1")
+    sse_streams_per_process: int = setting(0, "event streams one gunicorn gthread worker may hold (503 beyond), so a "
+                                           "thread stays free for the connections it accepts; 0: no cap; the "
+                                           "launcher sets threads - 1")
     sse_slots_dir: str = setting("", "where gunicorn/uWSGI workers count their open event streams (lock files); "
                                  "made by the launcher")
     sse_stream_seconds: float = setting(25.0, "seconds a gunicorn/uWSGI event stream lasts, then it ends with a "

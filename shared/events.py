@@ -18,7 +18,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 import orjson
@@ -101,6 +103,61 @@ class StreamSlots:
                     "each open stream holds a worker", self.max_streams)
         raise Unavailable(_l("All %(count)d event streams this server allows are open: each holds a worker. "
                              "Try again shortly.", count=self.max_streams), retry_after=BUSY_RETRY_AFTER)
+
+
+class ProcessStreams:
+    """How many event streams the threads of this one process hold (``settings.sse_streams_per_process``).
+
+    A gunicorn gthread worker's main thread accepts connections while its threads are busy and queues
+    them for the next free thread; the cap across processes (:class:`StreamSlots`) does not see which
+    worker holds which stream, and a worker whose threads all stream leaves what it accepted waiting
+    until a stream ends. At most ``threads - 1`` streams here, so one thread always serves the rest
+    (and the 503 that says so). uWSGI threads accept for themselves: no such queue, no cap.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.held = 0
+
+    def take(self, limit: int) -> Callable[[], None]:
+        """Hold one of ``limit`` streams (call the answer, once or more, to give it back), or 503."""
+        with self._lock:
+            if self.held >= limit:
+                log.warning("refusing an event stream: this process holds %d (FORUM_SSE_STREAMS_PER_PROCESS); "
+                            "one thread stays free for other requests", self.held)
+                raise Unavailable(_l("This worker holds all the %(count)d event streams it may: each holds a "
+                                     "thread. Try again shortly.", count=limit), retry_after=BUSY_RETRY_AFTER)
+            self.held += 1
+        given_back = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if not given_back.is_set():
+                    given_back.set()
+                    self.held -= 1
+        return release
+
+
+PROCESS_STREAMS = ProcessStreams()   # one per process: a forked worker starts at 0
+
+
+def take_stream(settings: Settings) -> Callable[[], None]:
+    """Room for one more blocking stream: in this process first, then across the server; 503 (with
+    ``Retry-After``) when either is full. Call the answer when the stream closes."""
+    held: list[Callable[[], None]] = []
+
+    def release() -> None:
+        for give_back in held:
+            give_back()
+    try:
+        if settings.sse_streams_per_process:
+            held.append(PROCESS_STREAMS.take(settings.sse_streams_per_process))
+        if settings.sse_max_streams:
+            held.append(StreamSlots(settings.sse_slots_dir, settings.sse_max_streams).take().close)
+    except BaseException:
+        release()
+        raise
+    return release
 
 
 class Wakeup:

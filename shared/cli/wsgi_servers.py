@@ -127,6 +127,10 @@ def gunicorn_command(options: ServeOptions, bind: list[str]) -> list[str]:
     """gunicorn with deploy/gunicorn.conf.py; flags from ``forum serve`` win over the file."""
     argv = [_bin("gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"), "--worker-class", options.worker_class,
             "--threads", str(options.threads)]
+    if options.worker_class == "gthread" and options.threads <= 1:
+        # One thread: a connection at a time, as a sync worker, else its main thread would queue
+        # connections behind an event stream (no keep-alive then: it would hold the one connection).
+        argv += ["--worker-connections", "1", "--keep-alive", "0"]
     for address in bind:
         argv += ["--bind", address]
     if options.workers:
@@ -219,9 +223,16 @@ def stream_limits(settings: Settings, options: ServeOptions, env: dict[str, str]
     """How many event streams (``/api/v1/events``) the workers may hold together, and where they count
     them (``directory``, for lock files), unless the settings say: one fewer than the requests the
     workers can serve at once, so one is always free for everything else (and for the 503 that says
-    so). gevent workers hold a stream as a greenlet: no cap."""
+    so). On gthread workers also threads − 1 in each process: a worker's main thread accepts
+    connections while its threads stream, and one thread must be left to serve them (with one thread,
+    :func:`gunicorn_command` has it accept one connection at a time, as a sync worker). gevent workers
+    hold a stream as a greenlet: no cap."""
     if directory:
         env["FORUM_SSE_SLOTS_DIR"] = directory
+    gthread = options.flavour == "gunicorn" and options.worker_class == "gthread"
+    if gthread and options.threads > 1 and not settings.sse_streams_per_process:
+        # its main thread accepts while the threads stream: one thread stays free in each worker
+        env["FORUM_SSE_STREAMS_PER_PROCESS"] = str(options.threads - 1)
     if settings.sse_max_streams:
         return
     if options.flavour == "gunicorn" and options.worker_class == "gevent":

@@ -98,10 +98,11 @@ class Stream:
 def open_stream(server: Server, *, token: str | None = None, last_id: int | None = None,
                 **kwargs: Any) -> requests.Response:
     headers = kwargs.pop("headers", {})
+    kwargs.setdefault("timeout", (10, 30))
     if last_id is not None:
         headers["Last-Event-ID"] = str(last_id)
     return requests.get(server.base_url + "/api/v1/events", params={"token": token} if token else None,
-                        headers=headers, stream=True, timeout=(10, 30), **kwargs)
+                        headers=headers, stream=True, **kwargs)
 
 
 def stream(server: Server, **kwargs: Any) -> Stream:
@@ -226,3 +227,44 @@ def test_on_sync_workers_the_streams_are_capped_and_cut_before_the_timeout(two_s
         assert len(holding.retries) == 2, holding.retries   # the first line and the last
     finally:
         holding.close()
+
+
+# -- gthread: a thread left free in every worker -----------------------------------------------------
+
+@pytest.fixture(scope="module", params=["2", "1"], ids=lambda threads: f"gthread-2x{threads}")
+def gthread_workers(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """gunicorn with two gthread workers of two threads (or one). A worker's main thread accepts
+    connections while its threads stream and queues them: each keeps a thread free (threads − 1
+    streams; with one thread it takes one connection at a time, as a sync worker)."""
+    args = ("--workers", "2", "--worker-class", "gthread", "--threads", request.param)
+    try:
+        with fresh_database("sqlite") as url, \
+                running_server("gunicorn", url, extra_args=args, extra_env={"FORUM_SSE_STREAM_SECONDS": "10"}) as server:
+            yield server
+    except ServerUnavailable as exc:
+        missing_service("forum serve gunicorn --worker-class gthread", exc)
+
+
+def test_on_gthread_workers_a_stream_too_many_gets_a_prompt_503(gthread_workers: Server) -> None:
+    server = gthread_workers
+    token = Forum(Api(server)).user()["token"]
+    held: list[requests.Response] = []
+    try:
+        for _attempt in range(5):   # a hang here (the read timeout) is the bug: a queued connection
+            started = time.monotonic()
+            answer = open_stream(server, token=token, timeout=(5, 3))
+            if answer.status_code == 503:
+                break
+            assert answer.status_code == 200, answer.text
+            held.append(answer)
+        body = problem(answer, 503)
+        assert "stream" in body["detail"] and int(answer.headers["Retry-After"]) > 0
+        assert time.monotonic() - started < 3
+        assert 1 <= len(held) <= 2   # two workers, each with one thread (or connection) left
+        for _request in range(6):    # new connections, accepted by either worker: none waits for a stream
+            started = time.monotonic()
+            ok(requests.get(server.base_url + "/healthz", timeout=3))
+            assert time.monotonic() - started < 2
+    finally:
+        for answer in held:
+            answer.close()

@@ -7,7 +7,9 @@ Ten open streams on ten sync workers, and the site answers nothing more. So here
 - the streams are capped across all the server's processes (``settings.sse_max_streams``, counted
   with lock files in ``settings.sse_slots_dir``; the launcher sets both, one fewer than the requests
   the workers can serve at once): a stream beyond the cap gets 503 problem+json with Retry-After,
-  and a worker stays free for everything else;
+  and a worker stays free for everything else; on gunicorn's gthread workers each process also
+  holds at most ``settings.sse_streams_per_process`` (threads − 1), so each keeps a thread free for
+  the connections its main thread accepts and queues;
 - a stream ends after ``settings.sse_stream_seconds``, before gunicorn's ``timeout`` (sync workers)
   or uWSGI's ``harakiri`` would kill its worker mid-stream; it says ``retry:`` last, and its client
   reconnects with ``Last-Event-ID`` and misses nothing.
@@ -26,7 +28,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from shared import events
 from shared.auth import Viewer
-from shared.events import StreamSlots, Wakeup
+from shared.events import Wakeup
 from shared.storage import notifications
 from wsgi_app.api.base import viewer
 from wsgi_app.db import current_settings, run
@@ -38,14 +40,18 @@ bp = Blueprint("events", __name__)
 def stream_events() -> Response:
     after = events.last_event_id(request.headers.get("Last-Event-ID"))
     settings = current_settings()
-    # A slot first (503 when none is free), released when the server closes the answer.
-    slot = StreamSlots(settings.sse_slots_dir, settings.sse_max_streams).take() if settings.sse_max_streams else None
-    wakeup = Wakeup(settings, viewer().require())
-    body = stream(viewer(), after, wakeup, settings.sse_stream_seconds)
-    response = Response(stream_with_context(body), content_type=events.CONTENT_TYPE, headers=events.HEADERS)
+    user_id = viewer().require()
+    # Room for the stream (503 when there is none), given back when the server closes the answer.
+    release = events.take_stream(settings)
+    try:
+        wakeup = Wakeup(settings, user_id)
+        body = stream(viewer(), after, wakeup, settings.sse_stream_seconds)
+        response = Response(stream_with_context(body), content_type=events.CONTENT_TYPE, headers=events.HEADERS)
+    except BaseException:
+        release()
+        raise
     response.call_on_close(wakeup.close)
-    if slot is not None:
-        response.call_on_close(slot.close)
+    response.call_on_close(release)
     return response
 
 
