@@ -10,7 +10,8 @@ stream slot taken), **hung** (no answer within ``--answer-timeout`` s: the reque
 worker), other. Then the server's RSS (its whole process tree: launcher, master, workers, notifier,
 mail sender) and, over ``--rounds`` comments that ``@mention`` every stream's user, the latency of
 each ``event: notification`` from just before the POST to its arrival (and the slowest POST's own
-answer: on gthread a worker whose threads all stream still accepts connections, which then wait). The streams are closed
+answer: on gthread a worker whose threads all stream still accepts connections, which would wait
+without the cap of threads − 1 streams a worker). The streams are closed
 before the next level. Output: results.json, results.csv, report.md in ``--out``.
 
     forum bench sse                                  # sync, gthread, gevent at 10,100,1000 (+3000 gevent)
