@@ -19,7 +19,7 @@ from tests.support.servers import ServerUnavailable, fresh_database, running_ser
 from tests.support.services import missing_service
 from tests.support.waiting import wait_until
 
-TIMEOUTS = {"FORUM_CONNECT_TIMEOUT": "1", "FORUM_READ_TIMEOUT": "1", "FORUM_POOL_TIMEOUT": "1",
+TIMEOUTS = {"FORUM_CONNECT_TIMEOUT": "1", "FORUM_READ_TIMEOUT": "1", "FORUM_SEARCH_TIMEOUT": "0.5", "FORUM_POOL_TIMEOUT": "1",
             "FORUM_POOL_SIZE": "2"}
 FREEZE_OUTLASTS = 30   # seconds a client waits: far beyond the timeouts, well short of "forever"
 
