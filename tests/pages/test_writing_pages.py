@@ -234,7 +234,10 @@ def test_the_editor_script_uploads_and_previews_with_the_session(site: Server, b
     assert anonymous.submit("/editor/preview", {"content": "x"}).status_code == 401
     browser.register()
     token = browser.token("/questions/new")
-    assert browser.http.post(site.base_url + "/editor/preview", data={"content": "x"}, timeout=10).status_code == 403
+    forged = browser.http.post(site.base_url + "/editor/preview", data={"content": "x"}, timeout=10)
+    assert forged.status_code == 403
+    assert forged.headers["Content-Type"] == "application/problem+json", site.flavour   # the script reads it
+    assert forged.json()["status"] == 403
     preview = browser.http.post(site.base_url + "/editor/preview", timeout=10, data={
         "_xsrf": token, "content": "| a |\n|---|\n| <script>x</script> |\n\n![i](https://evil.example/i.png)"})
     assert preview.status_code == 200 and preview.headers["Content-Type"].startswith("application/json")

@@ -27,12 +27,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from shared import http, i18n, pages
-from shared.errors import ForumError
+from shared.errors import ForumError, problem_for_status
 from shared.ratelimit import throttled
 from shared.storage import page_data, sessions
 from shared.storage.effects import Op
 from wsgi_app import tornado_compat
 from wsgi_app.db import current_settings, run
+from wsgi_app.responses import problem_response
 
 log = logging.getLogger("forum.wsgi")
 bp = Blueprint("pages", __name__)
@@ -77,7 +78,13 @@ def check_xsrf() -> None:
     cookie = request.cookies.get(pages.XSRF_FIELD, "")
     sent = request.form.get(pages.XSRF_FIELD, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
+        if request.endpoint in SCRIPT_ENDPOINTS:   # the editors' script reads problem+json, as on Tornado
+            locale = i18n.from_accept_language(request.headers.get("Accept-Language"))
+            abort(problem_response(problem_for_status(403, locale=locale)))
         abort(403)
+
+
+SCRIPT_ENDPOINTS = frozenset({"pages.editor_upload", "pages.editor_preview"})   # answered as the API answers
 
 
 def secure_cookies() -> bool:
