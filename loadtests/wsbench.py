@@ -253,8 +253,8 @@ class WsBench:
         """How many of the first ``total`` sockets client ``client`` holds (socket j is client j % C's)."""
         return max(0, -(-(total - client) // self.options.clients))
 
-    def comment(self, post_id: int, text: str) -> float:
-        """Post a comment as the actor; the instant just before it was sent."""
+    def comment(self, post_id: int, text: str) -> tuple[float, float]:
+        """Post a comment as the actor; the instants just before it was sent and when its answer came."""
         for attempt in range(10):   # 503: every pool connection busy with the last fan-out's reads
             sent = time.time()
             answer = requests.post(f"{self.url}/api/v1/posts/{post_id}/comments", timeout=60,
@@ -263,7 +263,7 @@ class WsBench:
                 break
             time.sleep(1 + attempt)
         answer.raise_for_status()
-        return sent
+        return sent, time.time()
 
     def deliveries(self, sent: float, expected: int) -> tuple[list[float], float]:
         """Wait until ``expected`` messages arrived (or none for 3 s); their latencies in ms, and the last arrival."""
@@ -280,6 +280,8 @@ class WsBench:
         """``rounds`` comments, one at a time; latencies of every delivery, and /healthz meanwhile."""
         latencies: list[float] = []
         health: list[float] = []
+        answered: list[float] = []   # the comment's own request, sent to answered
+        spread: list[float] = []     # first arrival to last: how long the fan-out took
         reached: list[int] = []
         users, per_user = self.options.users, held / self.options.users
         mentioned = min(MAX_MENTIONS, users, max(1, round(self.options.notify_sockets / per_user)))
@@ -290,14 +292,18 @@ class WsBench:
                 text = "Benchmark: " + " ".join(f"@wsb_{u:04d}" for u in owners)
             else:
                 expected, text = held, f"Benchmark comment {r} on the watched thread."
-            sent = self.comment(post_id, text)
+            sent, done = self.comment(post_id, text)
             times, last = self.deliveries(sent, expected)
             latencies += times
+            answered.append(1000 * (done - sent))
+            if times:
+                spread.append(max(times) - min(times))
             reached.append(len(times))
             health += self.probe.between(sent, max(last, sent + 0.2))
             time.sleep(0.5)
         return {"sockets_per_event": round(sum(reached) / len(reached)), "expected_per_event": expected,
-                **summary(latencies), "healthz": summary(health)}
+                **summary(latencies), "healthz": summary(health), "comment_answered": summary(answered),
+                "fanout_spread": summary(spread)}
 
     def level(self, target: int, capacity: int) -> dict[str, Any]:
         started = time.monotonic()
@@ -323,7 +329,9 @@ class WsBench:
         row["rss_watching_mb"] = round(self.settled_rss() / 2**20, 1)
         row["thread"] = self.timed_rounds(held, "thread", self.watched_post)
         self.say(f"  thread comment to {row['thread']['sockets_per_event']} watchers: p50 {row['thread']['p50_ms']} ms, "
-                 f"p99 {row['thread']['p99_ms']} ms; /healthz p99 {row['thread']['healthz']['p99_ms']} ms")
+                 f"p99 {row['thread']['p99_ms']} ms; /healthz p99 {row['thread']['healthz']['p99_ms']} ms; the comment "
+                 f"answered in {row['thread']['comment_answered']['p50_ms']} ms (p50), first to last arrival "
+                 f"{row['thread']['fanout_spread']['p50_ms']} ms (p50)")
         if target == capacity:
             extra = self.clients.ask([{"open": self.share(target + BEYOND_MAX, i)}
                                       for i in range(self.options.clients)])
