@@ -7,7 +7,8 @@ The interface is these operations; nothing else in the forum knows how search wo
 - :func:`add`, :func:`change`, :func:`remove_thread`, :func:`remove` (after :func:`with_replies`) —
   the index moves in the *same transaction* as the content, so an answer that says "created" or
   "deleted" is already true of search;
-- :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id);
+- :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id); on
+  MySQL/MariaDB words in many documents newest first, pages on the document id (:data:`COMMON`);
 - :func:`reindex_batch` — ``forum reindex`` rebuilds everything from the rows, in batches.
 
 Underneath, one table, ``search_docs`` (its words as :mod:`shared.search_text` segments them),
