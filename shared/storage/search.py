@@ -136,12 +136,17 @@ ORDER = Keyset(("m.score", "m.doc_id"))
 COMMON = 2000        # 0: rank every query (how it was measured before)
 REST = 16            # below the cursor, at most this many windows left: read them all rather than the index
 SCAN_ORDER = Keyset(("d.id",))
-_SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, 0 AS score FROM search_docs d"  # noqa: S608 - fixed text
-         " WHERE {below} AND d.id > %s{words}{filters} ORDER BY d.id DESC LIMIT %s")
+# Newest first is by document id; with ``?type=``, by the item's own id within that kind (the index
+# ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others.
+_SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608 - fixed text
+         " WHERE {key} < %s AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
 _HAS_WORD = " AND CAST(CONCAT(' ', d.title_terms, ' ', d.body_terms, ' ') AS BINARY) LIKE %s ESCAPE '!'"
-_NEWEST_MATCH = ("SELECT d.id AS doc_id, d.kind, d.item_id, 0 AS score FROM search_docs d"  # noqa: S608
-                 " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {below}{filters}"
-                 " ORDER BY d.id DESC LIMIT %s")
+_NEWEST_MATCH = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608
+                 " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {key} < %s{filters}"
+                 " ORDER BY {key} DESC LIMIT %s")
+# The window's lower end within one kind: the item id ``window`` items below (None: fewer are left).
+_KIND_WINDOW = ("SELECT d.item_id FROM search_docs d WHERE d.kind = %s AND d.item_id < %s"
+                " ORDER BY d.item_id DESC LIMIT 1 OFFSET %s")
 
 # ``?group_id=``: the group itself, its posts and their comments.
 IN_GROUP = (" AND ((d.kind IN ('post', 'comment') AND d.thread_id IN (SELECT id FROM posts WHERE group_id = %s))"
@@ -259,7 +264,7 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     filter_params = [*kind, *group, *group]
     rows: list[dict[str, Any]] | None = None
     if state["engine"] == "innodb" and COMMON and (request.after is None or len(request.after) == 1):
-        rows = yield from _newest_first(wanted, filters, filter_params, request, state)
+        rows = yield from _newest_first(wanted, kind, filters, filter_params, request, state)
     if rows is not None:
         key = _scan_key
     else:
@@ -293,8 +298,8 @@ def _best_first(wanted: SearchQuery, filters: str, filter_params: list[Any], req
     return rows[: request.fetch]
 
 
-def _newest_first(wanted: SearchQuery, filters: str, filter_params: list[Any], request: PageRequest,
-                  state: Mapping[str, Any]) -> Op[list[dict[str, Any]] | None]:
+def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_params: list[Any],
+                  request: PageRequest, state: Mapping[str, Any]) -> Op[list[dict[str, Any]] | None]:
     """InnoDB: a page of the newest documents holding every word, after the cursor; None when the first
     page's probe finds the words too rare for that (then they are ranked: :data:`COMMON`)."""
     documents = 0 if state["high"] is None else state["high"] - state["low"] + 1
@@ -303,23 +308,27 @@ def _newest_first(wanted: SearchQuery, filters: str, filter_params: list[Any], r
     if probing and not request.fetch <= window < documents:   # fewer than COMMON documents: rank them all
         return None
     patterns = wanted.like_patterns()
+    key = "d.item_id" if kind else "d.id"
+    scan = _SCAN.format(key=key, words=_HAS_WORD * len(patterns), filters=filters)
+    indexed = _NEWEST_MATCH.format(key=key, filters=filters)
     rows: list[dict[str, Any]] = []
-    below = request.after or [state["high"] + 1]
+    below = request.after or [MAX_ID + 1 if kind else state["high"] + 1]
     while len(rows) < request.fetch:          # again only when a page had rows that may not be shown
-        where, extra = SCAN_ORDER.after(below)
-        low = below[0] - window
-        if not probing and low - (state["low"] or 0) < REST * window:    # what is left is short: read it all
-            low = 0
-        scan = _SCAN.format(below=where, words=_HAS_WORD * len(patterns), filters=filters)
+        SCAN_ORDER.after(below)               # a cursor of one whole number, or a 400
+        if kind:                              # the window's end among that kind; 0: the rest of it is shorter
+            low = (yield Query(_KIND_WINDOW, (*kind, below[0], window - 1), "value")) or 0
+        else:
+            low = below[0] - window
+            if not probing and low - (state["low"] or 0) < REST * window:    # what is left is short: read it all
+                low = 0
         try:
-            batch = yield Query(_SHOW.format(ranked=scan), (*extra, low, *patterns, *filter_params, request.fetch),
+            batch = yield Query(_SHOW.format(ranked=scan), (below[0], low, *patterns, *filter_params, request.fetch),
                                 bounded=True)
             if len(batch) < request.fetch and low > 0:
                 if probing:
                     return None               # not a page among the newest: rare enough to rank
-                indexed = _NEWEST_MATCH.format(below=where, filters=filters)
                 batch = yield Query(_SHOW.format(ranked=indexed),
-                                    (wanted.boolean_mode(), *extra, *filter_params, request.fetch), bounded=True)
+                                    (wanted.boolean_mode(), below[0], *filter_params, request.fetch), bounded=True)
         except TimedOut:
             raise SearchTooBroad() from None
         probing = False
@@ -331,7 +340,7 @@ def _newest_first(wanted: SearchQuery, filters: str, filter_params: list[Any], r
 
 
 def _scan_key(row: Mapping[str, Any]) -> list[Any]:
-    return [row["doc_id"]]
+    return [row["score"]]                     # the document's id, or the item's with ?type=
 
 
 # -- rebuilding: forum reindex -------------------------------------------------------------------------

@@ -267,6 +267,8 @@ async def test_rare_words_are_ranked_on_both(run: Any, crowd: dict[str, Any]) ->
     assert seen == crowd["rare"][::-1] or seen == crowd["rare"]
     assert (await found(run, "rare", limit="1"))["items"][0]["id"] == crowd["rare"][0][1], "five times: the best"
     assert len(decode_cursor((await found(run, "rare", limit="1"))["next_cursor"])) == 2
+    assert len(decode_cursor((await found(run, "rare", type="post", limit="1"))["next_cursor"])) == 2, \
+        "not among the newest 30 posts either"
     assert ids(await found(run, "rare tornado")) == [], "every word must match"
 
 
@@ -306,16 +308,19 @@ async def test_an_edit_is_found_at_once_newest_first(run: Any, forum: dict[str, 
 
 
 async def test_a_cursor_of_the_other_mode_is_refused_or_continues(run: Any, crowd: dict[str, Any]) -> None:
-    """A ``[doc id]`` cursor is newest first on InnoDB and not a cursor for SQLite's ranked list."""
-    below = await run(perform(Query("SELECT id FROM search_docs WHERE kind = 'post' AND item_id = %s",
-                                    (crowd["posts"][10][1],), "value")))
-    cursor = encode_cursor([below + 1])       # a document id: the eleventh post's, and below
+    """A one-number cursor is newest first on InnoDB (a document id; with ``type``, the item's id) and
+    not a cursor for SQLite's ranked list."""
+    eleventh = crowd["posts"][10][1]
+    document = await run(perform(Query("SELECT id FROM search_docs WHERE kind = 'post' AND item_id = %s",
+                                       (eleventh,), "value")))
     if crowd["engine"] == "innodb":
-        page = await found(run, "tornado", type="post", limit="3", cursor=cursor)
-        assert ids(page) == crowd["posts"][10:7:-1]
+        page = await found(run, "tornado", limit="3", cursor=encode_cursor([document]))
+        assert ids(page) == crowd["posts"][9:6:-1]
+        page = await found(run, "tornado", type="post", limit="3", cursor=encode_cursor([eleventh]))
+        assert ids(page) == crowd["posts"][9:6:-1]
     else:
         with pytest.raises(BadRequest):
-            await found(run, "tornado", cursor=cursor)
+            await found(run, "tornado", cursor=encode_cursor([document]))
 
 
 async def test_a_word_of_the_newest_documents_pages_on_to_its_oldest(run: Any, forum: dict[str, Any],
