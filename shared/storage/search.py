@@ -132,7 +132,7 @@ ORDER = Keyset(("m.score", "m.doc_id"))
 # are rare enough to rank them all. Later pages read on below the cursor a window at a time; where a
 # window holds less than a page (the words are rarer down there), the rest comes from the FULLTEXT
 # index in the same order, by id (it costs every match, few when the window ran dry). A cursor says
-# which way it was: ``[score, doc id]`` ranked, ``[doc id]`` newest first.
+# which way it was: ``[score, doc id]`` ranked, ``[doc id]`` (with ``?type=``: ``[item id]``) newest first.
 COMMON = 2000        # 0: rank every query (how it was measured before)
 REST = 16            # below the cursor, at most this many windows left: read them all rather than the index
 SCAN_ORDER = Keyset(("d.id",))
