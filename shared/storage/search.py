@@ -135,14 +135,15 @@ ORDER = Keyset(("m.score", "m.doc_id"))
 # which way it was: ``[score, doc id]`` ranked, ``[doc id]`` (with ``?type=``: ``[item id]``) newest first.
 COMMON = 2000        # 0: rank every query (how it was measured before)
 REST = 16            # below the cursor, at most this many windows left: read them all rather than the index
-SCAN_ORDER = Keyset(("d.id",))
+NEWEST = Keyset(("d.id",))              # newest first: by document id
+NEWEST_OF_KIND = Keyset(("d.item_id",))  # with ?type=: by the item's id, on (kind, item_id)
 # Newest first is by document id; with ``?type=``, by the item's own id within that kind (the index
 # ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others.
 _SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608 - fixed text
-         " WHERE {key} < %s AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
+         " WHERE {below} AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
 _HAS_WORD = " AND CAST(CONCAT(' ', d.title_terms, ' ', d.body_terms, ' ') AS BINARY) LIKE %s ESCAPE '!'"
 _NEWEST_MATCH = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608
-                 " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {key} < %s{filters}"
+                 " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {below}{filters}"
                  " ORDER BY {key} DESC LIMIT %s")
 # The window's lower end within one kind: the item id ``window`` items below (None: fewer are left).
 _KIND_WINDOW = ("SELECT d.item_id FROM search_docs d WHERE d.kind = %s AND d.item_id < %s"
@@ -308,13 +309,13 @@ def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_par
     if probing and not request.fetch <= window < documents:   # fewer than COMMON documents: rank them all
         return None
     patterns = wanted.like_patterns()
-    key = "d.item_id" if kind else "d.id"
-    scan = _SCAN.format(key=key, words=_HAS_WORD * len(patterns), filters=filters)
-    indexed = _NEWEST_MATCH.format(key=key, filters=filters)
+    order = NEWEST_OF_KIND if kind else NEWEST
+    key = order.columns[0]
     rows: list[dict[str, Any]] = []
     below = request.after or [MAX_ID + 1 if kind else state["high"] + 1]
     while len(rows) < request.fetch:          # again only when a page had rows that may not be shown
-        SCAN_ORDER.after(below)               # a cursor of one whole number, or a 400
+        where, extra = order.after(below)     # a cursor of one whole number, or a 400
+        scan = _SCAN.format(key=key, below=where, words=_HAS_WORD * len(patterns), filters=filters)
         if kind:                              # the window's end among that kind; 0: the rest of it is shorter
             low = (yield Query(_KIND_WINDOW, (*kind, below[0], window - 1), "value")) or 0
         else:
@@ -322,13 +323,14 @@ def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_par
             if not probing and low - (state["low"] or 0) < REST * window:    # what is left is short: read it all
                 low = 0
         try:
-            batch = yield Query(_SHOW.format(ranked=scan), (below[0], low, *patterns, *filter_params, request.fetch),
+            batch = yield Query(_SHOW.format(ranked=scan), (*extra, low, *patterns, *filter_params, request.fetch),
                                 bounded=True)
             if len(batch) < request.fetch and low > 0:
                 if probing:
                     return None               # not a page among the newest: rare enough to rank
+                indexed = _NEWEST_MATCH.format(key=key, below=where, filters=filters)
                 batch = yield Query(_SHOW.format(ranked=indexed),
-                                    (wanted.boolean_mode(), below[0], *filter_params, request.fetch), bounded=True)
+                                    (wanted.boolean_mode(), *extra, *filter_params, request.fetch), bounded=True)
         except TimedOut:
             raise SearchTooBroad() from None
         probing = False
