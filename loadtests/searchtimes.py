@@ -23,6 +23,7 @@ from typing import Any
 from shared import keys
 from shared.auth import ANONYMOUS
 from shared.config import load_settings
+from shared.pagination import decode_cursor
 from shared.search_text import parse_query
 from shared.storage import search
 from shared.storage.drivers import open_sync
@@ -67,6 +68,8 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--only", default="", help="comma-separated labels")
     p.add_argument("--ranked", type=int, default=search.RANKED, help="search.RANKED (0: rank every match)")
+    p.add_argument("--common", type=int, default=search.COMMON,
+                   help="search.COMMON: MySQL finds words in more documents newest first (0: rank every query)")
     p.add_argument("--no-count", dest="count", action="store_false", help="skip counting the matches")
     p.add_argument("--json", default="", help="append the results to this file as one JSON line")
     p.add_argument("--search-timeout", type=float, default=None,
@@ -74,6 +77,7 @@ def main() -> None:
     args = p.parse_args()
     os.environ.setdefault("FORUM_SECRET", "x" * 64)
     search.RANKED = args.ranked
+    search.COMMON = args.common
     settings = load_settings({"database_url": args.database_url, "search_timeout": args.search_timeout})
     db = open_sync(settings)
     out: list[dict[str, Any]] = []
@@ -82,14 +86,14 @@ def main() -> None:
     db.close()
     if args.json:
         with open(args.json, "a") as f:
-            f.write(json.dumps({"url": args.database_url, "ranked": args.ranked,
+            f.write(json.dumps({"url": args.database_url, "ranked": args.ranked, "common": args.common,
                                 "search_timeout": settings.search_timeout,
                                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": out}) + "\n")
 
 
 def measure(db: Any, args: argparse.Namespace, out: list[dict[str, Any]]) -> None:
     """Each query ``--repeat`` times, one at a time; a row per query into ``out``."""
-    run_sync(db, search.search(ANONYMOUS, {"q": "warm"}))          # jieba's dictionary, the connection
+    run_sync(db, search.search(ANONYMOUS, {"q": "warm 暖"}))       # jieba's dictionary, the connection
     for label, query in QUERIES:
         if args.only and label not in args.only.split(","):
             continue
@@ -111,10 +115,18 @@ def measure(db: Any, args: argparse.Namespace, out: list[dict[str, Any]]) -> Non
         row = {"label": label, "q": query["q"], "type": query.get("type", ""),
                "matches": run_sync(db, count(query["q"])) if args.count else -1, "p50": statistics.median(times), "p95": p95,
                "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[len(times) - len(times) // 20 - 1],
-               "items": len(found["items"]) if found else 0, "refused": refused, "load": os.getloadavg()[0]}
+               "items": len(found["items"]) if found else 0, "refused": refused, "mode": _mode(found),
+               "load": os.getloadavg()[0]}
         out.append(row)
         print(f"{label:26} {query['q']!r:22} {row['matches']:>8} matches  p50 {row['p50']:7.1f} ms"
-              f"  p95 {p95:7.1f} ms  cpu p50 {row['cpu_p50']:7.1f} p95 {row['cpu_p95']:7.1f}  items {row['items']:2}  refused {refused:2}  load {row['load']:.1f}", flush=True)
+              f"  p95 {p95:7.1f} ms  cpu p50 {row['cpu_p50']:7.1f} p95 {row['cpu_p95']:7.1f}  items {row['items']:2} {row['mode']:6}  refused {refused:2}  load {row['load']:.1f}", flush=True)
+
+
+def _mode(found: dict[str, Any] | None) -> str:
+    """How the page was found, from its cursor: ``[score, doc id]`` ranked, ``[doc id]`` newest first."""
+    if not found or not found["next_cursor"]:
+        return ""
+    return "newest" if len(decode_cursor(found["next_cursor"])) == 1 else "ranked"
 
 
 def _search(db: Any, query: dict[str, str]) -> dict[str, Any] | None:

@@ -124,6 +124,12 @@ class SearchQuery:
         """FTS5's MATCH: each word a quoted string (``"zzfoo" "zzba" *``); quoted, so never syntax."""
         return " ".join(f'"{MARK}{word}"' + (" *" if self._is_prefix(i) else "") for i, word in enumerate(self.words))
 
+    def like_patterns(self) -> list[str]:
+        """One ``LIKE … ESCAPE '!'`` pattern a word on the stored terms padded with spaces: ``% zzfoo %``,
+        ``% zzba%``; LIKE's own wildcards literal (none survive :func:`parse_query`: letters and digits)."""
+        marked = [(MARK + word).replace("!", "!!").replace("%", "!%").replace("_", "!_") for word in self.words]
+        return [f"% {word}%" if self._is_prefix(i) else f"% {word} %" for i, word in enumerate(marked)]
+
     def _is_prefix(self, i: int) -> bool:
         return self.prefix and i == len(self.words) - 1
 

@@ -7,7 +7,8 @@ The interface is these operations; nothing else in the forum knows how search wo
 - :func:`add`, :func:`change`, :func:`remove_thread`, :func:`remove` (after :func:`with_replies`) —
   the index moves in the *same transaction* as the content, so an answer that says "created" or
   "deleted" is already true of search;
-- :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id);
+- :func:`search` — ``GET /search``: best match first, keyset pages on (score, document id); on
+  MySQL/MariaDB words in many documents newest first, pages on the document id (:data:`COMMON`);
 - :func:`reindex_batch` — ``forum reindex`` rebuilds everything from the rows, in batches.
 
 Underneath, one table, ``search_docs`` (its words as :mod:`shared.search_text` segments them),
@@ -31,7 +32,7 @@ from shared import clock
 from shared.auth import Viewer
 from shared.errors import BadRequest, FieldError, Invalid, TimedOut
 from shared.i18n import _l
-from shared.pagination import page, parse_page
+from shared.pagination import PageRequest, page, parse_page
 from shared.search_text import SearchQuery, document_terms, excerpt_html, parse_query, plain_text
 from shared.shapes import AUTHOR_COLUMNS, user_summary
 from shared.storage.effects import READ_ONLY, Compute, Op, Query, Transaction, read_only
@@ -112,15 +113,41 @@ _MATCH = {
 # stay bm25's own (its document frequencies are the whole index's), so it is best match first within
 # the window, and the window is the same for every page while the index is unchanged (stable keyset
 # pages). InnoDB has no such step: its FULLTEXT search reads every match whatever the statement says
-# (an ``ORDER BY d.id DESC LIMIT`` measured slower, not faster), so there it ranks every match, and the
-# statement is bounded instead: the server stops it after ``search_timeout`` and the answer is
-# :class:`SearchTooBroad`; see docs/search.md and loadtests/RESULTS.md.
+# (an ``ORDER BY d.id DESC LIMIT`` measured slower, not faster), so there common words are found
+# without it, newest first (:data:`COMMON`, below); see docs/search.md and loadtests/RESULTS.md.
 RANKED = 5000        # 0: rank every match (how it was measured before the bound)
 _NEWEST = {"fts5": " ORDER BY search_fts.rowid DESC LIMIT %s", "innodb": ""}
 
 # The best ``LIMIT`` of them after the cursor: ranked first, so only one page's rows are joined below.
 _RANKED = "SELECT * FROM ({match}) m{after} ORDER BY m.score DESC, m.doc_id DESC LIMIT %s"  # noqa: S608
 ORDER = Keyset(("m.score", "m.doc_id"))
+
+# InnoDB (MySQL/MariaDB): a query whose words are in more than about COMMON documents is not ranked
+# (FULLTEXT reads and ranks every match, ~12 us each: seconds for a word in 100,000 documents) but
+# found *newest first*, by reading the documents downwards by primary key and keeping those whose
+# stored terms hold every word (a byte-wise LIKE '% zzword %', ~1 us a document): common words fill a
+# page after a few hundred documents. Which way is decided by a probe: the newest WINDOW = ``fetch *
+# documents / COMMON`` documents are read for a page of matches, which they hold only if the words are
+# in about COMMON documents or more (spread evenly). If found, that is the first page; if not, the words
+# are rare enough to rank them all. Later pages read on below the cursor a window at a time; where a
+# window holds less than a page (the words are rarer down there), the rest comes from the FULLTEXT
+# index in the same order, by id (it costs every match, few when the window ran dry). A cursor says
+# which way it was: ``[score, doc id]`` ranked, ``[doc id]`` (with ``?type=``: ``[item id]``) newest first.
+COMMON = 2000        # 0: rank every query (how it was measured before)
+REST = 16            # below the cursor, at most this many windows left: read them all rather than the index
+NEWEST = Keyset(("d.id",))              # newest first: by document id
+NEWEST_OF_KIND = Keyset(("d.item_id",))  # with ?type=: by the item's id, on (kind, item_id)
+# Newest first is by document id; with ``?type=``, by the item's own id within that kind (the index
+# ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others.
+_SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608 - fixed text
+         " WHERE {below} AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
+_HAS_WORD = " AND CAST(CONCAT(' ', d.title_terms, ' ', d.body_terms, ' ') AS BINARY) LIKE %s ESCAPE '!'"
+_NEWEST_MATCH = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608
+                 " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {below}{filters}"
+                 " ORDER BY {key} DESC LIMIT %s")
+# The window's lower end within one kind: the item id ``window`` items below (None: fewer are left).
+_KIND_WINDOW = ("SELECT d.item_id FROM search_docs d WHERE d.kind = %s AND d.item_id < %s"
+                " ORDER BY d.item_id DESC LIMIT 1 OFFSET %s")
 
 # ``?group_id=``: the group itself, its posts and their comments.
 IN_GROUP = (" AND ((d.kind IN ('post', 'comment') AND d.thread_id IN (SELECT id FROM posts WHERE group_id = %s))"
@@ -222,7 +249,8 @@ def _shape_all(rows: list[dict[str, Any]], query: SearchQuery) -> list[dict[str,
 
 @read_only
 def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
-    """``?q=`` (1–200 characters), ``?type=``, ``?group_id=``, ``?limit=``, ``?cursor=``: best match first."""
+    """``?q=`` (1–200 characters), ``?type=``, ``?group_id=``, ``?limit=``, ``?cursor=``: best match first
+    (on MySQL/MariaDB, words in many documents newest first: :data:`COMMON`)."""
     text = query.get("q", "").strip()
     if not 1 <= len(text) <= MAX_QUERY:
         raise Invalid.one("q", _l("must be 1 to %(num)d characters", num=MAX_QUERY))
@@ -231,12 +259,30 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     wanted: SearchQuery = yield Compute(parse_query, (text,))
     if wanted.empty:                                       # only punctuation: nothing can match
         return {"items": [], "next_cursor": None}
-    engine = yield Query("SELECT engine FROM search_state", returns="value")
+    state = yield Query("SELECT engine, (SELECT MIN(id) FROM search_docs) AS low,"
+                        " (SELECT MAX(id) FROM search_docs) AS high FROM search_state", returns="row")
+    filters = (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "")
+    filter_params = [*kind, *group, *group]
+    rows: list[dict[str, Any]] | None = None
+    if state["engine"] == "innodb" and COMMON and (request.after is None or len(request.after) == 1):
+        rows = yield from _newest_first(wanted, kind, filters, filter_params, request, state)
+    if rows is not None:
+        key = _scan_key
+    else:
+        rows = yield from _best_first(wanted, filters, filter_params, request, state["engine"])
+        key = ORDER.key
+    shaped = yield Compute(_shape_all, (rows[: request.limit], wanted))   # excerpts: CPU, with nothing held
+    return {**page(rows, request, key), "items": shaped}
+
+
+def _best_first(wanted: SearchQuery, filters: str, filter_params: list[Any], request: PageRequest,
+                engine: str) -> Op[list[dict[str, Any]]]:
+    """Ranked by the engine: a page of the best matches after the cursor, with what may be shown."""
     match_sql, uses = _MATCH[engine]
     words = wanted.fts5() if engine == "fts5" else wanted.boolean_mode()
     newest = _NEWEST[engine] if RANKED else ""
-    match_sql += (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "") + newest
-    params = [words] * uses + kind + group * 2 + ([RANKED] if newest else [])
+    match_sql += filters + newest
+    params = [words] * uses + filter_params + ([RANKED] if newest else [])
     rows: list[dict[str, Any]] = []
     after = request.after
     while len(rows) < request.fetch:     # again only when a page had rows that may not be shown
@@ -250,9 +296,53 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
         if len(batch) < request.fetch:
             break
         after = ORDER.key(batch[-1])
-    rows = rows[: request.fetch]
-    shaped = yield Compute(_shape_all, (rows[: request.limit], wanted))   # excerpts: CPU, with nothing held
-    return {**page(rows, request, ORDER.key), "items": shaped}
+    return rows[: request.fetch]
+
+
+def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_params: list[Any],
+                  request: PageRequest, state: Mapping[str, Any]) -> Op[list[dict[str, Any]] | None]:
+    """InnoDB: a page of the newest documents holding every word, after the cursor; None when the first
+    page's probe finds the words too rare for that (then they are ranked: :data:`COMMON`)."""
+    documents = 0 if state["high"] is None else state["high"] - state["low"] + 1
+    window = -(-request.fetch * documents // COMMON)
+    probing = request.after is None
+    if probing and not request.fetch <= window < documents:   # fewer than COMMON documents: rank them all
+        return None
+    patterns = wanted.like_patterns()
+    order = NEWEST_OF_KIND if kind else NEWEST
+    key = order.columns[0]
+    rows: list[dict[str, Any]] = []
+    below = request.after or [MAX_ID + 1 if kind else state["high"] + 1]
+    while len(rows) < request.fetch:          # again only when a page had rows that may not be shown
+        where, extra = order.after(below)     # a cursor of one whole number, or a 400
+        scan = _SCAN.format(key=key, below=where, words=_HAS_WORD * len(patterns), filters=filters)
+        if kind:                              # the window's end among that kind; 0: the rest of it is shorter
+            low = (yield Query(_KIND_WINDOW, (*kind, below[0], window - 1), "value")) or 0
+        else:
+            low = below[0] - window
+            if not probing and low - (state["low"] or 0) < REST * window:    # what is left is short: read it all
+                low = 0
+        try:
+            batch = yield Query(_SHOW.format(ranked=scan), (*extra, low, *patterns, *filter_params, request.fetch),
+                                bounded=True)
+            if len(batch) < request.fetch and low > 0:
+                if probing:
+                    return None               # not a page among the newest: rare enough to rank
+                indexed = _NEWEST_MATCH.format(key=key, below=where, filters=filters)
+                batch = yield Query(_SHOW.format(ranked=indexed),
+                                    (wanted.boolean_mode(), *extra, *filter_params, request.fetch), bounded=True)
+        except TimedOut:
+            raise SearchTooBroad() from None
+        probing = False
+        rows += [row for row in batch if row["visible"]]
+        if len(batch) < request.fetch:
+            break
+        below = _scan_key(batch[-1])
+    return rows[: request.fetch]
+
+
+def _scan_key(row: Mapping[str, Any]) -> list[Any]:
+    return [row["score"]]                     # the document's id, or the item's with ?type=
 
 
 # -- rebuilding: forum reindex -------------------------------------------------------------------------

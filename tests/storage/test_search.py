@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from shared.auth import ANONYMOUS
 from shared.errors import BadRequest, Invalid
+from shared.pagination import decode_cursor, encode_cursor
 from shared.search_text import excerpt_html, index_terms, parse_query
 from shared.storage import answers, comments, groups, posts, questions, search
 from shared.storage.effects import Op, Query
@@ -205,3 +206,135 @@ async def test_documents_whose_rows_are_gone_are_skipped_and_paging_goes_on(run:
     second = await found(run, "orphan", limit="1", cursor=first["next_cursor"])
     assert sorted(ids(first) + ids(second)) == [("post", made[0]["id"]), ("post", made[4]["id"])]
     assert second["next_cursor"] is None
+
+
+def walk(run: Any, q: str, **filters: str) -> Any:
+    """Every page of a search, three at a time: the items in order, and each next cursor's length
+    (``[score, doc id]`` ranked, ``[doc id]`` newest first)."""
+    async def pages() -> tuple[list[tuple[str, int]], list[int]]:
+        seen: list[tuple[str, int]] = []
+        shapes: list[int] = []
+        cursor = None
+        while True:
+            page = await found(run, q, limit="3", **filters, **({"cursor": cursor} if cursor else {}))
+            seen += ids(page)
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen, shapes
+            shapes.append(len(decode_cursor(cursor)))
+    return pages()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def crowd(run: Any, forum: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """``search.COMMON`` at 6: among ~45 documents, a word in most of the newest is common.
+
+    Oldest first: two posts with a rare word (the one with it five times the better match), thirty
+    posts with ``tornado``, twelve comments with ``tornado`` on the first of those posts.
+    """
+    monkeypatch.setattr(search, "COMMON", 6)
+    mike, group_id = forum["mike"], forum["group_id"]
+    rare = [await run(posts.create_post(mike, group_id, {"title": "rare", "content": text}))
+            for text in ("rare rare rare rare rare", "rare words")]
+    made = [await run(posts.create_post(mike, group_id, {"title": f"tornado {n}",
+                                                          "content": "tornado"}))
+            for n in range(30)]
+    replies = [await run(comments.create_comment(forum["olga"], made[0]["id"], {"content": f"tornado reply {n}"}))
+               for n in range(12)]
+    engine = await run(perform(Query("SELECT engine FROM search_state", returns="value")))
+    return {"rare": [("post", p["id"]) for p in rare], "posts": [("post", p["id"]) for p in made],
+            "comments": [("comment", c["id"]) for c in replies], "engine": engine}
+
+
+async def test_common_words_are_found_newest_first_on_mysql_and_ranked_on_sqlite(run: Any, forum: dict[str, Any],
+                                                                                 crowd: dict[str, Any]) -> None:
+    """InnoDB: a page of the word among the newest documents makes it common, read down by id, every
+    page after a ``[doc id]`` cursor, none twice, none skipped. SQLite is unaffected: best match first."""
+    everything = [("post", forum["post"]["id"]), *crowd["posts"], *crowd["comments"]]
+    seen, shapes = await walk(run, "tornado")
+    assert len(seen) == len(set(seen)) and set(seen) == set(everything)
+    if crowd["engine"] == "innodb":
+        assert seen == sorted(everything, key=lambda item: (item[0] == "comment", item[1]), reverse=True)
+        assert set(shapes) == {1}
+        assert ids(await found(run, "tornad", limit="3")) == crowd["comments"][:-4:-1], "a prefix too"
+    else:
+        assert set(shapes) == {2}, "ranked, every page"
+
+
+async def test_rare_words_are_ranked_on_both(run: Any, crowd: dict[str, Any]) -> None:
+    """Not a page of them among the newest documents: the probe gives way to the engine's ranking."""
+    seen, _ = await walk(run, "rare")
+    assert seen == crowd["rare"][::-1] or seen == crowd["rare"]
+    assert (await found(run, "rare", limit="1"))["items"][0]["id"] == crowd["rare"][0][1], "five times: the best"
+    assert len(decode_cursor((await found(run, "rare", limit="1"))["next_cursor"])) == 2
+    assert len(decode_cursor((await found(run, "rare", type="post", limit="1"))["next_cursor"])) == 2, \
+        "not among the newest 30 posts either"
+    assert ids(await found(run, "rare tornado")) == [], "every word must match"
+
+
+async def test_newest_first_keeps_filters_and_hidden_content_out(run: Any, forum: dict[str, Any],
+                                                                 crowd: dict[str, Any]) -> None:
+    assert (await walk(run, "tornado", type="comment"))[0] == crowd["comments"][::-1]
+    assert (await walk(run, "tornado reply", type="comment"))[0] == crowd["comments"][::-1]
+    newest_posts = [*crowd["posts"][::-1], ("post", forum["post"]["id"])]
+    seen, shapes = await walk(run, "tornado", type="post")
+    assert seen == newest_posts or crowd["engine"] == "fts5" and sorted(seen) == sorted(newest_posts)
+    grouped, _ = await walk(run, "tornado", group_id=str(forum["group_id"]))
+    assert sorted(grouped) == sorted([*newest_posts, *crowd["comments"]])
+    assert ids(await found(run, "tornado", group_id=str(forum["group_id"] + 1))) == []
+
+    hidden_post, hidden_reply = crowd["posts"][-1][1], crowd["comments"][-2][1]
+    for table, item in (("posts", hidden_post), ("comments", hidden_reply)):
+        await run(perform(Query(f"UPDATE {table} SET hidden_at = %s WHERE id = %s",  # noqa: S608
+                                ("2026-01-01 00:00:00", item), "rowcount")))
+    await run(perform(Query("UPDATE posts SET hidden_at = %s WHERE id = %s",   # the post of all the comments
+                            ("2026-01-01 00:00:00", crowd["posts"][0][1]), "rowcount")))
+    seen, _ = await walk(run, "tornado")
+    assert set(seen) == {("post", forum["post"]["id"]), *crowd["posts"][1:-1]}
+    assert len(seen) == len(set(seen))
+    if crowd["engine"] == "innodb":
+        assert seen == sorted(seen, reverse=True)
+
+
+async def test_an_edit_is_found_at_once_newest_first(run: Any, forum: dict[str, Any], crowd: dict[str, Any]) -> None:
+    """An edit keeps its document's id: the edited post is found in its place, and gone from it."""
+    oldest = crowd["posts"][0][1]
+    await run(posts.update_post(forum["mike"], oldest, {"content": "uvloop"}))
+    seen, _ = await walk(run, "tornado", type="post")
+    assert ("post", oldest) in seen, "still in its title"
+    await run(posts.update_post(forum["mike"], crowd["posts"][-1][1], {"title": "quiet", "content": "quiet"}))
+    seen, _ = await walk(run, "tornado", type="post")
+    assert crowd["posts"][-1] not in seen and len(seen) == 30
+
+
+async def test_a_cursor_of_the_other_mode_is_refused_or_continues(run: Any, crowd: dict[str, Any]) -> None:
+    """A one-number cursor is newest first on InnoDB (a document id; with ``type``, the item's id) and
+    not a cursor for SQLite's ranked list."""
+    eleventh = crowd["posts"][10][1]
+    document = await run(perform(Query("SELECT id FROM search_docs WHERE kind = 'post' AND item_id = %s",
+                                       (eleventh,), "value")))
+    if crowd["engine"] == "innodb":
+        page = await found(run, "tornado", limit="3", cursor=encode_cursor([document]))
+        assert ids(page) == crowd["posts"][9:6:-1]
+        page = await found(run, "tornado", type="post", limit="3", cursor=encode_cursor([eleventh]))
+        assert ids(page) == crowd["posts"][9:6:-1]
+    else:
+        with pytest.raises(BadRequest):
+            await found(run, "tornado", cursor=encode_cursor([document]))
+
+
+async def test_a_word_of_the_newest_documents_pages_on_to_its_oldest(run: Any, forum: dict[str, Any],
+                                                                    crowd: dict[str, Any],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newest first, a window below the cursor holds less than a page: the rest comes from the index, by id."""
+    monkeypatch.setattr(search, "COMMON", 30)        # ~50 documents, 4 a page: windows of 7 documents
+    oldest = crowd["posts"][0][1]
+    await run(posts.update_post(forum["mike"], oldest, {"content": "trend"}))
+    made = [await run(posts.create_post(forum["mike"], forum["group_id"], {"title": "news", "content": "trend"}))
+            for _ in range(6)]
+    seen, shapes = await walk(run, "trend")
+    expected = [*(("post", p["id"]) for p in made[::-1]), ("post", oldest)]
+    if crowd["engine"] == "innodb":
+        assert seen == expected and set(shapes) == {1}
+    else:
+        assert sorted(seen) == sorted(expected) and set(shapes) == {2}
