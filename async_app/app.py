@@ -394,9 +394,9 @@ class ForumApplication(tornado.web.Application):
             xray.finish(trace, status)
         seconds = handler.request.request_time()
         metrics.observe(getattr(handler, "label", metrics.UNMATCHED), handler.request.method or "", status, seconds)
-        address = handler.client_address if isinstance(handler, BaseHandler) else handler.request.remote_ip
         level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-        if access_log.isEnabledFor(level):
+        if access_log.isEnabledFor(level):   # the address (proxies parsed) only for a line that is written
+            address = handler.client_address if isinstance(handler, BaseHandler) else handler.request.remote_ip
             access_log.log(level, "%d %s %s (%s) %.2fms", status, handler.request.method, handler.request.uri,
                            address, 1000 * seconds)
 

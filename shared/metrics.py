@@ -10,8 +10,10 @@ set ``PROMETHEUS_MULTIPROC_DIR`` before start-up to have prometheus-client add t
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,10 +37,18 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "unmatched"   # the route label for requests no route matched (404s)
 
 
+@functools.lru_cache(maxsize=1024)
+def _series(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The counter and the histogram of one (route, method, status): found once, not on every request
+    (``labels`` validates and locks each time). Routes are templates, so the combinations are few."""
+    return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route, method)
+
+
 def observe(route: str, method: str, status: int, seconds: float) -> None:
     """Count one answered request and its latency."""
-    REQUESTS.labels(route, method, str(status)).inc()
-    LATENCY.labels(route, method).observe(seconds)
+    requests, latency = _series(route, method, status)
+    requests.inc()
+    latency.observe(seconds)
 
 
 def render(pool_stats: Callable[[], Mapping[str, int]] | None = None) -> bytes:

@@ -84,6 +84,11 @@ def throttle(rule: str, who: str) -> Op[None]:
         raise TooManyRequests(count.retry_after)
 
 
+def route_throttled(method: str, path: str) -> bool:
+    """Whether a throttle applies to the route: the others (every read) need not run an operation at all."""
+    return (method, path) in ROUTE_RULES
+
+
 def throttle_route(method: str, path: str, user_id: int | None, address: str) -> Op[None]:
     """The throttle for one request to a route of ``shared.routes``, if any applies."""
     found = ROUTE_RULES.get((method, path))

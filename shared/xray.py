@@ -66,7 +66,7 @@ class Trace:
     flavour: str
     steps: list[Step] | None = None   # None: not kept (debug off)
     started: float = field(default_factory=time.perf_counter)
-    when: str = field(default_factory=lambda: time.strftime("%H:%M:%S"))
+    begun: float = field(default_factory=time.time)   # wall clock, for ``when``
     db: float = 0.0
     wait: float = 0.0
     compute: float = 0.0
@@ -84,6 +84,11 @@ class Trace:
         if self.steps is not None:
             self.steps.append(Step(type(effect).__name__, describe(effect), 1000 * (started - self.started),
                                    1000 * own, 1000 * waited))
+
+    @property
+    def when(self) -> str:
+        """The local time it began (formatted only for the X-ray pages, not for every request)."""
+        return time.strftime("%H:%M:%S", time.localtime(self.begun))
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started

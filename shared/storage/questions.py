@@ -64,12 +64,15 @@ QUESTIONS = Container(table="questions", what="question", counter="answer_count"
 NEW = Keyset(("q.id",))                     # ix_questions_category (category, id), or the primary key
 HOT = Keyset(("q.hot_score", "q.id"))       # ix_questions_category_hot / ix_questions_hot
 
-_SELECT = (
-    "SELECT q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"  # noqa: S608
-    " q.hot_score, q.created_at, q.updated_at, q.edited_at, q.accepted_answer_id, q.user_id, q.hidden_at,"
+# As for posts: a list's rows hold only what shape_question and the keyset read; one question adds its
+# author's id, for may_see.
+_COLUMNS = (
+    "q.id, q.title, q.content, q.content_html, q.category, q.view_count, q.answer_count,"
+    " q.hot_score, q.created_at, q.updated_at, q.edited_at, q.accepted_answer_id, q.hidden_at,"
     " q.hidden_reason, " + AUTHOR_COLUMNS
-    + " FROM questions q JOIN users u ON u.id = q.user_id"
 )
+_LIST = f"SELECT {_COLUMNS} FROM questions q JOIN users u ON u.id = q.user_id"  # noqa: S608
+_SELECT = f"SELECT {_COLUMNS}, q.user_id FROM questions q JOIN users u ON u.id = q.user_id"  # noqa: S608
 
 
 def shape_question(row: Mapping[str, Any], marks: tuple[bool, int] = (False, 0)) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def list_questions(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any
         where.append("(q.title LIKE %s ESCAPE '!' OR q.content LIKE %s ESCAPE '!')")
         params += [_like_pattern(text)] * 2
     hidden, hidden_params = visible_filter(viewer, "q")
-    rows = yield from fetch_page(_SELECT, where + hidden, params + hidden_params, order, request)
+    rows = yield from fetch_page(_LIST, where + hidden, params + hidden_params, order, request)
     return (yield from _page(viewer, rows, request, order))
 
 
@@ -151,7 +154,7 @@ def list_user_questions(viewer: Viewer, user_id: int, query: Mapping[str, str]) 
     check_id(user_id, "user")
     request = parse_page(query)
     hidden, params = visible_filter(viewer, "q")
-    rows = yield from fetch_page(_SELECT, ["q.user_id = %s", *hidden], [user_id, *params], NEW, request)
+    rows = yield from fetch_page(_LIST, ["q.user_id = %s", *hidden], [user_id, *params], NEW, request)
     if not rows and not (yield from exists("users", user_id)):
         raise NotFound("user")
     return (yield from _page(viewer, rows, request, NEW))

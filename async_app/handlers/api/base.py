@@ -15,6 +15,7 @@ method, which Tornado calls once the body has arrived: an answer given earlier c
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -25,7 +26,7 @@ from async_app.handlers.base import BaseHandler
 from shared import http
 from shared.auth import Viewer
 from shared.errors import MethodNotAllowed
-from shared.ratelimit import throttle_route
+from shared.ratelimit import route_throttled, throttle_route
 from shared.routes import ROUTES, Route
 from shared.validation import check_id, parse_json
 
@@ -34,6 +35,12 @@ ROUTE_TABLE: dict[tuple[str, str], Route] = {(route.method, http.label(route)): 
 # A refused body is still read (and dropped) up to this size, so the client gets to read our 413
 # instead of a reset connection; beyond it the connection is simply closed.
 DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+@functools.cache
+def _id_names(path: str) -> tuple[str, ...]:
+    """What each id of a route's path names (``/posts/{post_id}`` → ``post``), for its 404."""
+    return tuple(name.removesuffix("_id") for name in re.findall(r"{(\w+)}", path))
 
 
 @tornado.web.stream_request_body
@@ -76,9 +83,10 @@ class ApiHandler(BaseHandler):
         route = self.route
         if route.who == "user":
             self.viewer.require()
-        for value, name in zip(self.path_args, re.findall(r"{(\w+)}", route.path), strict=True):
-            check_id(int(value), name.removesuffix("_id"))
-        await self.run(throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
+        for value, name in zip(self.path_args, _id_names(route.path), strict=True):
+            check_id(int(value), name)
+        if route_throttled(route.method, route.path):
+            await self.run(throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
         return self.viewer
 
     async def not_served(self, *args: Any, **kwargs: Any) -> None:

@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiomysql
+from pymysql.protocol import FieldDescriptorPacket
 
 from shared.config import Settings
 from shared.errors import Unavailable
 from shared.i18n import _l
 from shared.storage.drivers.common import (
     MYSQL,
+    PYMYSQL_CONVERSIONS,
     DatabaseUrl,
     Dialect,
     mysql_connect_args,
@@ -26,10 +28,52 @@ from shared.storage.drivers.common import (
 from shared.storage.drivers.database import CoroutineDatabase
 from shared.storage.drivers.pools import AsyncPool
 
+# Column definitions already parsed, by their packet's bytes: a statement's result set describes its
+# columns in the same bytes every time it runs. Bounded: a process runs a few hundred distinct columns.
+_DESCRIPTORS: dict[tuple[bytes, str], FieldDescriptorPacket] = {}
+MAX_DESCRIPTORS = 8192
+
+
+def _described(data: bytes, encoding: str) -> FieldDescriptorPacket:
+    """A column definition, parsed once: aiomysql only reads its attributes afterwards."""
+    key = (data, encoding)
+    field = _DESCRIPTORS.get(key)
+    if field is None:
+        field = FieldDescriptorPacket(data, encoding)
+        if len(_DESCRIPTORS) >= MAX_DESCRIPTORS:
+            _DESCRIPTORS.clear()
+        _DESCRIPTORS[key] = field
+    return field
+
+
+class Connection(aiomysql.Connection):  # type: ignore[misc]
+    """aiomysql's connection, reusing parsed column definitions.
+
+    Every result set starts with one definition packet per column, and aiomysql parses each into a
+    ``FieldDescriptorPacket`` (about 7 % of a reader page's CPU, profiled: a page of posts has 21
+    columns). The result set still reads every packet; only the parsing of a known one is skipped.
+    """
+
+    async def _read_packet(self, packet_type: Any = aiomysql.connection.MysqlPacket) -> Any:
+        if packet_type is FieldDescriptorPacket:
+            packet_type = _described
+        return await super()._read_packet(packet_type)
+
+
+async def _connect(**args: Any) -> Connection:
+    """What ``aiomysql.connect`` does, with our connection class."""
+    conn = Connection(**args)
+    try:
+        await conn._connect()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
 
 async def open_aiomysql(settings: Settings, url: DatabaseUrl) -> CoroutineDatabase:
-    args = mysql_connect_args(url, settings)
-    return await open_coroutine_mysql(settings, url, lambda: aiomysql.connect(**args), MYSQL)
+    args = {**mysql_connect_args(url, settings), "conv": PYMYSQL_CONVERSIONS}
+    return await open_coroutine_mysql(settings, url, lambda: _connect(**args), MYSQL)
 
 
 async def open_coroutine_mysql(settings: Settings, url: DatabaseUrl, driver_connect: Callable[[], Awaitable[Any]],

@@ -14,6 +14,7 @@ import pymysql
 from shared.config import Settings
 from shared.storage.drivers.common import (
     MYSQL,
+    PYMYSQL_CONVERSIONS,
     DatabaseUrl,
     Dialect,
     mysql_connect_args,
@@ -25,7 +26,7 @@ from shared.storage.drivers.pools import SyncPool
 
 
 def open_pymysql(settings: Settings, url: DatabaseUrl) -> BlockingDatabase:
-    args = mysql_connect_args(url, settings)
+    args = {**mysql_connect_args(url, settings), "conv": PYMYSQL_CONVERSIONS}
     args["database"] = args.pop("db")
     # PyMySQL bounds every read and write itself (a hung server: RELIABILITY 5)
     args.update(read_timeout=settings.read_timeout, write_timeout=settings.write_timeout)
