@@ -29,6 +29,8 @@ from typing import Any
 
 from locust import FastHttpUser, between, constant, task
 
+from loadtests.searchwords import KINDS, SEARCHES
+
 API = "/api/v1"
 
 
@@ -199,8 +201,6 @@ class WriterUser(ForumUser):
 
 # What searchers type: words of the bulk data (forum seed), prefixes of them, two-word queries, and
 # words it does not have (Chinese among them), which must answer an empty list as fast.
-SEARCHES = ("tornado", "Flask", "mariadb", "timeouts", "keyset pagination", "connection pool", "torn", "pagin",
-            "measure before", "pytest Redis", "nginx workers", "协程", "高并发 服务", "nonexistentword")
 
 
 class SearchUser(ForumUser):
@@ -213,7 +213,7 @@ class SearchUser(ForumUser):
     def search(self) -> None:
         query = {"q": random.choice(SEARCHES)}
         if random.random() < 0.2:
-            query["type"] = random.choice(("post", "comment", "question", "group"))
+            query["type"] = random.choice(KINDS)
         page = self.get_json("/search?" + urllib.parse.urlencode(query), "/search")
         if page and page["next_cursor"] and random.random() < 0.3:
             self.get_json("/search?" + urllib.parse.urlencode({**query, "cursor": page["next_cursor"]}), "/search")

@@ -20,6 +20,7 @@ import statistics
 import time
 from typing import Any
 
+from loadtests.searchwords import KINDS, SEARCHES
 from shared import keys
 from shared.auth import ANONYMOUS
 from shared.config import load_settings
@@ -67,6 +68,8 @@ def main() -> None:
     p.add_argument("--database-url", required=True)
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--only", default="", help="comma-separated labels")
+    p.add_argument("--locust", action="store_true",
+                   help="time the bench's searches instead (loadtests/searchwords.py), each alone and with each type")
     p.add_argument("--ranked", type=int, default=search.RANKED, help="search.RANKED (0: rank every match)")
     p.add_argument("--common", type=int, default=search.COMMON,
                    help="search.COMMON: MySQL finds words in more documents newest first (0: rank every query)")
@@ -94,7 +97,9 @@ def main() -> None:
 def measure(db: Any, args: argparse.Namespace, out: list[dict[str, Any]]) -> None:
     """Each query ``--repeat`` times, one at a time; a row per query into ``out``."""
     run_sync(db, search.search(ANONYMOUS, {"q": "warm 暖"}))       # jieba's dictionary, the connection
-    for label, query in QUERIES:
+    queries = QUERIES if not args.locust else [
+        (f"locust {kind or 'any'}", {"q": q, **({"type": kind} if kind else {})}) for q in SEARCHES for kind in ("", *KINDS)]
+    for label, query in queries:
         if args.only and label not in args.only.split(","):
             continue
         query = dict(query)
