@@ -22,10 +22,12 @@ import os
 import platform
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,6 +237,11 @@ class Bench:
         if marker.exists() and json.loads(marker.read_text()) == size:
             info["seeded"] = "reused"
             return
+        if self._holds_users():
+            info["error"] = (f"the database already holds data, and {marker.relative_to(ROOT)} does not say this "
+                             f"checkout seeded it at size {self.options.size}: seeding adds rows, so it would double "
+                             "them; --reseed drops the database and seeds it again")
+            return
         self.accounts_file.unlink(missing_ok=True)    # accounts made against old data may be gone
         started = time.monotonic()
         failed = self._forum(["seed", "--no-progress", *(f"--{k}={v}" for k, v in size.items())], "seed")
@@ -274,6 +281,15 @@ class Bench:
         path = _sqlite_path(self.database_url)
         path.parent.mkdir(parents=True, exist_ok=True)
         return not path.exists()
+
+    def _holds_users(self) -> bool:
+        """Whether the (migrated) database has users already: another checkout's seed, whose marker is in its
+        own ``var/bench/``, or a seed of another size. Seeding on top of it would double the data set."""
+        if self.database_url.startswith("mysql"):
+            name = _mysql_name(self.database_url)
+            return self._mysql_admin(f"SELECT 1 FROM `{name}`.users LIMIT 1") == 1  # noqa: S608 - the bench's own database
+        with closing(sqlite3.connect(_sqlite_path(self.database_url))) as db:
+            return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
     def _drop_database(self) -> None:
         self.accounts_file.unlink(missing_ok=True)
