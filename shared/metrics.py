@@ -11,6 +11,7 @@ set ``PROMETHEUS_MULTIPROC_DIR`` before start-up to have prometheus-client add t
 from __future__ import annotations
 
 import functools
+import gc
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,6 +33,9 @@ LATENCY = Histogram(
 )
 POOL = Gauge("forum_db_pool_connections", "Database pool connections by state", ["state"],
              multiprocess_mode="livesum")
+# Objects the cyclic collector no longer looks at (shared.longlived: frozen while many sockets are open).
+FROZEN = Gauge("forum_gc_frozen_objects", "Objects frozen out of the garbage collector's passes",
+               multiprocess_mode="livesum")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "unmatched"   # the route label for requests no route matched (404s)
@@ -52,7 +56,8 @@ def observe(route: str, method: str, status: int, seconds: float) -> None:
 
 
 def render(pool_stats: Callable[[], Mapping[str, int]] | None = None) -> bytes:
-    """The text exposition of every metric, with the pool gauges read now."""
+    """The text exposition of every metric, with the pool and frozen-object gauges read now."""
+    FROZEN.set(gc.get_freeze_count())
     if pool_stats is not None:
         for state, value in pool_stats().items():
             POOL.labels(state).set(value)

@@ -65,6 +65,7 @@ from typing import Any, Protocol, TypeVar
 from shared.config import Settings
 from shared.errors import BadRequest
 from shared.i18n import _l
+from shared.longlived import LongLived
 from shared.revocation import LEASE, Standings
 from shared.storage.effects import Publish
 
@@ -183,6 +184,7 @@ class Hub:
         self.watchers: dict[str, set[Watcher]] = defaultdict(set)
         self.topics: dict[Watcher, set[str]] = defaultdict(set)   # the other way round
         self.open_sockets = 0
+        self.long_lived = LongLived(lambda: self.open_sockets)   # their objects, out of the full GC passes
         self.capacity = socket_capacity(settings)
         self._refused_at = -math.inf
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -315,10 +317,12 @@ class Hub:
         if subscriber not in self.subscribers[user_id]:
             self.subscribers[user_id].add(subscriber)
             self.open_sockets += 1
+            self.long_lived.opened()
 
     def unsubscribe(self, user_id: int, subscriber: Subscriber) -> None:
         if _discard(self.subscribers, user_id, subscriber):
             self.open_sockets -= 1
+            self.long_lived.closed_one()
 
     def full(self) -> bool:
         """Whether a new socket must be refused: each holds a file descriptor, and a process out of them
@@ -445,6 +449,7 @@ class Hub:
         return len(sockets)
 
     async def close(self) -> None:
+        self.long_lived.cancel()
         if self._inbox_server is not None:
             self._inbox_server.close()
         if self._listener is not None:
