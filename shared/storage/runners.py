@@ -50,7 +50,19 @@ from shared.keys import Keys
 from shared.ratelimit import Rule, rules_from
 from shared.revocation import Standings
 from shared.storage import outbox, ratelimits
-from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
+from shared.storage.effects import (
+    NOTHING,
+    Compute,
+    Effect,
+    Fetch,
+    Hit,
+    Op,
+    Publish,
+    Query,
+    Reset,
+    Send,
+    Transaction,
+)
 
 T = TypeVar("T")
 # A publisher may return something to await (the Tornado hub, for a revocation until every process has
@@ -121,6 +133,8 @@ def _outside_refused(effect: Effect) -> RuntimeError:
 
 def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
     """Run ``op`` to completion on a blocking driver; announce each ``Publish`` after its commit."""
+    if op is NOTHING:
+        return None  # type: ignore[return-value]   # NOTHING is an Op[None]
     published: list[Publish] = []
     stack, tx, read_only = ExitStack(), None, False
     with keys.using(services.keys) if services.keys else nullcontext():
@@ -174,6 +188,8 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
 
 async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
     """The same loop with ``await``: queries on a coroutine driver, CPU work in the loop's executor."""
+    if op is NOTHING:
+        return None  # type: ignore[return-value]   # NOTHING is an Op[None]
     loop = asyncio.get_running_loop()
     published: list[Publish] = []
     # The open transaction's context manager, entered and exited by hand: an AsyncExitStack around it
