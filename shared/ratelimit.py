@@ -23,7 +23,7 @@ from typing import Literal, TypeVar
 
 from shared.config import ConfigError, Settings
 from shared.errors import TooManyRequests
-from shared.storage.effects import Count, Hit, Op, Reset
+from shared.storage.effects import NOTHING, Count, Hit, Op, Reset
 
 T = TypeVar("T")
 
@@ -84,17 +84,14 @@ def throttle(rule: str, who: str) -> Op[None]:
         raise TooManyRequests(count.retry_after)
 
 
-def route_throttled(method: str, path: str) -> bool:
-    """Whether a throttle applies to the route: the others (every read) need not run an operation at all."""
-    return (method, path) in ROUTE_RULES
-
-
 def throttle_route(method: str, path: str, user_id: int | None, address: str) -> Op[None]:
-    """The throttle for one request to a route of ``shared.routes``, if any applies."""
+    """The throttle for one request to a route of ``shared.routes``: :data:`NOTHING` when none applies
+    (every read), which the runners return from at once, so those requests run no operation for it."""
     found = ROUTE_RULES.get((method, path))
-    if found is not None:
-        rule, per = found
-        yield from throttle(rule, str(user_id) if per == "user" and user_id is not None else address)
+    if found is None:
+        return NOTHING
+    rule, per = found
+    return throttle(rule, str(user_id) if per == "user" and user_id is not None else address)
 
 
 def throttled(method: str, path: str, user_id: int | None, address: str, op: Op[T]) -> Op[T]:

@@ -210,6 +210,18 @@ Effect: TypeAlias = Query | Transaction | Compute | Hit | Reset | Fetch | Publis
 Op: TypeAlias = Generator[Effect, Any, T]
 
 
+def _nothing() -> Op[None]:
+    yield from ()
+
+
+# The operation with nothing to do, such as the throttle of a route no rule applies to (every read).
+# A runner given it returns None at once, lending no keys and opening nothing, so a request that needs
+# no operation runs none. It is run to its end here, once: ``yield from NOTHING`` inside another
+# operation then simply goes on, from any thread.
+NOTHING: Op[None] = _nothing()
+next(NOTHING, None)
+
+
 def read_only(fn: Callable[P, Op[T]]) -> Callable[P, Op[T]]:
     """Mark an operation that never writes: it starts with ``yield Transaction(read_only=True)``.
 

@@ -33,12 +33,7 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import (
-    AbstractAsyncContextManager,
-    AbstractContextManager,
-    ExitStack,
-    nullcontext,
-)
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeVar
@@ -50,7 +45,19 @@ from shared.keys import Keys
 from shared.ratelimit import Rule, rules_from
 from shared.revocation import Standings
 from shared.storage import outbox, ratelimits
-from shared.storage.effects import Compute, Effect, Fetch, Hit, Op, Publish, Query, Reset, Send, Transaction
+from shared.storage.effects import (
+    NOTHING,
+    Compute,
+    Effect,
+    Fetch,
+    Hit,
+    Op,
+    Publish,
+    Query,
+    Reset,
+    Send,
+    Transaction,
+)
 
 T = TypeVar("T")
 # A publisher may return something to await (the Tornado hub, for a revocation until every process has
@@ -77,12 +84,22 @@ class SyncDatabase(Protocol):
     def close(self) -> None: ...
 
 
+class AsyncLease(Protocol):
+    """One transaction of a coroutine pool: ``open()`` borrows a connection (and begins, for a writer),
+    ``close()`` commits, ``close(error)`` rolls back; either gives the connection back."""
+
+    async def open(self) -> AsyncTransaction: ...
+
+    async def close(self, error: BaseException | None = None) -> None: ...
+
+
 class AsyncDatabase(Protocol):
-    """A coroutine pool (aiomysql, aiosqlite), the same shape as :class:`SyncDatabase`."""
+    """A coroutine pool (aiomysql, aiosqlite), the same shape as :class:`SyncDatabase`; its
+    ``transaction()`` is an :class:`AsyncLease`."""
 
     dialect: str
 
-    def transaction(self, read_only: bool = False) -> AbstractAsyncContextManager[AsyncTransaction]: ...
+    def transaction(self, read_only: bool = False) -> AsyncLease: ...
 
     async def close(self) -> None: ...
 
@@ -121,6 +138,8 @@ def _outside_refused(effect: Effect) -> RuntimeError:
 
 def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
     """Run ``op`` to completion on a blocking driver; announce each ``Publish`` after its commit."""
+    if op is NOTHING:
+        return None  # type: ignore[return-value]   # NOTHING is an Op[None]
     published: list[Publish] = []
     stack, tx, read_only = ExitStack(), None, False
     with keys.using(services.keys) if services.keys else nullcontext():
@@ -174,11 +193,13 @@ def run_sync(db: SyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T
 
 async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVICES) -> T:
     """The same loop with ``await``: queries on a coroutine driver, CPU work in the loop's executor."""
+    if op is NOTHING:
+        return None  # type: ignore[return-value]   # NOTHING is an Op[None]
     loop = asyncio.get_running_loop()
     published: list[Publish] = []
-    # The open transaction's context manager, entered and exited by hand: an AsyncExitStack around it
-    # cost a reader page more than the borrowing itself (profiled).
-    lease: AbstractAsyncContextManager[AsyncTransaction] | None = None
+    # The open transaction's lease, opened and closed by hand: an AsyncExitStack around it cost a
+    # reader page more than the borrowing itself (profiled).
+    lease: AsyncLease | None = None
     tx, read_only = None, False
     with keys.using(services.keys) if services.keys else nullcontext():
         try:
@@ -191,8 +212,8 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
                     if isinstance(effect, Query):
                         if tx is None:
                             borrowed = db.transaction(read_only=read_only)
-                            tx = await borrowed.__aenter__()
-                            lease = borrowed
+                            tx = await borrowed.open()
+                            lease = borrowed   # only once open: a lease that failed to open holds nothing
                         result = await tx.perform(effect)
                     elif isinstance(effect, Publish):
                         published.append(effect)
@@ -203,7 +224,7 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
                                 raise _outside_refused(effect)
                             ending, lease, tx = lease, None, None
                             if ending is not None:
-                                await ending.__aexit__(None, None, None)
+                                await ending.close()   # commit
                             for sent in _announce(published, services):
                                 await sent
                         result = None
@@ -225,15 +246,15 @@ async def run_async(db: AsyncDatabase, op: Op[T], services: Services = NO_SERVIC
             started = time.perf_counter()
             ending, lease = lease, None
             if ending is not None:
-                await ending.__aexit__(None, None, None)   # commit the last transaction
+                await ending.close()   # commit the last transaction
             if tx is not None and not read_only:
                 xray.note(COMMIT, started)
             for sent in _announce(published, services):
                 await sent
             return done.value  # type: ignore[no-any-return]
-        except BaseException:
+        except BaseException as error:
             if lease is not None:
-                await lease.__aexit__(*sys.exc_info())   # roll it back
+                await lease.close(error)   # roll it back
             raise
 
 
@@ -313,5 +334,5 @@ def run_canned(op: Op[T], results: Iterator[Any] | list[Any],
         return done.value, seen
 
 
-__all__ = ["NO_SERVICES", "AsyncDatabase", "Publisher", "Services", "SyncDatabase", "run_async", "run_canned",
-           "run_sync"]
+__all__ = ["NO_SERVICES", "AsyncDatabase", "AsyncLease", "Publisher", "Services", "SyncDatabase", "run_async",
+           "run_canned", "run_sync"]

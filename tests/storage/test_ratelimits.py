@@ -17,12 +17,12 @@ from shared.auth import ANONYMOUS
 from shared.config import Settings
 from shared.errors import Conflict, Invalid, TooManyRequests, Unauthorized
 from shared.keys import Keys
-from shared.ratelimit import rules_from, throttle, throttle_route
+from shared.ratelimit import rules_from, throttle, throttle_route, throttled
 from shared.redis_counters import AsyncRedisCounters, RedisCounters
 from shared.storage import users
 from shared.storage.drivers import open_async, open_sync
-from shared.storage.effects import Count, Hit, Reset
-from shared.storage.runners import Services, run_async, run_sync
+from shared.storage.effects import NOTHING, Count, Hit, Reset
+from shared.storage.runners import Services, run_async, run_canned, run_sync
 from tests.storage.conftest import Run
 
 PASSWORD = "correct horse battery"
@@ -41,6 +41,17 @@ async def test_guestbook_allows_five_a_minute_per_address(run: Run) -> None:
     assert 0 < int(refused.value.headers["Retry-After"]) <= 60
     await run(throttle_route("POST", "/guestbook", None, fresh_address()))   # another address
     await run(throttle_route("GET", "/guestbook", None, address))            # reading is not limited
+
+
+async def test_a_route_without_a_throttle_runs_no_operation() -> None:
+    """Every read: its throttle is NOTHING, which both runners return from before using the database
+    (there is none here), and which a page's operation goes through as if it were not there."""
+    address = fresh_address()
+    assert throttle_route("GET", "/guestbook", None, address) is NOTHING
+    assert run_sync(None, throttle_route("GET", "/guestbook", None, address)) is None  # type: ignore[arg-type]
+    assert await run_async(None, throttle_route("GET", "/guestbook", None, address)) is None  # type: ignore[arg-type]
+    page_op = throttled("GET", "/guestbook", None, address, throttle_route("GET", "/guestbook", None, address))
+    assert run_canned(page_op, []) == (None, [])
 
 
 async def test_a_rule_is_a_setting(db_url: str, settings_for: Any) -> None:

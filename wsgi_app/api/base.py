@@ -62,8 +62,7 @@ def before_api_request() -> None:
         g.viewer.require()
     for name, value in (request.view_args or {}).items():
         check_id(value, name.removesuffix("_id"))
-    if ratelimit.route_throttled(route.method, route.path):
-        run(ratelimit.throttle_route(route.method, route.path, g.viewer.user_id, client_address()))
+    run(ratelimit.throttle_route(route.method, route.path, g.viewer.user_id, client_address()))
 
 
 def viewer() -> Viewer:

@@ -26,7 +26,7 @@ from async_app.handlers.base import BaseHandler
 from shared import http
 from shared.auth import Viewer
 from shared.errors import MethodNotAllowed
-from shared.ratelimit import route_throttled, throttle_route
+from shared.ratelimit import throttle_route
 from shared.routes import ROUTES, Route
 from shared.validation import check_id, parse_json
 
@@ -85,8 +85,7 @@ class ApiHandler(BaseHandler):
             self.viewer.require()
         for value, name in zip(self.path_args, _id_names(route.path), strict=True):
             check_id(int(value), name)
-        if route_throttled(route.method, route.path):
-            await self.run(throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
+        await self.run(throttle_route(route.method, route.path, self.viewer.user_id, self.client_address))
         return self.viewer
 
     async def not_served(self, *args: Any, **kwargs: Any) -> None:

@@ -278,8 +278,9 @@ class CoroutineDatabase:
 
 
 class _Lease:
-    """``async with db.transaction(read_only)``: a connection borrowed (a writer takes its turn first,
-    with ``writer_wait``) and a transaction begun (writers only), then committed or rolled back.
+    """``async with db.transaction(read_only)``, or its ``open()`` and ``close()`` by name (``run_async``):
+    a connection borrowed (a writer takes its turn first, with ``writer_wait``) and a transaction begun
+    (writers only), then committed or rolled back.
 
     A class rather than an ``@asynccontextmanager``: every operation enters one, and the generator
     machinery (two nested ones, and the runner's exit stack around them) was a few per cent of a
@@ -292,7 +293,8 @@ class _Lease:
         self.db, self.read_only = db, read_only
         self.queued = False   # holds the writers' lock
 
-    async def __aenter__(self) -> CoroutineTransaction:
+    async def open(self) -> CoroutineTransaction:
+        """Borrow the connection and begin (a writer); on failure nothing is left borrowed or queued."""
         db = self.db
         if not self.read_only and db._writer is not None:
             try:
@@ -316,11 +318,18 @@ class _Lease:
         self.tx = tx
         return tx
 
-    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+    async def close(self, error: BaseException | None = None) -> None:
+        """Commit, or roll back when an ``error`` ends the transaction; give the connection back."""
         try:
-            await self.db._end(self.tx, commit=kind is None)
+            await self.db._end(self.tx, commit=error is None)
         finally:
             self._let_writers_on()
+
+    async def __aenter__(self) -> CoroutineTransaction:
+        return await self.open()
+
+    async def __aexit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        await self.close(error)
 
     def _let_writers_on(self) -> None:
         if self.queued:
