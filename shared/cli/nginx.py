@@ -291,7 +291,9 @@ def _serve_behind_nginx(settings: Settings, options: ServeOptions) -> int:
     public_url = f"http://{plan.listen}"
     deadline = time.monotonic() + START_TIMEOUT
     launch.start_apps(app_commands(plan, options, settings))
-    internal = [f"http://127.0.0.1:{port}" for port in plan.app_ports]
+    # Ready when every process it started answers, the WebSocket notifier too: announced (or stopped)
+    # earlier, a stop could reach the notifier before it had set up its own graceful stop.
+    internal = [f"http://127.0.0.1:{port}" for port in (*plan.app_ports, *([plan.ws_port] if plan.ws_port else []))]
     started = (launch.wait_until(internal, deadline) and launch.start_nginx(nginx, conf)
                and launch.wait_until([public_url], deadline))
     if not started:
