@@ -36,7 +36,14 @@ from pathlib import Path
 from shared import http
 from shared.cli import processes
 from shared.cli.processes import forum_command, free_port
-from shared.cli.wsgi_servers import check_migrated, child_env, mail_sender, stream_limits, uwsgi_command
+from shared.cli.wsgi_servers import (
+    check_migrated,
+    child_env,
+    mail_sender,
+    regrace_uwsgi,
+    stream_limits,
+    uwsgi_command,
+)
 from shared.config import ServeOptions, Settings
 
 log = logging.getLogger("forum.nginx")
@@ -233,8 +240,10 @@ class Launch:
     def stop(self) -> bool:
         """nginx first (QUIT: finish in-flight requests), then the app (TERM); True if all exit 0."""
         nginx = [self.nginx] if self.nginx else []
-        codes = (processes.stop_all(nginx, signal.SIGQUIT, self.grace + 5)
-                 + processes.stop_all(self.apps, signal.SIGTERM, self.grace + 5))
+        codes = processes.stop_all(nginx, signal.SIGQUIT, self.grace + 5)
+        if self.plan.flavour == "uwsgi" and self.apps:
+            regrace_uwsgi(self.apps[0], self.grace)    # its SIGTERM follows at once
+        codes += processes.stop_all(self.apps, signal.SIGTERM, self.grace + 5)
         for child, code in zip([*nginx, *self.apps], codes, strict=True):
             if code != 0:
                 log.error("%s exited %s", self.labels[child.pid], code)

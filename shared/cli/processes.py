@@ -12,6 +12,7 @@ decides what each child gets, and a child that will not stop is killed with ever
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import logging
@@ -140,6 +141,25 @@ def stop_all(children: Sequence[subprocess.Popen[bytes]], sig: signal.Signals = 
         if group:
             _signal(child, signal.SIGKILL, group=True)   # stragglers the leader left behind
     return [child.returncode for child in children]
+
+
+def children(pid: int, named: str) -> list[int]:
+    """The processes whose parent is ``pid`` and whose command line holds ``named`` (a process title
+    such as uWSGI's ``worker``), read from Linux's /proc; elsewhere none."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+                command = Path(entry.path, "cmdline").read_bytes()
+            except OSError:
+                continue   # gone meanwhile
+            parent = int(stat.rsplit(")", 1)[1].split()[1])   # after "pid (name) state"
+            if parent == pid and named.encode() in command:
+                found.append(int(entry.name))
+    return found
 
 
 def _signal(child: subprocess.Popen[bytes], sig: signal.Signals, group: bool) -> None:

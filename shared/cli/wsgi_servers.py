@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,28 @@ def uwsgi_command(options: ServeOptions, http: str | None = None, socket_path: s
     return argv
 
 
+def regrace_uwsgi(master: subprocess.Popen[bytes], grace: float) -> None:
+    """After SIGTERM: send uWSGI's workers their graceful stop (SIGHUP) again each second, until the
+    master exits or ``grace`` runs out.
+
+    uWSGI 2.0 (2.0.30 and its master branch) stops gracefully by sending each worker SIGHUP once and
+    then waiting for all of them, past every mercy. A worker still loading the app (``lazy-apps``: a
+    worker just started, or restarted after a crash) has not installed its SIGHUP handler yet, ignores
+    the signal, and the master waits for it for ever (a CI run caught it; tests/wsgi/test_servers.py
+    makes it happen). Once loaded, the worker takes the repeated signal as the first; a worker that had
+    it already is finishing its request and exits after it, as before.
+    """
+    def resend() -> None:
+        deadline = time.monotonic() + grace
+        while master.poll() is None and time.monotonic() < deadline:
+            time.sleep(1.0)
+            for pid in processes.children(master.pid, "uWSGI worker"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
+
+    threading.Thread(target=resend, name="uwsgi-regrace", daemon=True).start()
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     """The environment for a server process: our settings as ``FORUM_*`` variables (flags given to
     ``forum serve`` reach the workers this way) and the project on the import path (uWSGI's embedded
@@ -189,6 +212,8 @@ def run_server(flavour: str, argv: list[str], port: int, settings: Settings, opt
             if running.poll() is None:
                 # graceful for gunicorn, for uWSGI by deploy/uwsgi.ini's hook, and for the notifier
                 running.send_signal(signal.SIGTERM)
+        if flavour == "uwsgi":
+            regrace_uwsgi(child, settings.grace_period)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)

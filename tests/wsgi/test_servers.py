@@ -93,6 +93,31 @@ def test_sigterm_finishes_requests_in_flight_then_exits_0(flavour: str) -> None:
         assert server.process.wait(timeout=30) == 0   # (running_server checks the exit code again)
 
 
+def _named(processes_: list[psutil.Process], title: str) -> list[psutil.Process]:
+    found = []
+    for proc in processes_:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if title in " ".join(proc.cmdline()):
+                found.append(proc)
+    return found
+
+
+def test_uwsgi_stops_on_sigterm_while_a_worker_is_still_loading_the_app() -> None:
+    """uWSGI sends each worker its graceful stop once, then waits for them all; a worker restarted a
+    moment ago is still importing the app (lazy-apps), ignores it, and the master waited for ever (a CI
+    run hung so). ``forum serve uwsgi`` sends it again until the worker listens (``regrace_uwsgi``)."""
+    with serving("uwsgi", "sqlite", "--processes", "2") as server:
+        [master] = _named(psutil.Process(server.process.pid).children(), "uWSGI master")
+        [first] = _named(master.children(), "uWSGI worker 1")
+        first.kill()                                      # the master starts another in its place
+        deadline = time.monotonic() + 10
+        while not [p for p in _named(master.children(), "uWSGI worker 1") if p.pid != first.pid]:
+            assert time.monotonic() < deadline, "uWSGI did not restart its worker"
+            time.sleep(0.02)
+        server.process.send_signal(signal.SIGTERM)        # while the new worker imports the app
+        assert server.process.wait(timeout=25) == 0
+
+
 @contextlib.contextmanager
 def uwsgi_with(*extra: str) -> Iterator[str]:
     """uWSGI started the way ``forum serve uwsgi`` starts it, plus options given last (so they win)."""
