@@ -32,7 +32,7 @@ from shared.storage.effects import Op, Query, read_only
 from shared.storage.runners import run_sync
 
 # (label, query): a rare word, moderate words, the commonest words of the bulk data (forum seed),
-# Chinese, a prefix, two words.
+# Chinese, a prefix, two words; within one group (``group_id=7``: one of the bulk data's small groups).
 QUERIES = (
     ("rare word", {"q": "circle"}),
     ("moderate word", {"q": "tornado"}),
@@ -45,6 +45,11 @@ QUERIES = (
     ("two common words", {"q": "keyset pagination"}),
     ("two moderate words", {"q": "measure before"}),
     ("no match", {"q": "nonexistentword"}),
+    ("group: common word", {"q": "thanks", "group_id": "7"}),
+    ("group: commonest", {"q": "the", "group_id": "7"}),
+    ("group: commonest page 2", {"q": "the", "group_id": "7", "page2": "1"}),
+    ("group: rare word", {"q": "circle", "group_id": "7"}),
+    ("group: common in posts", {"q": "thanks", "group_id": "7", "type": "post"}),
 )
 
 
@@ -74,6 +79,8 @@ def main() -> None:
     p.add_argument("--common", type=int, default=search.COMMON,
                    help="search.COMMON: MySQL finds words in more documents newest first (0: rank every query)")
     p.add_argument("--no-count", dest="count", action="store_false", help="skip counting the matches")
+    p.add_argument("--across-groups", default="",
+                   help="comma-separated group ids: instead, each of GROUP_QUERIES once in each group (cold reads)")
     p.add_argument("--json", default="", help="append the results to this file as one JSON line")
     p.add_argument("--search-timeout", type=float, default=None,
                    help="FORUM_SEARCH_TIMEOUT: seconds MySQL may spend on one search (0: no bound)")
@@ -85,7 +92,10 @@ def main() -> None:
     db = open_sync(settings)
     out: list[dict[str, Any]] = []
     with keys.using(keys.Keys.from_settings(settings)):
-        measure(db, args, out)
+        if args.across_groups:
+            across_groups(db, [int(g) for g in args.across_groups.split(",")])
+        else:
+            measure(db, args, out)
     db.close()
     if args.json:
         with open(args.json, "a") as f:
@@ -117,7 +127,7 @@ def measure(db: Any, args: argparse.Namespace, out: list[dict[str, Any]]) -> Non
         times.sort()
         cpu.sort()
         p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-        row = {"label": label, "q": query["q"], "type": query.get("type", ""),
+        row = {"label": label, "q": query["q"], "type": query.get("type", ""), "group_id": query.get("group_id", ""),
                "matches": run_sync(db, count(query["q"])) if args.count else -1, "p50": statistics.median(times), "p95": p95,
                "cpu_p50": statistics.median(cpu), "cpu_p95": cpu[len(times) - len(times) // 20 - 1],
                "items": len(found["items"]) if found else 0, "refused": refused, "mode": _mode(found),
@@ -125,6 +135,24 @@ def measure(db: Any, args: argparse.Namespace, out: list[dict[str, Any]]) -> Non
         out.append(row)
         print(f"{label:26} {query['q']!r:22} {row['matches']:>8} matches  p50 {row['p50']:7.1f} ms"
               f"  p95 {p95:7.1f} ms  cpu p50 {row['cpu_p50']:7.1f} p95 {row['cpu_p95']:7.1f}  items {row['items']:2} {row['mode']:6}  refused {refused:2}  load {row['load']:.1f}", flush=True)
+
+
+# Searched once in each of several groups: each group's documents are read from the files the first time.
+GROUP_QUERIES = (("thanks", ""), ("the", ""), ("tornado", ""), ("tornado", "comment"), ("circle", ""),
+                 ("nonexistentword", ""), ("协程", ""), ("pagin", "post"))
+
+
+def across_groups(db: Any, groups: list[int]) -> None:
+    """Each of :data:`GROUP_QUERIES` once within each group: the median and the slowest."""
+    run_sync(db, search.search(ANONYMOUS, {"q": "warm 暖"}))
+    for q, kind in GROUP_QUERIES:
+        times, refused = [], 0
+        for group in groups:
+            started = time.perf_counter()
+            refused += _search(db, {"q": q, "group_id": str(group), **({"type": kind} if kind else {})}) is None
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"{q:16} {kind:8} once in each of {len(groups)} groups: median {statistics.median(times):6.1f} ms"
+              f"  slowest {max(times):6.1f} ms  refused {refused}", flush=True)
 
 
 def _mode(found: dict[str, Any] | None) -> str:

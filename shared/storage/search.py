@@ -52,12 +52,19 @@ def terms(title: str | None, body: str | None) -> Op[Terms]:
     return found
 
 
-_INSERT = "INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms) VALUES (%s, %s, %s, %s, %s)"
+_INSERT = ("INSERT INTO search_docs (kind, item_id, thread_id, group_id, title_terms, body_terms)"
+           " VALUES (%s, %s, %s, %s, %s, %s)")
+# A document's group (``?group_id=``): a group's own id; a post's and its comments', their post's
+# (already locked by the write that indexes them); questions and answers have none.
+_ADD = ("INSERT INTO search_docs (kind, item_id, thread_id, group_id, title_terms, body_terms)"
+        " VALUES (%s, %s, %s, COALESCE(%s, (SELECT group_id FROM posts WHERE id = %s)), %s, %s)")
 
 
 def add(kind: str, item_id: int, found: Terms, thread_id: int | None) -> Op[None]:
     """Index a new post, comment, question, answer or group (``thread_id``: its post or question)."""
-    yield Query(_INSERT, (kind, item_id, thread_id, found[0] or "", found[1] or ""), "rowcount")
+    own_group = item_id if kind == "group" else None
+    post_id = thread_id if kind in ("post", "comment") else None
+    yield Query(_ADD, (kind, item_id, thread_id, own_group, post_id, found[0] or "", found[1] or ""), "rowcount")
 
 
 def change(kind: str, item_id: int, found: Terms) -> Op[None]:
@@ -135,23 +142,25 @@ ORDER = Keyset(("m.score", "m.doc_id"))
 # which way it was: ``[score, doc id]`` ranked, ``[doc id]`` (with ``?type=``: ``[item id]``) newest first.
 COMMON = 2000        # 0: rank every query (how it was measured before)
 REST = 16            # below the cursor, at most this many windows left: read them all rather than the index
+GROUP_WINDOW = 2000  # with ?group_id=, a window is at most this many of the group's documents (see below)
 NEWEST = Keyset(("d.id",))              # newest first: by document id
 NEWEST_OF_KIND = Keyset(("d.item_id",))  # with ?type=: by the item's id, on (kind, item_id)
 # Newest first is by document id; with ``?type=``, by the item's own id within that kind (the index
-# ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others.
+# ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others. With
+# ``?group_id=`` the same, among the group's own documents (``(group_id, id)``, ``(group_id, kind,
+# item_id)``): the window is that many of the group's documents, so a small group is read whole.
 _SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608 - fixed text
          " WHERE {below} AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
 _HAS_WORD = " AND CAST(CONCAT(' ', d.title_terms, ' ', d.body_terms, ' ') AS BINARY) LIKE %s ESCAPE '!'"
 _NEWEST_MATCH = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608
                  " WHERE MATCH (d.title_terms, d.body_terms) AGAINST (%s IN BOOLEAN MODE) AND {below}{filters}"
                  " ORDER BY {key} DESC LIMIT %s")
-# The window's lower end within one kind: the item id ``window`` items below (None: fewer are left).
-_KIND_WINDOW = ("SELECT d.item_id FROM search_docs d WHERE d.kind = %s AND d.item_id < %s"
-                " ORDER BY d.item_id DESC LIMIT 1 OFFSET %s")
+# The window's lower end within a kind or a group: the key ``window`` documents below among those
+# (None: fewer are left).
+_WINDOW = "SELECT {key} FROM search_docs d WHERE {key} < %s{filters} ORDER BY {key} DESC LIMIT 1 OFFSET %s"  # noqa: S608
 
-# ``?group_id=``: the group itself, its posts and their comments.
-IN_GROUP = (" AND ((d.kind IN ('post', 'comment') AND d.thread_id IN (SELECT id FROM posts WHERE group_id = %s))"
-            " OR (d.kind = 'group' AND d.item_id = %s))")
+# ``?group_id=``: the group itself, its posts and their comments (the document's ``group_id``).
+IN_GROUP = " AND d.group_id = %s"
 
 # Hidden content is never found (API.md §6): a row hidden by a moderator (``hidden_at``), or a comment
 # or answer under a hidden post or question or a hidden comment or answer, is left out; so is a document
@@ -262,10 +271,10 @@ def search(viewer: Viewer, query: Mapping[str, str]) -> Op[dict[str, Any]]:
     state = yield Query("SELECT engine, (SELECT MIN(id) FROM search_docs) AS low,"
                         " (SELECT MAX(id) FROM search_docs) AS high FROM search_state", returns="row")
     filters = (" AND d.kind = %s" if kind else "") + (IN_GROUP if group else "")
-    filter_params = [*kind, *group, *group]
+    filter_params = [*kind, *group]
     rows: list[dict[str, Any]] | None = None
     if state["engine"] == "innodb" and COMMON and (request.after is None or len(request.after) == 1):
-        rows = yield from _newest_first(wanted, kind, filters, filter_params, request, state)
+        rows = yield from _newest_first(wanted, bool(kind), bool(group), filters, filter_params, request, state)
     if rows is not None:
         key = _scan_key
     else:
@@ -299,7 +308,7 @@ def _best_first(wanted: SearchQuery, filters: str, filter_params: list[Any], req
     return rows[: request.fetch]
 
 
-def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_params: list[Any],
+def _newest_first(wanted: SearchQuery, by_kind: bool, in_group: bool, filters: str, filter_params: list[Any],
                   request: PageRequest, state: Mapping[str, Any]) -> Op[list[dict[str, Any]] | None]:
     """InnoDB: a page of the newest documents holding every word, after the cursor; None when the first
     page's probe finds the words too rare for that (then they are ranked: :data:`COMMON`)."""
@@ -309,15 +318,20 @@ def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_par
     if probing and not request.fetch <= window < documents:   # fewer than COMMON documents: rank them all
         return None
     patterns = wanted.like_patterns()
-    order = NEWEST_OF_KIND if kind else NEWEST
+    if in_group:
+        if probing and not (yield from _common_in_forum(patterns, request.fetch, window, state)):
+            return None
+        window = min(window, GROUP_WINDOW)
+    order = NEWEST_OF_KIND if by_kind else NEWEST
     key = order.columns[0]
     rows: list[dict[str, Any]] = []
-    below = request.after or [MAX_ID + 1 if kind else state["high"] + 1]
+    below = request.after or [MAX_ID + 1 if by_kind else state["high"] + 1]
     while len(rows) < request.fetch:          # again only when a page had rows that may not be shown
         where, extra = order.after(below)     # a cursor of one whole number, or a 400
         scan = _SCAN.format(key=key, below=where, words=_HAS_WORD * len(patterns), filters=filters)
-        if kind:                              # the window's end among that kind; 0: the rest of it is shorter
-            low = (yield Query(_KIND_WINDOW, (*kind, below[0], window - 1), "value")) or 0
+        if filters:                           # the window's end among that kind or group; 0: the rest is shorter
+            low = (yield Query(_WINDOW.format(key=key, filters=filters), (below[0], *filter_params, window - 1),
+                               "value")) or 0
         else:
             low = below[0] - window
             if not probing and low - (state["low"] or 0) < REST * window:    # what is left is short: read it all
@@ -341,19 +355,38 @@ def _newest_first(wanted: SearchQuery, kind: list[str], filters: str, filter_par
     return rows[: request.fetch]
 
 
+def _common_in_forum(patterns: list[str], fetch: int, window: int, state: Mapping[str, Any]) -> Op[bool]:
+    """Whether the newest ``window`` documents of the whole forum hold a page of the words.
+
+    Asked before a group is read newest first: a group's documents lie scattered among the others, so
+    reading them costs a random row read each (~45 us on ``medium``: half a second for a group of
+    10,000 that lacks the words), while words this rare are ranked by FULLTEXT in a few milliseconds
+    whatever the group. Common words are read from the group, :data:`GROUP_WINDOW` documents at most
+    before the words count as rare in it and FULLTEXT takes over.
+    """
+    where, extra = NEWEST.after([state["high"] + 1])
+    scan = _SCAN.format(key="d.id", below=where, words=_HAS_WORD * len(patterns), filters="")
+    try:
+        found = yield Query(scan, (*extra, state["high"] + 1 - window, *patterns, fetch), bounded=True)
+    except TimedOut:
+        raise SearchTooBroad() from None
+    return len(found) >= fetch
+
+
 def _scan_key(row: Mapping[str, Any]) -> list[Any]:
     return [row["score"]]                     # the document's id, or the item's with ?type=
 
 
 # -- rebuilding: forum reindex -------------------------------------------------------------------------
 
-# Each kind's rows as documents: (id, thread, title, body).
+# Each kind's rows as documents: its table, and (id, thread, group, title, body).
 SOURCES = {
-    "post": "SELECT id, id AS thread_id, title, content AS body FROM posts",
-    "comment": "SELECT id, post_id AS thread_id, NULL AS title, content AS body FROM comments",
-    "question": "SELECT id, id AS thread_id, title, content AS body FROM questions",
-    "answer": "SELECT id, question_id AS thread_id, NULL AS title, content AS body FROM answers",
-    "group": "SELECT id, NULL AS thread_id, name AS title, description AS body FROM forum_groups",
+    "post": ("posts", "id, id AS thread_id, group_id, title, content AS body"),
+    "comment": ("comments", "id, post_id AS thread_id, (SELECT p.group_id FROM posts p WHERE p.id = comments.post_id)"
+                            " AS group_id, NULL AS title, content AS body"),
+    "question": ("questions", "id, id AS thread_id, NULL AS group_id, title, content AS body"),
+    "answer": ("answers", "id, question_id AS thread_id, NULL AS group_id, NULL AS title, content AS body"),
+    "group": ("forum_groups", "id, NULL AS thread_id, id AS group_id, name AS title, description AS body"),
 }
 
 
@@ -367,14 +400,14 @@ def _documents(kind: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     docs = []
     for row in rows:
         title, body = _cached_terms(row["title"], row["body"])
-        docs.append((kind, row["id"], row["thread_id"], title or "", body or ""))
+        docs.append((kind, row["id"], row["thread_id"], row["group_id"], title or "", body or ""))
     return docs
 
 
 @read_only
 def count_rows(kind: str) -> Op[int]:
     """How many rows of ``kind`` there are (for the progress bar)."""
-    return int((yield Query(f"SELECT COUNT(*) FROM ({SOURCES[kind]}) x", returns="value")))  # noqa: S608
+    return int((yield Query(f"SELECT COUNT(*) FROM {SOURCES[kind][0]}", returns="value")))  # noqa: S608
 
 
 def reindex_batch(kind: str, after: int, limit: int) -> Op[tuple[int, int]]:
@@ -385,7 +418,9 @@ def reindex_batch(kind: str, after: int, limit: int) -> Op[tuple[int, int]]:
     (fewer rows than ``limit``) also drops every document past the last row.
     """
     yield READ_ONLY
-    rows = yield Query(f"{SOURCES[kind]} WHERE id > %s ORDER BY id LIMIT %s", (after, limit))
+    table, columns = SOURCES[kind]
+    rows = yield Query(f"SELECT {columns} FROM {table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+                       (after, limit))
     docs = yield Compute(_documents, (kind, rows))
     yield Transaction()
     last = rows[-1]["id"] if rows else after

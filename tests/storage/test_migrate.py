@@ -88,3 +88,52 @@ async def test_migrated_database_passes(db_url: str, settings_for: Any) -> None:
     db = await open_async(settings_for(db_url))
     await check_schema_async(db)
     await db.close()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_a_search_index_made_before_groups_learns_them(dialect: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       mysql_admin_conn: Any, settings_for: Any) -> None:
+    """0014_search_groups on a database with documents: each learns its group (a post's and its comments'
+    the post's, a group its own, a question none), and the words are still found."""
+    from shared.storage import migrate as steps
+    from shared.storage.effects import Query
+    from shared.storage.runners import run_sync
+    from tests.storage.test_ops_content import add_group, add_user, perform
+
+    name = f"forum_test_{secrets.token_hex(4)}"
+    url = f"sqlite:///{tmp_path}/old.sqlite3" if dialect == "sqlite" else f"mysql://root@127.0.0.1:3306/{name}"
+    every = steps.migrations
+    monkeypatch.setattr(steps, "migrations", lambda d: [p for p in every(d) if p.stem < "0014"])
+    try:
+        migrate(url)
+        db = open_sync(settings_for(url))
+
+        def old_rows() -> Any:
+            owner = yield from add_user("olga")
+            group = yield from add_group(owner)
+            post = yield Query("INSERT INTO posts (group_id, user_id, title, content, content_html, hot_score,"
+                               " created_at, updated_at) VALUES (%s, %s, 't', 'c', 'c', 0, %s, %s)",
+                               (group, owner.user_id, "2026-01-01 00:00:00", "2026-01-01 00:00:00"), "lastrowid")
+            comment = yield Query("INSERT INTO comments (post_id, user_id, content, content_html, created_at)"
+                                  " VALUES (%s, %s, 'c', 'c', %s)", (post, owner.user_id, "2026-01-01 00:00:00"),
+                                  "lastrowid")
+            docs = [("post", post, post), ("comment", comment, post), ("group", group, None), ("question", 9, 9)]
+            for kind, item, thread in docs:
+                yield Query("INSERT INTO search_docs (kind, item_id, thread_id, title_terms, body_terms)"
+                            " VALUES (%s, %s, %s, '', 'zzold')", (kind, item, thread), "rowcount")
+            return group
+
+        group = run_sync(db, old_rows())
+        monkeypatch.setattr(steps, "migrations", every)
+        assert migrate(url) == ["0014_search_groups"]
+        rows = run_sync(db, perform(Query("SELECT kind, group_id FROM search_docs ORDER BY kind")))
+        assert [(r["kind"], r["group_id"]) for r in rows] == [("comment", group), ("group", group), ("post", group),
+                                                              ("question", None)]
+        match = ("SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH 'zzold'" if dialect == "sqlite" else
+                 "SELECT COUNT(*) FROM search_docs WHERE MATCH (title_terms, body_terms) AGAINST ('zzold')")
+        assert run_sync(db, perform(Query(match, returns="value"))) == 4
+        db.close()
+    finally:
+        if dialect == "mysql":
+            with mysql_admin_conn.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
