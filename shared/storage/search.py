@@ -148,7 +148,8 @@ NEWEST_OF_KIND = Keyset(("d.item_id",))  # with ?type=: by the item's id, on (ki
 # Newest first is by document id; with ``?type=``, by the item's own id within that kind (the index
 # ``(kind, item_id)``), so a kind is read on its own however its documents sit among the others. With
 # ``?group_id=`` the same, among the group's own documents (``(group_id, id)``, ``(group_id, kind,
-# item_id)``): the window is that many of the group's documents, so a small group is read whole.
+# item_id)``), once the words are common in the whole forum (:func:`_common_in_forum`), and a window is
+# at most :data:`GROUP_WINDOW` of the group's documents: a group smaller than that is read whole.
 _SCAN = ("SELECT d.id AS doc_id, d.kind, d.item_id, {key} AS score FROM search_docs d"  # noqa: S608 - fixed text
          " WHERE {below} AND {key} > %s{words}{filters} ORDER BY {key} DESC LIMIT %s")
 _HAS_WORD = " AND CAST(CONCAT(' ', d.title_terms, ' ', d.body_terms, ' ') AS BINARY) LIKE %s ESCAPE '!'"
